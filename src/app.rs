@@ -1,0 +1,83 @@
+use std::path::Path;
+
+use async_trait::async_trait;
+use axum::Router as AxumRouter;
+use loco_rs::{
+    app::{AppContext, Hooks, Initializer},
+    bgworker::Queue,
+    boot::{create_app, BootResult, StartMode},
+    config::Config,
+    controller::AppRoutes,
+    environment::Environment,
+    task::Tasks,
+    Result,
+};
+use migration::Migrator;
+
+use crate::{controllers, initializers, models::demo, settings::Settings};
+
+pub struct App;
+
+#[async_trait]
+impl Hooks for App {
+    fn app_name() -> &'static str {
+        env!("CARGO_CRATE_NAME")
+    }
+
+    fn app_version() -> String {
+        env!("CARGO_PKG_VERSION").to_string()
+    }
+
+    async fn boot(mode: StartMode, environment: &Environment, config: Config) -> Result<BootResult> {
+        create_app::<Self, Migrator>(mode, environment, config).await
+    }
+
+    /// Settings are parsed once; a production config that asks for demo
+    /// accounts refuses to boot.
+    async fn after_context(ctx: AppContext) -> Result<AppContext> {
+        let settings = Settings::from_config(&ctx.config)?;
+        if settings.seed_demo && ctx.environment == Environment::Production {
+            return Err(loco_rs::Error::string(
+                "settings.seed_demo is not allowed in production: demo accounts have published passwords",
+            ));
+        }
+        ctx.shared_store.insert(settings);
+        Ok(ctx)
+    }
+
+    async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+        Ok(vec![Box::new(initializers::view_engine::ViewEngineInitializer)])
+    }
+
+    fn routes(_ctx: &AppContext) -> AppRoutes {
+        controllers::routes()
+    }
+
+    async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
+        Ok(controllers::session::layer(router, ctx))
+    }
+
+    /// Demo accounts are created on boot when `settings.seed_demo` is on, so
+    /// the README's single start command shows a usable portal.
+    async fn before_run(ctx: &AppContext) -> Result<()> {
+        if Settings::get(ctx).seed_demo {
+            demo::seed(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
+        Ok(())
+    }
+
+    fn register_tasks(_tasks: &mut Tasks) {}
+
+    async fn truncate(_ctx: &AppContext) -> Result<()> {
+        Ok(())
+    }
+
+    async fn seed(ctx: &AppContext, _base: &Path) -> Result<()> {
+        demo::seed(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! Admin: account management — list and search, activate/deactivate, reset
+//! password, assign role and organisation.
+use axum::{
+    extract::{Path, Query, RawQuery, State},
+    http::StatusCode,
+    Form,
+};
+use loco_rs::{
+    app::AppContext,
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
+use sea_orm::EntityTrait;
+use serde_json::json;
+
+use super::{see_other, session::Admin, PageResult};
+use crate::{
+    mailers::account::AccountMailer,
+    models::{
+        organisations::Model as Organisation,
+        roles::Role,
+        users::{self, ActiveModel, Assignment, UserQuery, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_PENDING},
+        AppError,
+    },
+    views::layout::{app_page, flash, pager},
+};
+
+const PER_PAGE: u64 = 20;
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        STATUS_ACTIVE => "Aktif",
+        STATUS_PENDING => "Menunggu aktivasi",
+        _ => "Nonaktif",
+    }
+}
+
+async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let (rows, page, total) = q.page(&ctx.db, PER_PAGE).await?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(u, o)| {
+            json!({
+                "id": u.id, "username": u.username, "name": u.name, "email": u.email,
+                "role": u.role().label(), "organisation": o.map(|o| o.name).unwrap_or_default(),
+                "status": u.status, "status_label": status_label(&u.status),
+            })
+        })
+        .collect();
+    let base = strip_page(raw.as_deref());
+    app_page(&v, &auth, StatusCode::OK, "admin_users/index.html", "pengguna", json!({ "rows": rows, "q": q, "pager": pager(page, total, &base) }))
+}
+
+/// The query string without its `page` parameter, for pagination links.
+#[must_use]
+pub fn strip_page(raw: Option<&str>) -> String {
+    raw.unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")).collect::<Vec<_>>().join("&")
+}
+
+async fn find(ctx: &AppContext, id: i32) -> Result<users::Model, AppError> {
+    users::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)
+}
+
+async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &super::session::Auth, user: &users::Model, form: &Assignment, errors: serde_json::Value, status: StatusCode, extra: serde_json::Value) -> PageResult {
+    let organisations: Vec<_> = Organisation::all_ordered(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|o| json!({ "id": o.id.to_string(), "name": o.name, "kind": o.kind().label(), "active": o.active }))
+        .collect();
+    let roles: Vec<_> = Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
+    let mut data = json!({
+        "user": { "id": user.id, "username": user.username, "name": user.name, "email": user.email, "phone": user.phone.clone().unwrap_or_default(),
+                  "status": user.status, "status_label": status_label(&user.status), "created_at": user.created_at.to_rfc3339(),
+                  "last_login_at": user.last_login_at.map(|t| t.to_rfc3339()).unwrap_or_default() },
+        "form": form, "errors": errors, "roles": roles, "organisations": organisations, "new_password": null,
+    });
+    if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
+        d.extend(e);
+    }
+    app_page(v, auth, status, "admin_users/edit.html", "pengguna", data)
+}
+
+async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Query(q): Query<super::home::Flash>) -> PageResult {
+    let user = find(&ctx, id).await?;
+    let form = Assignment { role: user.role.clone(), organisation_id: user.organisation_id.map(|i| i.to_string()).unwrap_or_default() };
+    edit_page(&ctx, &v, &auth, &user, &form, json!({}), StatusCode::OK, json!({ "flash": flash(q.ok()) })).await
+}
+
+async fn assign(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Form(form): Form<Assignment>) -> PageResult {
+    let user = find(&ctx, id).await?;
+    match ActiveModel::assign(&ctx.db, auth.user(), user.clone(), &form, auth.ip()).await {
+        Ok(_) => Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun"))),
+        Err(AppError::Invalid(errors)) => edit_page(&ctx, &v, &auth, &user, &form, json!(errors), StatusCode::UNPROCESSABLE_ENTITY, json!({})).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn activate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    let user = find(&ctx, id).await?;
+    let user = ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_ACTIVE, auth.ip()).await?;
+    AccountMailer::activated(&ctx, &user).await;
+    Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
+}
+
+async fn deactivate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    let user = find(&ctx, id).await?;
+    ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_INACTIVE, auth.ip()).await?;
+    Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
+}
+
+/// Shows the generated password once, on this response only.
+async fn reset_password(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    let user = find(&ctx, id).await?;
+    let password = ActiveModel::reset_password(&ctx.db, auth.user(), user.clone(), auth.ip()).await?;
+    let form = Assignment { role: user.role.clone(), organisation_id: user.organisation_id.map(|i| i.to_string()).unwrap_or_default() };
+    edit_page(&ctx, &v, &auth, &user, &form, json!({}), StatusCode::OK, json!({ "new_password": password })).await
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/admin/pengguna", axum::routing::get(index))
+        .add("/admin/pengguna/{id}", axum::routing::get(edit).post(assign))
+        .add("/admin/pengguna/{id}/aktifkan", axum::routing::post(activate))
+        .add("/admin/pengguna/{id}/nonaktifkan", axum::routing::post(deactivate))
+        .add("/admin/pengguna/{id}/reset-password", axum::routing::post(reset_password))
+}

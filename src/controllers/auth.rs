@@ -1,0 +1,112 @@
+//! Login and logout.
+use axum::{
+    extract::{Query, State},
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Form,
+};
+use loco_rs::{
+    app::AppContext,
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{see_other, session::Visitor, PageResult};
+use crate::{
+    models::{
+        audit_events::{Actor, Event},
+        sessions,
+        users::{LoginOutcome, LoginRefusal, Model as User},
+    },
+    views::layout::{flash, public_page},
+};
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only local paths are followed after login (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/dashboard"
+    }
+}
+
+async fn show(v: ViewEngine<TeraView>, visitor: Visitor, Query(q): Query<LoginQuery>) -> PageResult {
+    if visitor.current.is_some() {
+        return Ok(see_other("/dashboard"));
+    }
+    public_page(
+        &v,
+        &visitor,
+        StatusCode::OK,
+        "auth/login.html",
+        json!({ "username": "", "next": q.next.unwrap_or_default(), "flash": flash(q.ok.as_deref()), "error": null }),
+    )
+}
+
+async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, Form(form): Form<LoginForm>) -> PageResult {
+    let outcome = User::login(&ctx.db, &form.username, &form.password, &visitor.ip, &visitor.user_agent).await?;
+    match outcome {
+        LoginOutcome::SignedIn { token, user } => {
+            tracing::info!(user_id = user.id, ip = visitor.ip, "login succeeded");
+            let mut response = see_other(safe_next(&form.next));
+            response.headers_mut().append(header::SET_COOKIE, visitor.session_cookie(&token).parse().expect("cookie header"));
+            Ok(response)
+        }
+        LoginOutcome::Refused(refusal) => {
+            tracing::info!(ip = visitor.ip, ?refusal, "login refused");
+            let status = match refusal {
+                LoginRefusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let mut response = public_page(
+                &v,
+                &visitor,
+                status,
+                "auth/login.html",
+                json!({ "username": form.username.trim(), "next": form.next, "error": refusal.message() }),
+            )?;
+            if refusal == LoginRefusal::Throttled {
+                response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("180"));
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// Deletes the session row; the cookie is cleared too.
+async fn logout(State(ctx): State<AppContext>, visitor: Visitor) -> PageResult {
+    if let Some(current) = &visitor.current {
+        let db = &ctx.db;
+        let txn = sea_orm::TransactionTrait::begin(db).await.map_err(crate::models::AppError::from)?;
+        sessions::close(&txn, current.session.id).await?;
+        Event::new("logout", "user").subject(current.user.id, &current.user.username).record(&txn, &Actor::user(&current.user, &visitor.ip)).await?;
+        txn.commit().await.map_err(crate::models::AppError::from)?;
+    }
+    let mut response = see_other("/login?ok=logout").into_response();
+    response.headers_mut().append(header::SET_COOKIE, visitor.clear_session_cookie().parse().expect("cookie header"));
+    Ok(response)
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/login", axum::routing::get(show).post(login))
+        .add("/logout", axum::routing::post(logout))
+}

@@ -1,0 +1,133 @@
+//! Thin controllers: parse the request, call one model method, render.
+pub mod account;
+pub mod admin_users;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod home;
+pub mod master;
+pub mod registration;
+pub mod session;
+
+use axum::{
+    http::{header, request::Parts, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use loco_rs::controller::AppRoutes;
+
+use crate::models::AppError;
+
+#[must_use]
+pub fn routes() -> AppRoutes {
+    AppRoutes::empty()
+        .add_route(home::routes())
+        .add_route(auth::routes())
+        .add_route(registration::routes())
+        .add_route(dashboard::routes())
+        .add_route(account::routes())
+        .add_route(admin_users::routes())
+        .add_route(audit::routes())
+        .add_route(master::routes())
+}
+
+/// A response that ends the request early: an error page or a redirect.
+#[derive(Debug)]
+pub struct Failure(Response);
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+impl Failure {
+    /// A small standalone page; it needs no template, so it also works when
+    /// rendering itself is what failed.
+    #[must_use]
+    pub fn page(status: StatusCode, title: &str, message: &str) -> Self {
+        let html = format!(
+            "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{t} · SI-FILMA</title><link rel=\"stylesheet\" href=\"/static/css/app.css\"></head>\
+             <body class=\"public\"><main class=\"public-main\"><section class=\"card error-card\"><div class=\"card-body\">\
+             <h1>{t}</h1><p>{m}</p><p><a class=\"btn btn-primary\" href=\"/dashboard\">Kembali ke Dashboard</a></p></div></section></main></body></html>",
+            t = escape(title),
+            m = escape(message)
+        );
+        let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        Self(response)
+    }
+
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::page(StatusCode::NOT_FOUND, "Data tidak ditemukan", "Halaman atau data yang Anda cari tidak ada, atau Anda tidak berhak melihatnya.")
+    }
+
+    #[must_use]
+    pub fn forbidden() -> Self {
+        Self::page(StatusCode::FORBIDDEN, "Akses ditolak", "Peran akun Anda tidak berhak membuka halaman ini.")
+    }
+
+    #[must_use]
+    pub fn csrf() -> Self {
+        Self::page(
+            StatusCode::FORBIDDEN,
+            "Permintaan ditolak",
+            "Token keamanan formulir tidak ada atau sudah kedaluwarsa, sehingga tidak ada data yang diubah. Muat ulang halaman lalu kirim kembali formulirnya.",
+        )
+    }
+
+    #[must_use]
+    pub fn too_large() -> Self {
+        Self::page(StatusCode::PAYLOAD_TOO_LARGE, "Data terlalu besar", "Ukuran data yang dikirim melebihi batas 16 MB. Tidak ada data yang diubah.")
+    }
+
+    #[must_use]
+    pub fn conflict(message: &str) -> Self {
+        Self::page(StatusCode::CONFLICT, "Tidak dapat diproses", message)
+    }
+
+    #[must_use]
+    pub fn internal(cause: &str) -> Self {
+        tracing::error!(cause, "request failed");
+        Self::page(StatusCode::INTERNAL_SERVER_ERROR, "Terjadi kesalahan", "Terjadi kesalahan pada server. Tidak ada data yang diubah; silakan coba lagi.")
+    }
+
+    /// Sends an anonymous visitor to the login page and back afterwards.
+    #[must_use]
+    pub fn login_required(parts: &Parts) -> Self {
+        let next = parts.uri.path_and_query().map_or("/dashboard", |p| p.as_str());
+        let target = format!("/login?next={}", serde_urlencoded::to_string([("", next)]).unwrap_or_default().trim_start_matches('='));
+        Self(Redirect::to(&target).into_response())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::NotFound => Self::not_found(),
+            AppError::Conflict(message) => Self::conflict(&message),
+            AppError::Invalid(errors) => Self::page(StatusCode::UNPROCESSABLE_ENTITY, "Data tidak valid", &format!("{errors:?}")),
+            AppError::Db(e) => Self::internal(&e.to_string()),
+            AppError::Internal(e) => Self::internal(&e),
+        }
+    }
+}
+
+impl From<loco_rs::Error> for Failure {
+    fn from(err: loco_rs::Error) -> Self {
+        Self::internal(&err.to_string())
+    }
+}
+
+pub type PageResult = Result<Response, Failure>;
+
+/// 303 to `to`: after a POST the browser GETs the result page.
+#[must_use]
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}

@@ -1,0 +1,9 @@
+pub mod app;
+pub mod controllers;
+pub mod initializers;
+pub mod locale;
+pub mod mailers;
+pub mod models;
+pub mod settings;
+pub mod views;
+pub mod workers;

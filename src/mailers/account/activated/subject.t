@@ -1,0 +1,1 @@
+Akun SI-FILMA Anda telah diaktifkan

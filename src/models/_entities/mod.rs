@@ -1,0 +1,13 @@
+//! Entities mirror the schema in `migration/`; behaviour lives beside them in
+//! `src/models/<name>.rs`.
+pub mod prelude;
+
+pub mod audit_events;
+pub mod holidays;
+pub mod login_failures;
+pub mod machine_types;
+pub mod officials;
+pub mod organisations;
+pub mod sessions;
+pub mod stations;
+pub mod users;

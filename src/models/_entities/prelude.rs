@@ -1,0 +1,9 @@
+pub use super::audit_events::Entity as AuditEvents;
+pub use super::holidays::Entity as Holidays;
+pub use super::login_failures::Entity as LoginFailures;
+pub use super::machine_types::Entity as MachineTypes;
+pub use super::officials::Entity as Officials;
+pub use super::organisations::Entity as Organisations;
+pub use super::sessions::Entity as Sessions;
+pub use super::stations::Entity as Stations;
+pub use super::users::Entity as Users;

@@ -1,0 +1,70 @@
+//! Errors typed by who reads them: field messages for the form, a sentence
+//! for the page, a cause for the log.
+use std::collections::BTreeMap;
+
+use sea_orm::DbErr;
+
+/// Indonesian messages keyed by form field name.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the first message per field: it is the one to fix first.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[must_use]
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    /// # Errors
+    /// `AppError::Invalid` when any field has a message.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The form is re-shown with these messages; nothing was saved.
+    #[error("data tidak valid")]
+    Invalid(FieldErrors),
+    /// Missing or outside the user's scope: both answer 404.
+    #[error("data tidak ditemukan")]
+    NotFound,
+    /// A legal request in the wrong state (409).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    #[must_use]
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        Self::Invalid(errors)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,51 @@
+//! The `settings:` block of `config/<env>.yaml`, parsed once at boot.
+use loco_rs::{app::AppContext, config::Config, Result};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    /// Create the demo accounts of the README on boot (never in production).
+    #[serde(default)]
+    pub seed_demo: bool,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Where uploaded files live; outside `assets/`, never served directly.
+    #[serde(default = "default_upload_dir")]
+    pub upload_dir: String,
+    /// Public base URL used in mails.
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+    /// Sender of every mail.
+    #[serde(default = "default_mail_from")]
+    pub mail_from: String,
+}
+
+fn default_upload_dir() -> String {
+    "storage/uploads".to_string()
+}
+fn default_public_url() -> String {
+    "http://localhost:5150".to_string()
+}
+fn default_mail_from() -> String {
+    "SI-FILMA Dukcapil <no-reply@sifilma.local>".to_string()
+}
+
+impl Settings {
+    /// # Errors
+    /// When the `settings` block has the wrong shape.
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let value = config.settings.clone().unwrap_or_else(|| serde_json::json!({}));
+        serde_json::from_value(value)
+            .map_err(|e| loco_rs::Error::string(&format!("invalid settings block: {e}")))
+    }
+
+    /// The settings stored at boot.
+    ///
+    /// # Panics
+    /// Only if `after_context` did not run, which Loco guarantees it does.
+    #[must_use]
+    pub fn get(ctx: &AppContext) -> Self {
+        ctx.shared_store.get::<Self>().expect("settings stored at boot")
+    }
+}

@@ -1,0 +1,116 @@
+//! The context every page shares (user menu, navigation, CSRF token, flash)
+//! and the one function controllers render through.
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use loco_rs::controller::views::{engines::TeraView, ViewEngine, ViewRenderer};
+use serde_json::{json, Value};
+
+use crate::{
+    controllers::{
+        session::{Auth, Visitor},
+        Failure,
+    },
+    models::roles::navigation,
+};
+
+/// Messages shown after a redirect, keyed by the `ok` query parameter; a
+/// fixed table, so a link cannot put arbitrary text on the page.
+const FLASH: &[(&str, &str)] = &[
+    ("password", "Password berhasil diubah. Sesi lain akun Anda telah dikeluarkan."),
+    ("profil", "Profil berhasil diperbarui."),
+    ("daftar", "Pendaftaran terkirim. Akun Anda akan aktif setelah diverifikasi admin Dukcapil; pemberitahuan dikirim ke email Anda."),
+    ("logout", "Anda telah keluar dari SI-FILMA."),
+    ("disimpan", "Data berhasil disimpan."),
+    ("diaktifkan", "Data berhasil diaktifkan."),
+    ("dinonaktifkan", "Data berhasil dinonaktifkan."),
+    ("akun", "Akun pengguna berhasil diperbarui."),
+];
+
+#[must_use]
+pub fn flash(code: Option<&str>) -> Value {
+    code.and_then(|c| FLASH.iter().find(|(k, _)| *k == c)).map_or(Value::Null, |(_, m)| json!({ "kind": "success", "message": m }))
+}
+
+fn merge(mut base: Value, data: Value) -> Value {
+    if let (Some(base), Value::Object(data)) = (base.as_object_mut(), data) {
+        base.extend(data);
+    }
+    base
+}
+
+fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Result<Response, Failure> {
+    let body = v.render(template, context)?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// Renders a page of the signed-in portal (`layouts/app.html`).
+///
+/// # Errors
+/// When the template fails to render (logged, shown as a 500 page).
+pub fn app_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    auth: &Auth,
+    status: StatusCode,
+    template: &str,
+    active: &str,
+    data: Value,
+) -> Result<Response, Failure> {
+    let user = auth.user();
+    let role = user.role();
+    let base = json!({
+        "me": {
+            "username": user.username,
+            "name": user.name,
+            "role": role.as_str(),
+            "role_label": role.label(),
+            "organisation": auth.current.organisation.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+            "initials": user.initials(),
+            "has_photo": user.photo_key.is_some(),
+        },
+        "nav": navigation(role),
+        "active": active,
+        "csrf": auth.visitor.csrf,
+        "app_version": env!("CARGO_PKG_VERSION"),
+        "flash": Value::Null,
+        "errors": {},
+    });
+    html(v, status, template, &merge(base, data))
+}
+
+/// Renders a public page (`layouts/public.html`): landing, login, register.
+///
+/// # Errors
+/// When the template fails to render.
+pub fn public_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    data: Value,
+) -> Result<Response, Failure> {
+    let base = json!({
+        "csrf": visitor.csrf,
+        "app_version": env!("CARGO_PKG_VERSION"),
+        "signed_in": visitor.current.is_some(),
+        "flash": Value::Null,
+        "errors": {},
+    });
+    html(v, status, template, &merge(base, data))
+}
+
+/// Page numbers for `partials/pagination.html`; `base` is the query string
+/// without `page`.
+#[must_use]
+pub fn pager(page: u64, total_pages: u64, base: &str) -> Value {
+    let href = |p: u64| if base.is_empty() { format!("?page={p}") } else { format!("?{base}&page={p}") };
+    json!({
+        "number": page,
+        "total_pages": total_pages.max(1),
+        "has_prev": page > 1,
+        "has_next": page < total_pages,
+        "prev_href": href(page.saturating_sub(1).max(1)),
+        "next_href": href(page + 1),
+    })
+}

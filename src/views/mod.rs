@@ -1,0 +1,3 @@
+//! View helpers: the layout context every page shares and the Tera filters.
+pub mod filters;
+pub mod layout;
