@@ -8,6 +8,7 @@ pub mod home;
 pub mod master;
 pub mod registration;
 pub mod session;
+pub mod upcoming;
 
 use axum::{
     http::{header, request::Parts, StatusCode},
@@ -28,6 +29,7 @@ pub fn routes() -> AppRoutes {
         .add_route(admin_users::routes())
         .add_route(audit::routes())
         .add_route(master::routes())
+        .add_route(upcoming::routes())
 }
 
 /// A response that ends the request early: an error page or a redirect.

@@ -1,0 +1,22 @@
+//! Menu entries of later stages of the chain that are not built yet. They
+//! say so plainly, and only to the roles that will use them.
+use axum::{extract::OriginalUri, http::StatusCode};
+use loco_rs::{
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
+use serde_json::json;
+
+use super::{session::Auth, Failure, PageResult};
+use crate::{models::roles::navigation, views::layout::app_page};
+
+async fn show(v: ViewEngine<TeraView>, auth: Auth, OriginalUri(uri): OriginalUri) -> PageResult {
+    let item = navigation(auth.user().role()).into_iter().find(|i| i.href == uri.path()).ok_or_else(Failure::forbidden)?;
+    app_page(&v, &auth, StatusCode::OK, "upcoming/show.html", item.key, json!({ "item": item }))
+}
+
+pub fn routes() -> Routes {
+    ["/permintaan", "/pengajuan", "/personalisasi", "/bast", "/faq", "/reports", "/manual"]
+        .into_iter()
+        .fold(Routes::new(), |r, path| r.add(path, axum::routing::get(show)))
+}
