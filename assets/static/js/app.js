@@ -1,0 +1,157 @@
+/*
+ * SI-FILMA — small progressive enhancements (loaded with `defer`).
+ * Everything here is optional: every page works without JavaScript.
+ *
+ *  - #sidebar-toggle opens/closes the off-canvas sidebar (body.sidebar-open),
+ *    keeping aria-expanded in step; a click outside it or Escape closes it.
+ *  - form[data-confirm]: window.confirm() before submitting; Cancel stops it.
+ *  - every form: once a submission really proceeds, its submit buttons are
+ *    disabled so a double click cannot send it twice.
+ *  - <details class="user-menu"> closes on a click outside it or on Escape.
+ */
+(function () {
+  'use strict';
+
+  var body = document.body;
+  var toggle = document.getElementById('sidebar-toggle');
+  var sidebar = document.getElementById('sidebar');
+
+  /* ------------------------------------------------------------ sidebar */
+  function sidebarOpen() {
+    return body.classList.contains('sidebar-open');
+  }
+
+  function setSidebar(open) {
+    body.classList.toggle('sidebar-open', open);
+    if (toggle) {
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      toggle.setAttribute('aria-label', open ? 'Sembunyikan menu' : 'Tampilkan menu');
+    }
+  }
+
+  if (toggle) {
+    toggle.addEventListener('click', function () {
+      var open = !sidebarOpen();
+      setSidebar(open);
+      if (open && sidebar) {
+        var first = sidebar.querySelector('.nav-link.active') || sidebar.querySelector('a');
+        if (first) {
+          // after the slide-in has started, so the link is visible
+          window.setTimeout(function () { first.focus({ preventScroll: true }); }, 50);
+        }
+      }
+    });
+
+    // Going back to the wide layout: the sidebar is always shown there.
+    if (window.matchMedia) {
+      var wide = window.matchMedia('(min-width: 768px)');
+      var onWide = function (e) { if (e.matches) { setSidebar(false); } };
+      if (wide.addEventListener) { wide.addEventListener('change', onWide); }
+      else if (wide.addListener) { wide.addListener(onWide); }
+    }
+  }
+
+  /* -------------------------------------------------------- user menu */
+  function openUserMenus() {
+    return document.querySelectorAll('details.user-menu[open]');
+  }
+
+  /* -------------------------------------- click outside / Escape closes */
+  document.addEventListener('click', function (e) {
+    var target = e.target;
+    if (sidebarOpen() && sidebar && !sidebar.contains(target) &&
+        !(toggle && toggle.contains(target))) {
+      setSidebar(false);
+    }
+    var menus = openUserMenus();
+    for (var i = 0; i < menus.length; i++) {
+      if (!menus[i].contains(target)) { menus[i].removeAttribute('open'); }
+    }
+  });
+
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape' && e.key !== 'Esc') { return; }
+    var menus = openUserMenus();
+    if (menus.length) {
+      for (var i = 0; i < menus.length; i++) {
+        var menu = menus[i];
+        var hadFocus = menu.contains(document.activeElement);
+        menu.removeAttribute('open');
+        if (hadFocus) {
+          var summary = menu.querySelector('summary');
+          if (summary) { summary.focus(); }
+        }
+      }
+      return;
+    }
+    if (sidebarOpen()) {
+      var focusInSidebar = sidebar && sidebar.contains(document.activeElement);
+      setSidebar(false);
+      if (focusInSidebar && toggle) { toggle.focus(); }
+    }
+  });
+
+  /* ------------------------- confirmation and double-submit guard */
+  function submitButtons(form) {
+    var out = [];
+    var els = form.elements;
+    for (var i = 0; i < els.length; i++) {
+      var t = els[i].type;
+      if ((t === 'submit' || t === 'image') && !els[i].disabled) { out.push(els[i]); }
+    }
+    return out;
+  }
+
+  function release(form) {
+    if (!form.hasAttribute('data-submitting')) { return; }
+    form.removeAttribute('data-submitting');
+    form.removeAttribute('aria-busy');
+    var buttons = form.querySelectorAll('[data-disabled-by-submit]');
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].disabled = false;
+      buttons[i].removeAttribute('data-disabled-by-submit');
+    }
+  }
+
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!(form instanceof HTMLFormElement) || e.defaultPrevented) { return; }
+
+    // Already on its way (double click, Enter pressed twice): drop it.
+    if (form.hasAttribute('data-submitting')) {
+      e.preventDefault();
+      return;
+    }
+
+    var question = form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) {
+      e.preventDefault();
+      return;
+    }
+
+    // The submission proceeds. Disable the buttons on the next tick, so the
+    // browser has already built the form data (a disabled submitter would
+    // otherwise be left out of it).
+    form.setAttribute('data-submitting', '');
+    form.setAttribute('aria-busy', 'true');
+    var buttons = submitButtons(form);
+    window.setTimeout(function () {
+      if (e.defaultPrevented) { release(form); return; }
+      for (var i = 0; i < buttons.length; i++) {
+        buttons[i].disabled = true;
+        buttons[i].setAttribute('data-disabled-by-submit', '');
+      }
+    }, 0);
+    // Safety net: if the navigation never happens (download, Stop button,
+    // network error page not shown), let the user try again later.
+    window.setTimeout(function () { release(form); }, 30000);
+  });
+
+  // Coming back through the history (back/forward cache): make forms usable.
+  window.addEventListener('pageshow', function (e) {
+    if (!e.persisted) { return; }
+    var forms = document.querySelectorAll('form[data-submitting]');
+    for (var i = 0; i < forms.length; i++) { release(forms[i]); }
+    setSidebar(false);
+  });
+})();

@@ -1,0 +1,97 @@
+//! The portal in headless Chromium, as a person uses it: landing → login →
+//! dashboard → Change Password → Logout → the old password is refused.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use loco_rs::testing::request::boot_test_with_create_db;
+use serde_json::Value;
+use sifilma::app::App;
+
+use super::webdriver::{Browser, WdError};
+use crate::support::{account, PASSWORD};
+
+const NEW_PASSWORD: &str = "Sandi-Baru-Peramban-2026";
+
+fn artifact(name: &str) -> PathBuf {
+    let dir = std::env::var("SIFILMA_TEST_ARTIFACTS").unwrap_or_else(|_| std::env::temp_dir().join("sifilma-artifacts").display().to_string());
+    PathBuf::from(dir).join(name)
+}
+
+/// Serves the real router on a free loopback port for the browser.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    format!("http://{addr}")
+}
+
+async fn log_in(browser: &Browser, base: &str, password: &str) -> Result<(), WdError> {
+    browser.goto(&format!("{base}/login")).await?;
+    browser.find("#username").await?.send_keys("pt_nyra").await?;
+    browser.find("#password").await?.send_keys(password).await?;
+    browser.find("#sign-in").await?.click().await
+}
+
+async fn open_user_menu(browser: &Browser) -> Result<(), WdError> {
+    browser.find(".user-menu summary").await?.click().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_change_password_logout_in_chromium() {
+    let Some(browser) = Browser::from_env().await else {
+        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
+        return;
+    };
+    let browser = browser.expect("start browser");
+    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let ctx = boot.app_context.clone();
+    account(&ctx, "pt_nyra", "produsen", "active").await;
+    let base = serve(boot.router.clone().expect("router")).await;
+
+    let outcome = async {
+        browser.goto(&format!("{base}/")).await?;
+        browser.wait_for_text("#app-rekap", "Sistem Rekapitulasi Kartu SAM", Duration::from_secs(5)).await?;
+        browser.find("#app-rekap").await?.click().await?;
+        browser.wait_for_text("h1", "Login Personalisasi", Duration::from_secs(5)).await?;
+
+        log_in(&browser, &base, PASSWORD).await?;
+        browser.wait_for_text("#welcome", "Selamat datang, Nama pt_nyra", Duration::from_secs(5)).await?;
+        browser.screenshot(artifact("dashboard-1280.png")).await?;
+
+        browser.set_window_size(360, 780).await?;
+        let width = browser.execute("return document.documentElement.scrollWidth", &[]).await?;
+        browser.screenshot(artifact("dashboard-360.png")).await?;
+        assert!(width.as_u64().is_some_and(|w| w <= 360), "no horizontal scroll at 360 px, got {width}");
+        browser.set_window_size(1280, 900).await?;
+
+        open_user_menu(&browser).await?;
+        browser.find("a[href='/password']").await?.click().await?;
+        browser.wait_for_text("h1", "Change Password", Duration::from_secs(5)).await?;
+        browser.find("#f-old_password").await?.send_keys(PASSWORD).await?;
+        browser.find("#f-new_password").await?.send_keys(NEW_PASSWORD).await?;
+        browser.find("#f-confirmation").await?.send_keys(NEW_PASSWORD).await?;
+        browser.find("#change-password").await?.click().await?;
+        browser.wait_for_text(".alert-success", "Password berhasil diubah", Duration::from_secs(5)).await?;
+
+        open_user_menu(&browser).await?;
+        browser.find("#logout-button").await?.click().await?;
+        browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
+
+        log_in(&browser, &base, PASSWORD).await?;
+        browser.wait_for_text("#login-error", "Username atau password salah.", Duration::from_secs(5)).await?;
+        browser.screenshot(artifact("login-refused.png")).await?;
+        let url = browser.current_url().await?;
+        assert!(url.ends_with("/login"), "still on the login page: {url}");
+
+        log_in(&browser, &base, NEW_PASSWORD).await?;
+        browser.wait_for_text("#welcome", "Selamat datang", Duration::from_secs(5)).await?;
+        Ok::<Value, WdError>(Value::Null)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot(artifact("failure.png")).await;
+    }
+    browser.close().await.expect("close browser");
+    outcome.expect("browser journey");
+}

@@ -1,0 +1,6 @@
+//! One test binary: request tests through the real router, model tests on a
+//! fresh database each, and the headless-Chromium suite.
+mod e2e;
+mod models;
+mod requests;
+mod support;

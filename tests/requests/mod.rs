@@ -1,0 +1,8 @@
+mod account;
+mod admin_users;
+mod audit;
+mod auth;
+mod csrf;
+mod master;
+mod pages;
+mod registration;

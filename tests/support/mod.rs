@@ -1,0 +1,201 @@
+//! Test helpers: fresh database per test (SQLite file, or a PostgreSQL
+//! database when `DATABASE_URL` points there), people of the domain, and a
+//! small cookie-keeping client that speaks forms like a browser.
+#![allow(dead_code)]
+
+use std::{collections::BTreeMap, future::Future, sync::LazyLock};
+
+use axum_test::{multipart::MultipartForm, TestResponse, TestServer};
+use chrono::Utc;
+use loco_rs::{app::AppContext, testing::prelude::*};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sifilma::{
+    app::App,
+    models::{
+        _entities::{organisations, users},
+        users::hash_password,
+    },
+};
+
+/// Every account made here has this password.
+pub const PASSWORD: &str = "Rahasia-Uji-2026";
+static PASSWORD_HASH: LazyLock<String> = LazyLock::new(|| hash_password(PASSWORD));
+
+/// Runs `f` against the real router on a database of its own.
+pub async fn with_app<F, Fut>(f: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let config = RequestConfigBuilder::new().save_cookies(false).build();
+    request_config_with_create_db::<App, _, _>(config, f).await;
+}
+
+pub async fn organisation(ctx: &AppContext, name: &str, kind: &str) -> organisations::Model {
+    let now = Utc::now();
+    organisations::ActiveModel {
+        name: Set(name.to_string()),
+        kind: Set(kind.to_string()),
+        pic_name: Set((kind == "produsen").then(|| "Andi Pratama".to_string())),
+        pic_position: Set((kind == "produsen").then(|| "Direktur".to_string())),
+        pic_address: Set((kind == "produsen").then(|| "Jl. Gatot Subroto, Jakarta".to_string())),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .expect("organisation")
+}
+
+/// An account with `PASSWORD`, in a fresh organisation of the role's kind.
+pub async fn account(ctx: &AppContext, username: &str, role: &str, status: &str) -> users::Model {
+    let kind = match role {
+        "admin" | "operator" => "pusat",
+        other => other,
+    };
+    let org = organisation(ctx, &format!("Organisasi {username}"), kind).await;
+    let now = Utc::now();
+    users::ActiveModel {
+        username: Set(username.to_string()),
+        password_hash: Set(PASSWORD_HASH.clone()),
+        name: Set(format!("Nama {username}")),
+        email: Set(format!("{username}@uji.go.id")),
+        role: Set(role.to_string()),
+        organisation_id: Set(Some(org.id)),
+        status: Set(status.to_string()),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .expect("account")
+}
+
+pub async fn admin(ctx: &AppContext) -> users::Model {
+    account(ctx, "admin_pusat", "admin", "active").await
+}
+
+/// The value of `name="_csrf"` in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().map(str::to_string)
+}
+
+/// A browser stand-in: keeps its own cookies (so one test can hold several
+/// sessions) and the last CSRF token it saw.
+pub struct Client<'a> {
+    server: &'a TestServer,
+    cookies: BTreeMap<String, String>,
+    pub csrf: Option<String>,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(server: &'a TestServer) -> Self {
+        Self { server, cookies: BTreeMap::new(), csrf: None }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub fn session_token(&self) -> Option<&str> {
+        self.cookies.get("sifilma_session").map(String::as_str)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_string(), value.to_string());
+    }
+
+    fn absorb(&mut self, response: &TestResponse) {
+        for value in response.iter_headers_by_name("set-cookie") {
+            let value = value.to_str().unwrap_or_default();
+            let Some((pair, attrs)) = value.split_once(';').or(Some((value, ""))) else { continue };
+            let Some((name, v)) = pair.split_once('=') else { continue };
+            if attrs.contains("Max-Age=0") || v.is_empty() {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies.insert(name.trim().to_string(), v.to_string());
+            }
+        }
+        if response.maybe_content_type().is_some_and(|c| c.starts_with("text/html")) {
+            if let Some(token) = csrf_in(&response.text()) {
+                self.csrf = Some(token);
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        let response = self.server.get(path).add_header("cookie", self.cookie_header()).await;
+        self.absorb(&response);
+        response
+    }
+
+    /// Posts a urlencoded form carrying the current CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly `fields` (no token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let response = self.server.post(path).add_header("cookie", self.cookie_header()).form(&fields).await;
+        self.absorb(&response);
+        response
+    }
+
+    /// Posts a multipart form; the CSRF token is added as the first part.
+    pub async fn post_multipart(&mut self, path: &str, form: MultipartForm) -> TestResponse {
+        let response = self.server.post(path).add_header("cookie", self.cookie_header()).multipart(form).await;
+        self.absorb(&response);
+        response
+    }
+
+    pub fn multipart(&self) -> MultipartForm {
+        MultipartForm::new().add_text("_csrf", self.csrf.clone().unwrap_or_default())
+    }
+
+    /// Logs in through the real form; returns the POST's response.
+    pub async fn login(&mut self, username: &str, password: &str) -> TestResponse {
+        self.get("/login").await;
+        self.post("/login", &[("username", username), ("password", password), ("next", "")]).await
+    }
+
+    /// Logs in and loads the dashboard, so `csrf` holds the session's token.
+    pub async fn signed_in(server: &'a TestServer, username: &str) -> Self {
+        let mut client = Self::new(server);
+        let response = client.login(username, PASSWORD).await;
+        assert_eq!(response.status_code(), 303, "login of {username} failed: {}", response.text());
+        let dashboard = client.get("/dashboard").await;
+        assert_eq!(dashboard.status_code(), 200);
+        client
+    }
+}
+
+/// Location header of a redirect.
+pub fn location(response: &TestResponse) -> String {
+    response.maybe_header("location").map(|v| v.to_str().unwrap_or_default().to_string()).unwrap_or_default()
+}
+
+/// Mails the SMTP sink of the test command received for `to`, newest last.
+/// `None` when the suite runs without the sink (plain `cargo test`).
+pub fn mails_to(to: &str) -> Option<Vec<String>> {
+    let dir = std::env::var("SIFILMA_TEST_MAIL_DIR").ok()?;
+    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    entries.sort();
+    Some(entries.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|m| m.contains(to)).collect())
+}
+
+/// A booted app context on a database of its own, for model tests.
+pub async fn with_db<F, Fut>(f: F)
+where
+    F: FnOnce(AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let boot = loco_rs::testing::request::boot_test_with_create_db::<App>().await.expect("boot");
+    f(boot.app_context.clone()).await;
+}
