@@ -2,12 +2,10 @@
 //! dashboard → Change Password → Logout → the old password is refused.
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use loco_rs::testing::request::boot_test_with_create_db;
 use serde_json::Value;
-use sifilma::app::App;
 
 use super::webdriver::{Browser, WdError};
-use crate::support::{account, PASSWORD};
+use crate::support::{account, boot, PASSWORD};
 
 const NEW_PASSWORD: &str = "Sandi-Baru-Peramban-2026";
 
@@ -44,7 +42,7 @@ async fn login_change_password_logout_in_chromium() {
         return;
     };
     let browser = browser.expect("start browser");
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let ctx = boot.app_context.clone();
     account(&ctx, "pt_nyra", "produsen", "active").await;
     let base = serve(boot.router.clone().expect("router")).await;

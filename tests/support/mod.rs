@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, future::Future, sync::LazyLock};
 
 use axum_test::{multipart::MultipartForm, TestResponse, TestServer};
 use chrono::Utc;
-use loco_rs::{app::AppContext, testing::prelude::*};
+use loco_rs::app::AppContext;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use sifilma::{
     app::App,
@@ -21,14 +21,46 @@ use sifilma::{
 pub const PASSWORD: &str = "Rahasia-Uji-2026";
 static PASSWORD_HASH: LazyLock<String> = LazyLock::new(|| hash_password(PASSWORD));
 
+/// A database of the test's own: a fresh SQLite file, or — when
+/// `DATABASE_URL` points at PostgreSQL — a fresh database in the test
+/// command's throwaway cluster (which is deleted whole afterwards, so the
+/// database is not dropped here: the pool may still hold connections).
+async fn fresh_database(configured: &str) -> String {
+    let name = format!("sifilma_t_{}", uuid::Uuid::new_v4().simple());
+    if configured.starts_with("postgres") {
+        let (root, _) = configured.rsplit_once('/').expect("database url with a name");
+        let admin = sea_orm::Database::connect(format!("{root}/postgres")).await.expect("connect to postgres");
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}")).await.expect("create database");
+        admin.close().await.expect("close admin connection");
+        format!("{root}/{name}")
+    } else {
+        let dir = std::env::temp_dir().join("sifilma-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.sqlite")).display())
+    }
+}
+
+/// Boots the app (test environment) on a fresh database.
+pub async fn boot() -> loco_rs::boot::BootResult {
+    use loco_rs::{app::Hooks, boot::StartMode, environment::Environment};
+    let mut config = App::load_config(&Environment::Test).await.expect("test config");
+    config.database.uri = fresh_database(&config.database.uri).await;
+    App::boot(StartMode::ServerOnly, &Environment::Test, config).await.expect("boot")
+}
+
 /// Runs `f` against the real router on a database of its own.
 pub async fn with_app<F, Fut>(f: F)
 where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let config = RequestConfigBuilder::new().save_cookies(false).build();
-    request_config_with_create_db::<App, _, _>(config, f).await;
+    let boot = boot().await;
+    let router = boot.router.clone().expect("router");
+    let server = TestServer::new(router.into_make_service_with_connect_info::<std::net::SocketAddr>()).expect("test server");
+    f(server, boot.app_context.clone()).await;
+    if let Some(path) = boot.app_context.config.database.uri.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 pub async fn organisation(ctx: &AppContext, name: &str, kind: &str) -> organisations::Model {
@@ -187,7 +219,28 @@ pub fn mails_to(to: &str) -> Option<Vec<String>> {
     let dir = std::env::var("SIFILMA_TEST_MAIL_DIR").ok()?;
     let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
     entries.sort();
-    Some(entries.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|m| m.contains(to)).collect())
+    Some(entries.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|m| m.contains(to)).map(|m| decode_quoted_printable(&m)).collect())
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX`), so assertions can
+/// look for sentences of the body.
+pub fn decode_quoted_printable(s: &str) -> String {
+    let joined = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..(i + 3).min(bytes.len())]).unwrap_or(""), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A booted app context on a database of its own, for model tests.
@@ -196,6 +249,6 @@ where
     F: FnOnce(AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let boot = loco_rs::testing::request::boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     f(boot.app_context.clone()).await;
 }
