@@ -36,11 +36,7 @@ impl Hooks for App {
     /// accounts refuses to boot.
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
         let settings = Settings::from_config(&ctx.config)?;
-        if settings.seed_demo && ctx.environment == Environment::Production {
-            return Err(loco_rs::Error::string(
-                "settings.seed_demo is not allowed in production: demo accounts have published passwords",
-            ));
-        }
+        settings.check_for(&ctx.environment)?;
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }

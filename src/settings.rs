@@ -40,6 +40,19 @@ impl Settings {
             .map_err(|e| loco_rs::Error::string(&format!("invalid settings block: {e}")))
     }
 
+    /// Demo accounts have published passwords: production refuses them.
+    ///
+    /// # Errors
+    /// When `seed_demo` is on in production.
+    pub fn check_for(&self, environment: &loco_rs::environment::Environment) -> Result<()> {
+        if self.seed_demo && *environment == loco_rs::environment::Environment::Production {
+            return Err(loco_rs::Error::string(
+                "settings.seed_demo is not allowed in production: demo accounts have published passwords",
+            ));
+        }
+        Ok(())
+    }
+
     /// The settings stored at boot.
     ///
     /// # Panics

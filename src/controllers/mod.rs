@@ -49,7 +49,7 @@ impl Failure {
             "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{t} · SI-FILMA</title><link rel=\"stylesheet\" href=\"/static/css/app.css\"></head>\
              <body class=\"public\"><main class=\"public-main\"><section class=\"card error-card\"><div class=\"card-body\">\
-             <h1>{t}</h1><p>{m}</p><p><a class=\"btn btn-primary\" href=\"/dashboard\">Kembali ke Dashboard</a></p></div></section></main></body></html>",
+             <h1>{t}</h1><p>{m}</p><p><a class=\"btn btn-primary\" href=\"/\">Kembali ke Beranda</a></p></div></section></main></body></html>",
             t = escape(title),
             m = escape(message)
         );

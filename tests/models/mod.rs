@@ -1,2 +1,3 @@
 mod sessions;
+mod settings;
 mod users;

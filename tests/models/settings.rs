@@ -1,0 +1,45 @@
+use std::sync::Arc;
+
+use loco_rs::environment::Environment;
+use sifilma::{controllers::session::Visitor, settings::Settings};
+
+fn settings(seed_demo: bool) -> Settings {
+    Settings {
+        seed_demo,
+        secure_cookies: false,
+        upload_dir: "x".into(),
+        public_url: "http://localhost".into(),
+        mail_from: "a@b".into(),
+    }
+}
+
+#[test]
+fn production_refuses_demo_accounts() {
+    assert!(settings(true).check_for(&Environment::Production).is_err());
+    assert!(settings(false).check_for(&Environment::Production).is_ok());
+    assert!(settings(true).check_for(&Environment::Development).is_ok());
+}
+
+#[tokio::test]
+async fn production_config_does_not_boot_with_seed_demo() {
+    use loco_rs::app::Hooks;
+    // nextest runs each test in its own process, so these variables stay local.
+    if std::env::var("DATABASE_URL").is_err() {
+        std::env::set_var("DATABASE_URL", "sqlite::memory:");
+    }
+    std::env::set_var("SEED_DEMO", "true");
+    let config = sifilma::app::App::load_config(&Environment::Production).await;
+    std::env::remove_var("SEED_DEMO");
+    let config = config.expect("production config renders");
+    let s = Settings::from_config(&config).unwrap();
+    assert!(s.seed_demo && s.secure_cookies);
+    assert!(s.check_for(&Environment::Production).is_err());
+}
+
+#[test]
+fn session_cookie_is_secure_when_configured() {
+    let visitor = |secure_cookies| Visitor { ip: "1.2.3.4".into(), user_agent: String::new(), csrf: String::new(), current: None::<Arc<_>>, secure_cookies };
+    assert!(visitor(true).session_cookie("t").ends_with("; Secure"));
+    let plain = visitor(false).session_cookie("t");
+    assert_eq!(plain, "sifilma_session=t; Path=/; HttpOnly; SameSite=Lax");
+}
