@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use axum::Router as AxumRouter;
 use loco_rs::{
     app::{AppContext, Hooks, Initializer},
-    bgworker::Queue,
+    bgworker::{BackgroundWorker, Queue},
     boot::{create_app, BootResult, StartMode},
     config::Config,
     controller::AppRoutes,
@@ -14,7 +14,7 @@ use loco_rs::{
 };
 use migration::Migrator;
 
-use crate::{controllers, initializers, models::demo, settings::Settings};
+use crate::{controllers, initializers, models::demo, settings::Settings, workers::mail_delivery::MailDelivery};
 
 pub struct App;
 
@@ -62,7 +62,9 @@ impl Hooks for App {
         Ok(())
     }
 
-    async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
+    async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
+        queue.register(MailDelivery::build(ctx)).await?;
+        MailDelivery::start_sweeper(ctx);
         Ok(())
     }
 

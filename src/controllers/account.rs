@@ -12,7 +12,7 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{home::Flash, see_other, session::Auth, Failure, PageResult};
+use super::{home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         uploads::{self, check_photo},
@@ -43,35 +43,11 @@ async fn profile(v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) ->
     profile_page(&v, &auth, StatusCode::OK, &ProfileUpdate::from_user(auth.user()), &FieldErrors::new(), q.ok())
 }
 
-/// Reads the multipart profile form; the photo is optional (an empty file
-/// input means "keep the current photo").
-async fn read_profile_form(mut multipart: Multipart) -> Result<(ProfileUpdate, Option<Vec<u8>>), Failure> {
-    let mut form = ProfileUpdate::default();
-    let mut photo = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| Failure::page(StatusCode::BAD_REQUEST, "Formulir rusak", "Data formulir tidak dapat dibaca. Muat ulang halaman lalu coba lagi."))? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "photo" {
-            let has_file = field.file_name().is_some_and(|f| !f.is_empty());
-            let bytes = field.bytes().await.map_err(|_| Failure::too_large())?;
-            if has_file {
-                photo = Some(bytes.to_vec());
-            }
-            continue;
-        }
-        let text = field.text().await.unwrap_or_default();
-        match name.as_str() {
-            "name" => form.name = text,
-            "email" => form.email = text,
-            "address" => form.address = text,
-            "phone" => form.phone = text,
-            _ => {}
-        }
-    }
-    Ok((form, photo))
-}
-
 async fn update_profile(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {
-    let (form, photo) = read_profile_form(multipart).await?;
+    let (fields, photo) = read_multipart(multipart, "photo").await?;
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let form = ProfileUpdate { name: field("name"), email: field("email"), address: field("address"), phone: field("phone") };
+    let photo = photo.map(|(bytes, _)| bytes);
     let kind = match photo.as_deref().map(check_photo).transpose() {
         Ok(kind) => kind,
         Err(AppError::Invalid(errors)) => return profile_page(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None),

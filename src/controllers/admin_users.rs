@@ -15,14 +15,15 @@ use serde_json::json;
 
 use super::{see_other, session::Admin, PageResult};
 use crate::{
-    mailers::account::AccountMailer,
     models::{
         organisations::Model as Organisation,
         roles::Role,
         users::{self, ActiveModel, Assignment, UserQuery, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_PENDING},
         AppError,
     },
+    settings::Settings,
     views::layout::{app_page, flash, pager},
+    workers::mail_delivery::MailDelivery,
 };
 
 const PER_PAGE: u64 = 20;
@@ -97,14 +98,14 @@ async fn assign(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(au
 
 async fn activate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
     let user = find(&ctx, id).await?;
-    let user = ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_ACTIVE, auth.ip()).await?;
-    AccountMailer::activated(&ctx, &user).await;
+    let (_, mails) = ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_ACTIVE, &Settings::get(&ctx).public_url, auth.ip()).await?;
+    MailDelivery::dispatch(&ctx, mails).await;
     Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
 }
 
 async fn deactivate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
     let user = find(&ctx, id).await?;
-    ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_INACTIVE, auth.ip()).await?;
+    ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_INACTIVE, &Settings::get(&ctx).public_url, auth.ip()).await?;
     Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
 }
 

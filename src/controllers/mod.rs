@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod home;
 pub mod master;
+pub mod personalization_requests;
 pub mod registration;
 pub mod session;
 pub mod upcoming;
@@ -29,6 +30,7 @@ pub fn routes() -> AppRoutes {
         .add_route(admin_users::routes())
         .add_route(audit::routes())
         .add_route(master::routes())
+        .add_route(personalization_requests::routes())
         .add_route(upcoming::routes())
 }
 
@@ -127,6 +129,33 @@ impl From<loco_rs::Error> for Failure {
 }
 
 pub type PageResult = Result<Response, Failure>;
+
+/// The text fields of a multipart form and, when one was chosen, the file
+/// of `file_field` (bytes and the user's name for it).
+///
+/// # Errors
+/// A 400 page when the body is not a readable multipart form.
+pub async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<(std::collections::HashMap<String, String>, Option<(Vec<u8>, String)>), Failure> {
+    let unreadable = || Failure::page(StatusCode::BAD_REQUEST, "Formulir rusak", "Data formulir tidak dapat dibaca. Muat ulang halaman lalu coba lagi.");
+    let mut fields = std::collections::HashMap::new();
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == file_field {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|_| unreadable())?;
+            if !file_name.is_empty() {
+                file = Some((bytes.to_vec(), file_name));
+            }
+        } else {
+            fields.insert(name, field.text().await.map_err(|_| unreadable())?);
+        }
+    }
+    Ok((fields, file))
+}
 
 /// 303 to `to`: after a POST the browser GETs the result page.
 #[must_use]

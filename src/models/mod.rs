@@ -5,13 +5,15 @@ pub mod errors;
 pub mod holidays;
 pub mod login_failures;
 pub mod machine_types;
+pub mod mail_outbox;
 pub mod master_data;
 pub mod officials;
 pub mod organisations;
+pub mod personalization_requests;
 pub mod roles;
 pub mod sessions;
 pub mod stations;
 pub mod uploads;
 pub mod users;
 
-pub use errors::{AppError, FieldErrors};
+pub use errors::{AppError, AppResult, FieldErrors};

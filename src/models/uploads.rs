@@ -36,6 +36,16 @@ impl Kind {
         }
     }
 
+    /// The file extension used for downloads.
+    #[must_use]
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Pdf => "pdf",
+        }
+    }
+
     #[must_use]
     pub fn from_content_type(s: &str) -> Option<Self> {
         [Self::Jpeg, Self::Png, Self::Pdf].into_iter().find(|k| k.content_type() == s)

@@ -481,11 +481,12 @@ pub struct Assignment {
 
 impl ActiveModel {
     /// Moves the account to `to` (`active` or `inactive`); deactivation
-    /// revokes its sessions at once.
+    /// revokes its sessions at once, activation queues the applicant's mail
+    /// (returned ids: dispatch them after this returns).
     ///
     /// # Errors
-    /// `Conflict` when it already has that status.
-    pub async fn set_status(db: &DatabaseConnection, admin: &Model, user: Model, to: &'static str, ip: &str) -> AppResult<Model> {
+    /// `Conflict` when it already has that status, or for one's own account.
+    pub async fn set_status(db: &DatabaseConnection, admin: &Model, user: Model, to: &'static str, base_url: &str, ip: &str) -> AppResult<(Model, Vec<i32>)> {
         if user.status == to {
             return Err(AppError::Conflict(format!("Akun {} sudah berstatus {to}.", user.username)));
         }
@@ -498,12 +499,15 @@ impl ActiveModel {
         active.status = Set(to.to_string());
         active.updated_at = Set(Utc::now().into());
         let user = active.update(&txn).await?;
-        if to != STATUS_ACTIVE {
+        let mails = if to == STATUS_ACTIVE {
+            crate::mailers::account::activated(&txn, base_url, &user).await?
+        } else {
             sessions::close_all_for_user(&txn, user.id, None).await?;
-        }
+            Vec::new()
+        };
         Event::new("user.status_changed", "user").subject(user.id, &user.username).transition(from, to).record(&txn, &Actor::user(admin, ip)).await?;
         txn.commit().await?;
-        Ok(user)
+        Ok((user, mails))
     }
 
     /// Sets a fresh random password, revokes the user's sessions and returns

@@ -26,6 +26,9 @@ const FLASH: &[(&str, &str)] = &[
     ("diaktifkan", "Data berhasil diaktifkan."),
     ("dinonaktifkan", "Data berhasil dinonaktifkan."),
     ("akun", "Akun pengguna berhasil diperbarui."),
+    ("ditarik", "Permintaan telah ditarik."),
+    ("disetujui", "Permintaan telah disetujui; lembaga pengguna diberi tahu melalui email."),
+    ("ditolak", "Permintaan telah ditolak; lembaga pengguna diberi tahu melalui email beserta alasannya."),
 ];
 
 #[must_use]
@@ -113,4 +116,12 @@ pub fn pager(page: u64, total_pages: u64, base: &str) -> Value {
         "prev_href": href(page.saturating_sub(1).max(1)),
         "next_href": href(page + 1),
     })
+}
+
+/// Page links when the total is not counted (large tables): previous/next only.
+#[must_use]
+pub fn pager_open(page: u64, has_next: bool, base: &str) -> Value {
+    let mut v = pager(page, if has_next { page + 1 } else { page }, base);
+    v["total_pages"] = Value::Null;
+    v
 }

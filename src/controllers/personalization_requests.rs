@@ -1,0 +1,275 @@
+//! Permintaan Personalisasi: the requester's list and form, the producer's
+//! Tabel Permohonan Personalisasi with Approve / Reject (and bulk approve),
+//! the admin's read-only view, and the letter download.
+use axum::{
+    body::Bytes,
+    extract::{Multipart, Path, Query, RawQuery, State},
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Form as AxumForm,
+};
+use loco_rs::{
+    app::AppContext,
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{admin_users::strip_page, home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use crate::{
+    models::{
+        personalization_requests::{self as requests, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
+        uploads, AppError, FieldErrors,
+    },
+    settings::Settings,
+    views::layout::{app_page, flash, pager_open},
+    workers::mail_delivery::MailDelivery,
+};
+
+const PER_PAGE: u64 = 20;
+
+fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
+    match Viewer::of(auth.user()) {
+        Viewer::Nobody => Err(Failure::forbidden()),
+        v => Ok(v),
+    }
+}
+
+fn status_json(status: &str) -> Value {
+    let s = Status::parse(status).unwrap_or(Status::Submitted);
+    json!({ "code": s.as_str(), "label": s.label() })
+}
+
+async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let viewer = viewer(&auth)?;
+    let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let offset = (q.page_number() - 1) * PER_PAGE;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let status = status_json(&r.status);
+            json!({ "no": offset + i as u64 + 1, "row": r, "status": status, "open": r.status == Status::Submitted.as_str() })
+        })
+        .collect();
+    let flash_code = raw.as_deref().unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")).map(str::to_string);
+    let base = strip_page(raw.as_deref());
+    app_page(
+        &v,
+        &auth,
+        StatusCode::OK,
+        "requests/index.html",
+        "permintaan",
+        json!({
+            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base),
+            "is_requester": matches!(viewer, Viewer::Requester(_)), "is_producer": matches!(viewer, Viewer::Producer(_)),
+            "flash": flash(flash_code.as_deref()),
+        }),
+    )
+}
+
+async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, id: Option<i32>, form: &Form, errors: &FieldErrors) -> PageResult {
+    let (producers, machines) = requests::choices(&ctx.db).await?;
+    let producers: Vec<_> = producers.into_iter().map(|o| json!({ "id": o.id.to_string(), "name": o.name })).collect();
+    let machines: Vec<_> = machines.into_iter().map(|m| json!({ "id": m.id.to_string(), "name": m.name })).collect();
+    app_page(v, auth, status, "requests/form.html", "permintaan", json!({ "id": id, "form": form, "errors": errors, "producers": producers, "machines": machines }))
+}
+
+fn require_requester(auth: &Auth) -> Result<(), Failure> {
+    match Viewer::of(auth.user()) {
+        Viewer::Requester(_) => Ok(()),
+        _ => Err(Failure::forbidden()),
+    }
+}
+
+async fn new(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth) -> PageResult {
+    require_requester(&auth)?;
+    let form = Form { request_date: chrono::Utc::now().with_timezone(&crate::views::filters::wib()).date_naive().to_string(), ..Form::default() };
+    form_page(&ctx, &v, &auth, StatusCode::OK, None, &form, &FieldErrors::new()).await
+}
+
+fn form_from(fields: &std::collections::HashMap<String, String>) -> Form {
+    let f = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    Form {
+        number: f("number"),
+        title: f("title"),
+        request_date: f("request_date"),
+        producer_id: f("producer_id"),
+        quantity: f("quantity"),
+        machine_type_id: f("machine_type_id"),
+        remarks: f("remarks"),
+    }
+}
+
+fn env<'a>(settings: &'a Settings, auth: &'a Auth) -> Env<'a> {
+    Env { base_url: &settings.public_url, upload_dir: &settings.upload_dir, ip: auth.ip() }
+}
+
+async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {
+    require_requester(&auth)?;
+    let (fields, file) = read_multipart(multipart, "file").await?;
+    let form = form_from(&fields);
+    let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
+    let settings = Settings::get(&ctx);
+    match ActiveModel::file(&ctx.db, auth.user(), &form, letter.as_ref(), &env(&settings, &auth)).await {
+        Ok((request, mails)) => {
+            MailDelivery::dispatch(&ctx, mails).await;
+            Ok(see_other(&format!("/permintaan/{}?ok=disimpan", request.id)))
+        }
+        Err(AppError::Invalid(errors)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<Flash>) -> PageResult {
+    show_page(&ctx, &v, &auth, id, StatusCode::OK, flash(q.ok()), &FieldErrors::new()).await
+}
+
+async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, status: StatusCode, flash: Value, errors: &FieldErrors) -> PageResult {
+    let viewer = viewer(auth)?;
+    let d = Detail::load(&ctx.db, viewer, id).await?;
+    let open = d.request.status() == Status::Submitted;
+    let timeline: Vec<_> = d
+        .timeline
+        .iter()
+        .map(|e| {
+            json!({
+                "who": e.actor_name.clone().unwrap_or_default(), "when": e.created_at.to_rfc3339(), "action": e.action,
+                "from": e.from_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
+                "to": e.to_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
+                "note": e.note.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    app_page(
+        v,
+        auth,
+        status,
+        "requests/show.html",
+        "permintaan",
+        json!({
+            "r": d.request, "status": status_json(&d.request.status), "institution": d.institution, "producer": d.producer,
+            "machine_type": d.machine_type, "timeline": timeline, "download_name": d.request.download_name(),
+            "can_edit": open && matches!(viewer, Viewer::Requester(_)), "can_decide": open && matches!(viewer, Viewer::Producer(_)),
+            "flash": flash, "errors": errors,
+        }),
+    )
+}
+
+async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let Viewer::Requester(org) = Viewer::of(auth.user()) else { return Err(Failure::forbidden()) };
+    let request = Model::find_for(&ctx.db, Viewer::Requester(org), id).await?;
+    if request.status() != Status::Submitted {
+        return Err(Failure::conflict(&format!("Permintaan {} sudah {} dan tidak dapat diubah lagi.", request.number, request.status().label())));
+    }
+    form_page(&ctx, &v, &auth, StatusCode::OK, Some(id), &Form::from_model(&request), &FieldErrors::new()).await
+}
+
+async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, multipart: Multipart) -> PageResult {
+    require_requester(&auth)?;
+    let (fields, file) = read_multipart(multipart, "file").await?;
+    let form = form_from(&fields);
+    let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
+    let settings = Settings::get(&ctx);
+    match ActiveModel::edit(&ctx.db, auth.user(), id, &form, letter.as_ref(), &env(&settings, &auth)).await {
+        Ok(_) => Ok(see_other(&format!("/permintaan/{id}?ok=disimpan"))),
+        Err(AppError::Invalid(errors)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, Some(id), &form, &errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn withdraw(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    ActiveModel::withdraw(&ctx.db, auth.user(), id, auth.ip()).await?;
+    Ok(see_other(&format!("/permintaan/{id}?ok=ditarik")))
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(ctx: &AppContext, auth: &Auth, ids: &[i32], to: Status, reason: &str) -> Result<(), AppError> {
+    let settings = Settings::get(ctx);
+    let (_, mails) = ActiveModel::decide_as_producer(&ctx.db, auth.user(), ids, to, reason, &env(&settings, auth)).await?;
+    MailDelivery::dispatch(ctx, mails).await;
+    Ok(())
+}
+
+async fn approve(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    decide(&ctx, &auth, &[id], Status::Approved, "").await?;
+    Ok(see_other(&format!("/permintaan/{id}?ok=disetujui")))
+}
+
+async fn reject(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<RejectForm>) -> PageResult {
+    match decide(&ctx, &auth, &[id], Status::Rejected, &form.reason).await {
+        Ok(()) => Ok(see_other(&format!("/permintaan/{id}?ok=ditolak"))),
+        Err(AppError::Invalid(errors)) => show_page(&ctx, &v, &auth, id, StatusCode::UNPROCESSABLE_ENTITY, Value::Null, &errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `ids` of a urlencoded form (`ids=1&ids=2`).
+fn ids_of(body: &Bytes) -> Vec<i32> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    pairs.into_iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect()
+}
+
+/// Bulk approve, step 1: shows what would change; nothing changes yet.
+async fn bulk_preview(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, body: Bytes) -> PageResult {
+    let Viewer::Producer(org) = Viewer::of(auth.user()) else { return Err(Failure::forbidden()) };
+    let ids = ids_of(&body);
+    let mut rows = Vec::new();
+    for id in &ids {
+        let request = Model::find_for(&ctx.db, Viewer::Producer(org), *id).await?;
+        let ok = request.status().can_become(Status::Approved);
+        rows.push(json!({ "r": request, "status": status_json(&request.status), "ok": ok }));
+    }
+    let approvable = rows.iter().filter(|r| r["ok"] == json!(true)).count();
+    app_page(&v, &auth, StatusCode::OK, "requests/bulk.html", "permintaan", json!({ "rows": rows, "approvable": approvable }))
+}
+
+/// Bulk approve, step 2: approves every selected request in one
+/// transaction, or none if any of them cannot be approved.
+async fn bulk_approve(State(ctx): State<AppContext>, auth: Auth, body: Bytes) -> PageResult {
+    let ids = ids_of(&body);
+    decide(&ctx, &auth, &ids, Status::Approved, "").await?;
+    Ok(see_other("/permintaan?ok=disetujui"))
+}
+
+/// The letter, always as an attachment named `Permintaan-<no>.<ext>`.
+async fn download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let request = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
+    let kind = match request.file_kind.as_str() {
+        "pdf" => uploads::Kind::Pdf,
+        "png" => uploads::Kind::Png,
+        _ => uploads::Kind::Jpeg,
+    };
+    let path = uploads::path_of(&Settings::get(&ctx).upload_dir, FILE_AREA, &request.file_key).ok_or_else(Failure::not_found)?;
+    let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", request.download_name())),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/permintaan", axum::routing::get(index).post(create))
+        .add("/permintaan/baru", axum::routing::get(new))
+        .add("/permintaan/setujui-massal", axum::routing::post(bulk_preview))
+        .add("/permintaan/setujui-massal/konfirmasi", axum::routing::post(bulk_approve))
+        .add("/permintaan/{id}", axum::routing::get(show).post(update))
+        .add("/permintaan/{id}/ubah", axum::routing::get(edit))
+        .add("/permintaan/{id}/tarik", axum::routing::post(withdraw))
+        .add("/permintaan/{id}/setujui", axum::routing::post(approve))
+        .add("/permintaan/{id}/tolak", axum::routing::post(reject))
+        .add("/permintaan/{id}/berkas", axum::routing::get(download))
+}

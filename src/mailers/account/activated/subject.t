@@ -1,1 +1,0 @@
-Akun SI-FILMA Anda telah diaktifkan

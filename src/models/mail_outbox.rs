@@ -1,0 +1,127 @@
+//! The mail outbox. A notification is written here in the same transaction
+//! as the state change it announces, so the change never waits on SMTP and a
+//! mail is never lost: a background worker delivers it, and failed sends are
+//! retried with a growing delay.
+use chrono::{Duration, Utc};
+use loco_rs::mailer::{Email, EmailSender};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+pub use super::_entities::mail_outbox::{ActiveModel, Column, Entity, Model};
+use super::errors::AppResult;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+/// Given up after `MAX_ATTEMPTS`; visible to the admin in the outbox table.
+pub const FAILED: &str = "failed";
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// A rendered mail: subject, plain text and HTML.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Queues `message` for every address in `to` (duplicates and blanks
+/// skipped) on `conn` — pass the transaction of the change.
+///
+/// # Errors
+/// On database failure (the caller's transaction then rolls back).
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, to: &[String], message: &Message) -> AppResult<Vec<i32>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut ids = Vec::new();
+    let now = Utc::now();
+    for address in to.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()) {
+        if !seen.insert(address.clone()) {
+            continue;
+        }
+        let row = ActiveModel {
+            to_address: Set(address),
+            subject: Set(message.subject.clone()),
+            text_body: Set(message.text.clone()),
+            html_body: Set(message.html.clone()),
+            status: Set(PENDING.to_string()),
+            attempts: Set(0),
+            next_attempt_at: Set(now.into()),
+            created_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        ids.push(row.id);
+    }
+    Ok(ids)
+}
+
+/// Delay before the next try after `attempts` failures: 30 s, 1 min, 2 min,
+/// … capped at one hour.
+#[must_use]
+pub fn backoff(attempts: i32) -> Duration {
+    Duration::seconds((30_i64 << attempts.clamp(0, 7)).min(3600))
+}
+
+/// Tries to send one pending mail; records the outcome on the row.
+///
+/// # Errors
+/// On database failure. A failed send is not an error: it is recorded.
+pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, log_body: bool, id: i32) -> AppResult<bool> {
+    let Some(mail) = Entity::find_by_id(id).filter(Column::Status.eq(PENDING)).one(db).await? else {
+        return Ok(false);
+    };
+    let email = Email {
+        from: Some(from.to_string()),
+        to: mail.to_address.clone(),
+        subject: mail.subject.clone(),
+        text: mail.text_body.clone(),
+        html: mail.html_body.clone(),
+        ..Default::default()
+    };
+    if log_body {
+        tracing::info!(to = mail.to_address, subject = mail.subject, body = mail.text_body, "mail (development: not sent over SMTP)");
+    }
+    let result = sender.mail(&email).await;
+    let attempts = mail.attempts + 1;
+    let mut row: ActiveModel = mail.into();
+    row.attempts = Set(attempts);
+    match result {
+        Ok(()) => {
+            row.status = Set(SENT.to_string());
+            row.sent_at = Set(Some(Utc::now().into()));
+            row.last_error = Set(None);
+            row.update(db).await?;
+            Ok(true)
+        }
+        Err(err) => {
+            tracing::warn!(mail_id = id, attempts, err = err.to_string(), "mail send failed; will retry");
+            row.last_error = Set(Some(err.to_string().chars().take(500).collect()));
+            if attempts >= MAX_ATTEMPTS {
+                row.status = Set(FAILED.to_string());
+            } else {
+                row.next_attempt_at = Set((Utc::now() + backoff(attempts)).into());
+            }
+            row.update(db).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// Pending mails whose next try is due, oldest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<i32>> {
+    Ok(Entity::find()
+        .filter(Column::Status.eq(PENDING))
+        .filter(Column::NextAttemptAt.lte(Utc::now()))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
