@@ -7,7 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Multipart, Request, State},
+    extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{header, request::Parts, HeaderMap, HeaderValue, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -154,21 +154,41 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// The `_csrf` field of a urlencoded or multipart body.
-async fn token_in_body(content_type: &str, body: &Bytes) -> Option<String> {
+fn token_in_body(content_type: &str, body: &Bytes) -> Option<String> {
     if content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
         return pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
     }
     if content_type.starts_with("multipart/form-data") {
-        let req = Request::builder().header(header::CONTENT_TYPE, content_type).body(Body::from(body.clone())).ok()?;
-        let mut multipart = Multipart::from_request(req, &()).await.ok()?;
-        while let Ok(Some(field)) = multipart.next_field().await {
-            if field.name() == Some(CSRF_FIELD) {
-                return field.text().await.ok();
-            }
-        }
+        return multipart_field(content_type, body, CSRF_FIELD);
     }
     None
+}
+
+/// The value of the plain (non-file) part `name` of a multipart body. Read
+/// directly from the buffered bytes: the upload limits of the handlers do not
+/// apply here, and only the parts before the token are looked at.
+fn multipart_field(content_type: &str, body: &[u8], name: &str) -> Option<String> {
+    let boundary = content_type.split(';').map(str::trim).find_map(|p| p.strip_prefix("boundary="))?.trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let mut rest = body;
+    loop {
+        let start = find(rest, delimiter.as_bytes())? + delimiter.len();
+        rest = &rest[start..];
+        let headers_end = find(rest, b"\r\n\r\n")?;
+        let headers = std::str::from_utf8(&rest[..headers_end]).ok()?;
+        let content = &rest[headers_end + 4..];
+        let end = find(content, format!("\r\n{delimiter}").as_bytes())?;
+        if headers.lines().any(|l| l.to_ascii_lowercase().starts_with("content-disposition") && l.contains(&wanted) && !l.contains("filename=")) {
+            return String::from_utf8(content[..end].to_vec()).ok();
+        }
+        rest = &content[end..];
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Response {
@@ -207,7 +227,7 @@ async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Respo
         };
         let provided = match header_token {
             Some(t) => Some(t),
-            None => token_in_body(&content_type, &bytes).await,
+            None => token_in_body(&content_type, &bytes),
         };
         if fresh_cookie || !provided.is_some_and(|p| constant_time_eq(&p, &csrf)) {
             tracing::warn!(ip, path = %parts.uri.path(), "state change without a valid CSRF token refused");

@@ -7,7 +7,7 @@
 //! state for it; `withdrawn` is terminal and keeps the record and its audit.
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    prelude::Expr, sea_query::{Alias, ExprTrait as _, Func}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
+    prelude::Expr, sea_query::{Alias, ExprTrait as _, Func, LikeExpr}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
 };
@@ -231,7 +231,8 @@ impl ListQuery {
         }
         let term = self.q.trim().to_lowercase();
         if !term.is_empty() {
-            let like = format!("%{}%", term.replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let like = LikeExpr::new(pattern).escape('\\');
             q = q.filter(
                 Condition::any()
                     .add(Expr::expr(Func::lower(Expr::col((Entity, Column::Number)))).like(like.clone()))

@@ -1,8 +1,9 @@
-mod account;
+pub mod account;
 mod admin_users;
 mod audit;
 mod auth;
 mod csrf;
 mod master;
 mod pages;
+mod permintaan;
 mod registration;
