@@ -138,6 +138,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
                 "who": e.actor_name.clone().unwrap_or_default(), "when": e.created_at.to_rfc3339(), "action": e.action,
                 "from": e.from_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
                 "to": e.to_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
+                "to_code": e.to_state.clone().unwrap_or_default(),
                 "note": e.note.clone().unwrap_or_default(),
             })
         })

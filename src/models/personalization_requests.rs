@@ -210,6 +210,16 @@ impl ListQuery {
     /// # Errors
     /// On database failure.
     pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, bool)> {
+        let q = self.select(viewer);
+        let mut rows = q.offset((self.page_number() - 1) * per_page).limit(per_page + 1).into_model::<Row>().all(db).await?;
+        let more = rows.len() as u64 > per_page;
+        rows.truncate(per_page as usize);
+        Ok((rows, more))
+    }
+
+    /// The list's SELECT (without paging), e.g. to explain its plan.
+    #[must_use]
+    pub fn select(&self, viewer: Viewer) -> sea_orm::Select<Entity> {
         let inst = Alias::new("inst");
         let prod = Alias::new("prod");
         let mut q = Entity::find()
@@ -240,15 +250,11 @@ impl ListQuery {
                     .add(Expr::expr(Func::lower(Expr::col((inst, organisations::Column::Name)))).like(like)),
             );
         }
-        q = if self.sort == "asc" {
+        if self.sort == "asc" {
             q.order_by_asc(Column::RequestDate).order_by_asc(Column::Id)
         } else {
             q.order_by_desc(Column::RequestDate).order_by_desc(Column::Id)
-        };
-        let mut rows = q.offset((self.page_number() - 1) * per_page).limit(per_page + 1).into_model::<Row>().all(db).await?;
-        let more = rows.len() as u64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, more))
+        }
     }
 }
 

@@ -1,3 +1,4 @@
 #[allow(dead_code)]
 mod webdriver;
+mod permintaan;
 mod portal;

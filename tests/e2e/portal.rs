@@ -9,13 +9,13 @@ use crate::support::{account, boot, PASSWORD};
 
 const NEW_PASSWORD: &str = "Sandi-Baru-Peramban-2026";
 
-fn artifact(name: &str) -> PathBuf {
+pub fn artifact(name: &str) -> PathBuf {
     let dir = std::env::var("SIFILMA_TEST_ARTIFACTS").unwrap_or_else(|_| std::env::temp_dir().join("sifilma-artifacts").display().to_string());
     PathBuf::from(dir).join(name)
 }
 
 /// Serves the real router on a free loopback port for the browser.
-async fn serve(router: axum::Router) -> String {
+pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
@@ -58,6 +58,7 @@ async fn login_change_password_logout_in_chromium() {
         browser.screenshot(artifact("dashboard-1280.png")).await?;
 
         browser.set_window_size(360, 780).await?;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         let width = browser.execute("return document.documentElement.scrollWidth", &[]).await?;
         browser.screenshot(artifact("dashboard-360.png")).await?;
         assert!(width.as_u64().is_some_and(|w| w <= 360), "no horizontal scroll at 360 px, got {width}");

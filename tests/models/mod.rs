@@ -1,3 +1,4 @@
+mod mail_outbox;
 mod sessions;
 mod settings;
 mod users;

@@ -5,5 +5,5 @@ mod auth;
 mod csrf;
 mod master;
 mod pages;
-mod permintaan;
+pub mod permintaan;
 mod registration;

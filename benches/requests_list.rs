@@ -1,0 +1,104 @@
+//! Permintaan benchmark: the producer's Tabel Permohonan Personalisasi with
+//! 100,000 requests in SQLite — unfiltered (All), a status filter and a
+//! search term — req/s and p99 over loopback, plus the query plan.
+//! Run: `cargo bench --bench requests_list`.
+mod support;
+
+use chrono::{Days, NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement};
+use sifilma::models::{
+    _entities::{organisations, personalization_requests as requests, users},
+    personalization_requests::{ListQuery, Viewer},
+};
+use support::{free_port, load, login, report, start, wait_ready};
+
+const REQUESTS: usize = 100_000;
+const SECONDS: u64 = 10;
+const CONNECTIONS: usize = 8;
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("sifilma-bench-req-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db_url = format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display());
+    let port = free_port();
+    let mut first = start(&db_url, port, &dir);
+    wait_ready(port, std::time::Duration::from_secs(60)).await.expect("first start");
+    first.kill().ok();
+    first.wait().ok();
+
+    let db = Database::connect(&db_url).await.unwrap();
+    let org_id = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            use sea_orm::{ColumnTrait, QueryFilter};
+            organisations::Entity::find().filter(organisations::Column::Name.eq(name)).one(&db).await.unwrap().unwrap().id
+        }
+    };
+    let producer = org_id("PT Nyra").await;
+    let bank = org_id("Bank ABC").await;
+    let bandung = org_id("Dinas Dukcapil Kota Bandung").await;
+    let creator = users::Entity::find().one(&db).await.unwrap().unwrap().id;
+    let machine: i32 = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT id FROM machine_types LIMIT 1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let start_day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let now = Utc::now();
+    let t = std::time::Instant::now();
+    for chunk in (0..REQUESTS).collect::<Vec<_>>().chunks(1000) {
+        let rows = chunk.iter().map(|&i| requests::ActiveModel {
+            organisation_id: Set(if i % 3 == 0 { bandung } else { bank }),
+            producer_id: Set(producer),
+            machine_type_id: Set(machine),
+            created_by: Set(creator),
+            number: Set(format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" })),
+            title: Set(format!("Kartu SAM kantor cabang {i}")),
+            request_date: Set(start_day + Days::new((i % 700) as u64)),
+            quantity: Set((i % 500 + 1) as i32),
+            file_key: Set("0".repeat(32)),
+            file_kind: Set("pdf".into()),
+            file_name: Set("surat.pdf".into()),
+            file_size: Set(1000),
+            status: Set(["submitted", "approved", "rejected", "bundled"][i % 4].into()),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        });
+        requests::Entity::insert_many(rows).exec(&db).await.unwrap();
+    }
+    println!("seeded {REQUESTS} requests in {:.2?}", t.elapsed());
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    for (label, q) in [
+        ("All", ListQuery::default()),
+        ("search", ListQuery { q: "cabang 4242".into(), ..ListQuery::default() }),
+    ] {
+        let sql = q.select(Viewer::Producer(producer)).limit(21).build(DbBackend::Sqlite).to_string();
+        let plan = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, format!("EXPLAIN QUERY PLAN {sql}"))).await.unwrap();
+        println!("query plan ({label}):");
+        for row in plan {
+            let detail: String = row.try_get("", "detail").unwrap_or_default();
+            println!("  {detail}");
+        }
+    }
+    db.close().await.ok();
+
+    let mut portal = start(&db_url, port, &dir);
+    wait_ready(port, std::time::Duration::from_secs(30)).await.expect("start");
+    let session = login(port, "pt_nyra").await.expect("producer login");
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\n\r\n");
+    for (label, path) in [
+        ("producer list, All", "/permintaan"),
+        ("producer list, Approved", "/permintaan?status=approved"),
+        ("producer list, search \"cabang 4242\"", "/permintaan?q=cabang+4242"),
+    ] {
+        let all = load(port, get(path), CONNECTIONS, SECONDS).await;
+        report(&format!("{label} ({REQUESTS} requests, {CONNECTIONS} connections, {SECONDS} s)"), &all, SECONDS);
+    }
+    portal.kill().ok();
+    portal.wait().ok();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,91 @@
+//! In Chromium: an institution files a request with a PDF, the producer
+//! approves it, the institution sees "Approved" on its timeline.
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use serde_json::Value;
+use sifilma::models::_entities::machine_types;
+
+use super::{
+    portal::{artifact, serve},
+    webdriver::{Browser, WdError},
+};
+use crate::support::{account, boot, PASSWORD};
+
+async fn log_in(browser: &Browser, base: &str, username: &str) -> Result<(), WdError> {
+    browser.goto(&format!("{base}/login")).await?;
+    browser.find("#username").await?.send_keys(username).await?;
+    browser.find("#password").await?.send_keys(PASSWORD).await?;
+    browser.find("#sign-in").await?.click().await?;
+    browser.wait_for_text("#welcome", "Selamat datang", Duration::from_secs(5)).await?;
+    Ok(())
+}
+
+async fn log_out(browser: &Browser) -> Result<(), WdError> {
+    browser.find(".user-menu summary").await?.click().await?;
+    browser.find("#logout-button").await?.click().await?;
+    browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn institution_files_producer_approves_institution_sees_approved() {
+    let Some(browser) = Browser::from_env().await else {
+        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
+        return;
+    };
+    let browser = browser.expect("start browser");
+    let boot = boot().await;
+    let ctx = boot.app_context.clone();
+    account(&ctx, "bank_abc", "lembaga", "active").await;
+    let nyra = account(&ctx, "pt_nyra", "produsen", "active").await;
+    let now = Utc::now();
+    machine_types::ActiveModel { name: Set("Type IdGlobalScan GSX-01".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }
+        .insert(&ctx.db)
+        .await
+        .unwrap();
+    let letter = std::env::temp_dir().join(format!("surat-permintaan-{}.pdf", std::process::id()));
+    std::fs::write(&letter, crate::requests::permintaan::pdf()).unwrap();
+    let base = serve(boot.router.clone().expect("router")).await;
+
+    let outcome = async {
+        log_in(&browser, &base, "bank_abc").await?;
+        browser.find("a[data-nav='permintaan']").await?.click().await?;
+        browser.find("#new-request").await?.click().await?;
+        browser.find("#f-number").await?.send_keys("470/777/BANK-ABC/XI/2026").await?;
+        browser.find("#f-title").await?.send_keys("Kartu SAM untuk 100 kantor cabang").await?;
+        browser.find("#f-quantity").await?.send_keys("100").await?;
+        browser.find(&format!("#f-producer_id option[value='{}']", nyra.organisation_id.unwrap())).await?.click().await?;
+        browser.find("#f-machine_type_id option:nth-child(2)").await?.click().await?;
+        browser.find("#f-file").await?.send_keys(&letter.display().to_string()).await?;
+        browser.find("#submit-request").await?.click().await?;
+        browser.wait_for_text("#request-status", "On Progress", Duration::from_secs(5)).await?;
+        browser.screenshot(artifact("permintaan-filed.png")).await?;
+        log_out(&browser).await?;
+
+        log_in(&browser, &base, "pt_nyra").await?;
+        browser.goto(&format!("{base}/permintaan")).await?;
+        browser.wait_for_text("#requests-table", "470/777/BANK-ABC/XI/2026", Duration::from_secs(5)).await?;
+        browser.find("#requests-table a.btn[href^='/permintaan/']").await?.click().await?;
+        browser.find("#approve").await?.click().await?;
+        browser.accept_alert().await?;
+        browser.wait_for_text("#request-status", "Approved", Duration::from_secs(5)).await?;
+        log_out(&browser).await?;
+
+        log_in(&browser, &base, "bank_abc").await?;
+        browser.goto(&format!("{base}/permintaan?status=approved")).await?;
+        browser.find("#requests-table a.btn[href^='/permintaan/']").await?.click().await?;
+        browser.wait_for_text("#timeline", "Approved", Duration::from_secs(5)).await?;
+        browser.wait_for_text("#timeline", "pt_nyra", Duration::from_secs(5)).await?;
+        browser.screenshot(artifact("permintaan-approved-timeline.png")).await?;
+        Ok::<Value, WdError>(Value::Null)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot(artifact("permintaan-failure.png")).await;
+    }
+    browser.close().await.expect("close browser");
+    let _ = std::fs::remove_file(&letter);
+    outcome.expect("browser journey");
+}
