@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement};
 use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, users},
-    personalization_requests::{ListQuery, Viewer},
+    personalization_requests::{search_text, ListQuery, Viewer},
 };
 use support::{free_port, load, login, report, start, wait_ready};
 
@@ -57,6 +57,7 @@ async fn main() {
             created_by: Set(creator),
             number: Set(format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" })),
             title: Set(format!("Kartu SAM kantor cabang {i}")),
+            search_text: Set(search_text(&format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" }), &format!("Kartu SAM kantor cabang {i}"), if i % 3 == 0 { "Dinas Dukcapil Kota Bandung" } else { "Bank ABC" })),
             request_date: Set(start_day + Days::new((i % 700) as u64)),
             quantity: Set((i % 500 + 1) as i32),
             file_key: Set("0".repeat(32)),

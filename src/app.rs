@@ -57,7 +57,7 @@ impl Hooks for App {
     /// the README's single start command shows a usable portal.
     async fn before_run(ctx: &AppContext) -> Result<()> {
         if Settings::get(ctx).seed_demo {
-            demo::seed(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            demo::seed(&ctx.db, &Settings::get(ctx).upload_dir).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
         }
         Ok(())
     }
@@ -75,7 +75,7 @@ impl Hooks for App {
     }
 
     async fn seed(ctx: &AppContext, _base: &Path) -> Result<()> {
-        demo::seed(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+        demo::seed(&ctx.db, &Settings::get(ctx).upload_dir).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
         Ok(())
     }
 }

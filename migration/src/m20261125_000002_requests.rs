@@ -27,6 +27,9 @@ impl MigrationTrait for Migration {
                 .col(integer("file_size"))
                 .col(string_len("status", 20))
                 .col(text_null("decision_note"))
+                // Lower-cased "number title institution": the search box
+                // scans one column instead of three through a join.
+                .col(text("search_text"))
                 .col(timestamp_with_time_zone_null("decided_at"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))

@@ -4,10 +4,13 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
 
 use super::{
-    _entities::{holidays, machine_types, officials, organisations, stations, users},
+    _entities::{holidays, machine_types, officials, organisations, personalization_requests, stations, users},
     errors::AppResult,
     users::{hash_password, Model as User, STATUS_ACTIVE},
 };
+
+/// A one-page PDF used as the demo requests' letter.
+const DEMO_LETTER: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// The password of every demo account (documented in the README).
 pub const DEMO_PASSWORD: &str = "Demo-Sifilma-2026";
@@ -25,7 +28,7 @@ const ACCOUNTS: [(&str, &str, &str, usize); 5] = [
 ///
 /// # Errors
 /// On database failure.
-pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
+pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
     if User::find_by_username(db, "admin_pusat").await?.is_some() {
         return Ok(());
     }
@@ -40,6 +43,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
         ("Bank ABC", "lembaga", None),
         ("Dinas Dukcapil Kota Bandung", "dukcapil_kota", None),
     ];
+    let letter = super::uploads::store(upload_dir, super::personalization_requests::FILE_AREA, DEMO_LETTER).await?;
     let mut org_ids = Vec::new();
     for (name, kind, pic) in orgs {
         let org = organisations::ActiveModel {
@@ -58,8 +62,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
         .await?;
         org_ids.push(org.id);
     }
+    let mut user_ids = Vec::new();
     for (username, name, role, org) in ACCOUNTS {
-        users::ActiveModel {
+        let user = users::ActiveModel {
             username: Set(username.to_string()),
             password_hash: Set(hash.clone()),
             name: Set(name.to_string()),
@@ -73,8 +78,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
         }
         .insert(&txn)
         .await?;
+        user_ids.push(user.id);
     }
-    machine_types::ActiveModel {
+    let machine = machine_types::ActiveModel {
         name: Set("Type IdGlobalScan GSX-01".to_string()),
         description: Set(Some("Pembaca KTP-el meja".to_string())),
         active: Set(true),
@@ -84,6 +90,35 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<()> {
     }
     .insert(&txn)
     .await?;
+    // Two requests of Bank ABC to PT Nyra: one waiting, one approved.
+    for (number, title, qty, status, day) in [
+        ("470/101/BANK-ABC/XI/2026", "Kartu SAM untuk kantor cabang Jawa Barat", 100, "submitted", 20),
+        ("470/087/BANK-ABC/X/2026", "Kartu SAM untuk kantor pusat", 250, "approved", 28),
+    ] {
+        personalization_requests::ActiveModel {
+            organisation_id: Set(org_ids[2]),
+            producer_id: Set(org_ids[1]),
+            machine_type_id: Set(machine.id),
+            created_by: Set(user_ids[3]),
+            number: Set(number.to_string()),
+            title: Set(title.to_string()),
+            search_text: Set(super::personalization_requests::search_text(number, title, "Bank ABC")),
+            request_date: Set(NaiveDate::from_ymd_opt(2026, if status == "approved" { 10 } else { 11 }, day).expect("valid date")),
+            quantity: Set(qty),
+            remarks: Set(None),
+            file_key: Set(letter.clone()),
+            file_kind: Set("pdf".to_string()),
+            file_name: Set("surat-permintaan.pdf".to_string()),
+            file_size: Set(i32::try_from(DEMO_LETTER.len()).unwrap_or(0)),
+            status: Set(status.to_string()),
+            decided_at: Set((status == "approved").then(|| now.into())),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     officials::ActiveModel {
         name: Set("Dr. Budi Santoso, S.H., M.Si.".to_string()),
         nip: Set(Some("197001012000031001".to_string())),

@@ -7,7 +7,7 @@
 //! state for it; `withdrawn` is terminal and keeps the record and its audit.
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    prelude::Expr, sea_query::{Alias, ExprTrait as _, Func, LikeExpr}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
+    prelude::Expr, sea_query::{Alias, ExprTrait as _, LikeExpr}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
 };
@@ -227,7 +227,7 @@ impl ListQuery {
             .columns([Column::Id, Column::Number, Column::Title, Column::RequestDate, Column::Quantity, Column::Status, Column::FileKind])
             .column_as(Expr::col((inst.clone(), organisations::Column::Name)), "institution")
             .column_as(Expr::col((prod.clone(), organisations::Column::Name)), "producer")
-            .join_as(JoinType::InnerJoin, Relation::Organisation.def(), inst.clone())
+            .join_as(JoinType::InnerJoin, Relation::Organisation.def(), inst)
             .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod)
             .filter(viewer.condition());
         let statuses: &[Status] = match self.status.as_str() {
@@ -242,13 +242,7 @@ impl ListQuery {
         let term = self.q.trim().to_lowercase();
         if !term.is_empty() {
             let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let like = LikeExpr::new(pattern).escape('\\');
-            q = q.filter(
-                Condition::any()
-                    .add(Expr::expr(Func::lower(Expr::col((Entity, Column::Number)))).like(like.clone()))
-                    .add(Expr::expr(Func::lower(Expr::col((Entity, Column::Title)))).like(like.clone()))
-                    .add(Expr::expr(Func::lower(Expr::col((inst, organisations::Column::Name)))).like(like)),
-            );
+            q = q.filter(Expr::col((Entity, Column::SearchText)).like(LikeExpr::new(pattern).escape('\\')));
         }
         if self.sort == "asc" {
             q.order_by_asc(Column::RequestDate).order_by_asc(Column::Id)
@@ -470,6 +464,7 @@ impl ActiveModel {
             producer_id: Set(valid.producer.id),
             machine_type_id: Set(valid.machine_type.id),
             created_by: Set(user.id),
+            search_text: Set(search_text(&valid.number, &valid.title, &institution.name)),
             number: Set(valid.number),
             title: Set(valid.title),
             request_date: Set(valid.date),
@@ -532,8 +527,10 @@ impl ActiveModel {
             Some(c) => Some(uploads::store(env.upload_dir, FILE_AREA, c.bytes).await?),
             None => None,
         };
+        let institution = organisations::Entity::find_by_id(org_id).one(db).await?.ok_or(AppError::NotFound)?;
         let txn = db.begin().await?;
         let mut row: Self = existing.into();
+        row.search_text = Set(search_text(&valid.number, &valid.title, &institution.name));
         row.number = Set(valid.number);
         row.title = Set(valid.title);
         row.request_date = Set(valid.date);
@@ -657,6 +654,12 @@ impl ActiveModel {
         txn.commit().await?;
         Ok((decided, mails))
     }
+}
+
+/// What the search box matches: number, title and institution, lower-cased.
+#[must_use]
+pub fn search_text(number: &str, title: &str, institution: &str) -> String {
+    format!("{number} {title} {institution}").to_lowercase()
 }
 
 /// A unique index refused the row (two requests racing for one number).

@@ -74,9 +74,11 @@ fn expired(session: &Model, now: DateTime<Utc>) -> bool {
 /// # Errors
 /// On database failure.
 pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Option<Current>> {
-    let Some((session, Some(user))) = Entity::find()
+    // One query: the session, its user and the user's organisation.
+    let Some((session, Some(user), organisation)) = Entity::find()
         .filter(Column::TokenHash.eq(hash_token(token)))
         .find_also_related(users::Entity)
+        .and_also_related(organisations::Entity)
         .one(db)
         .await?
     else {
@@ -94,10 +96,6 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Optio
         active.update(db).await?
     } else {
         session
-    };
-    let organisation = match user.organisation_id {
-        Some(id) => organisations::Entity::find_by_id(id).one(db).await?,
-        None => None,
     };
     Ok(Some(Current { session, user, organisation }))
 }

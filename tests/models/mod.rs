@@ -1,3 +1,4 @@
+mod demo;
 mod mail_outbox;
 mod sessions;
 mod settings;

@@ -21,6 +21,8 @@ pub struct Model {
     pub file_size: i32,
     pub status: String,
     pub decision_note: Option<String>,
+    #[serde(skip)]
+    pub search_text: String,
     pub decided_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
