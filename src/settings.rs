@@ -16,11 +16,18 @@ pub struct Settings {
     /// Public base URL used in mails.
     #[serde(default = "default_public_url")]
     pub public_url: String,
+    /// Working days the leadership disposition takes after a submission is
+    /// accepted (FAQ: 2–3); the schedule counts on it.
+    #[serde(default = "default_disposition_days")]
+    pub disposition_days: u32,
     /// Sender of every mail.
     #[serde(default = "default_mail_from")]
     pub mail_from: String,
 }
 
+const fn default_disposition_days() -> u32 {
+    3
+}
 fn default_upload_dir() -> String {
     "storage/uploads".to_string()
 }
@@ -51,6 +58,12 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The context a state change needs, for a request from `ip`.
+    #[must_use]
+    pub fn env<'a>(&'a self, ip: &'a str) -> crate::models::Env<'a> {
+        crate::models::Env { base_url: &self.public_url, upload_dir: &self.upload_dir, ip, disposition_days: self.disposition_days }
     }
 
     /// The settings stored at boot.

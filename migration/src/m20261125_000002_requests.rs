@@ -51,7 +51,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // The producer's table: filtered by producer (and status), newest first.
+        // The producer's table: filtered by producer (and status), newest
+        // first. `search_text` rides along so a search scans the index alone,
+        // without fetching each row.
         m.create_index(
             Index::create()
                 .name("idx-requests-producer-date")
@@ -59,6 +61,7 @@ impl MigrationTrait for Migration {
                 .col(Alias::new("producer_id"))
                 .col(Alias::new("request_date"))
                 .col(Alias::new("id"))
+                .col(Alias::new("search_text"))
                 .to_owned(),
         )
         .await?;

@@ -9,6 +9,7 @@ pub mod master;
 pub mod personalization_requests;
 pub mod registration;
 pub mod session;
+pub mod submissions;
 pub mod upcoming;
 
 use axum::{
@@ -31,6 +32,7 @@ pub fn routes() -> AppRoutes {
         .add_route(audit::routes())
         .add_route(master::routes())
         .add_route(personalization_requests::routes())
+        .add_route(submissions::routes())
         .add_route(upcoming::routes())
 }
 
@@ -136,25 +138,39 @@ pub type PageResult = Result<Response, Failure>;
 /// # Errors
 /// A 400 page when the body is not a readable multipart form.
 pub async fn read_multipart(
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
     file_field: &str,
 ) -> Result<(std::collections::HashMap<String, String>, Option<(Vec<u8>, String)>), Failure> {
+    let (fields, mut files) = read_multipart_files(multipart, &[file_field]).await?;
+    Ok((fields.into_iter().collect(), files.remove(file_field)))
+}
+
+/// Every text field of a multipart form in order (names may repeat, as
+/// checkboxes do) and the chosen files among `file_fields`.
+///
+/// # Errors
+/// A 400 page when the body is not a readable multipart form.
+pub async fn read_multipart_files(
+    mut multipart: axum::extract::Multipart,
+    file_fields: &[&str],
+) -> Result<(Vec<(String, String)>, std::collections::HashMap<String, (Vec<u8>, String)>), Failure> {
     let unreadable = || Failure::page(StatusCode::BAD_REQUEST, "Formulir rusak", "Data formulir tidak dapat dibaca. Muat ulang halaman lalu coba lagi.");
-    let mut fields = std::collections::HashMap::new();
-    let mut file = None;
+    let mut fields = Vec::new();
+    let mut files = std::collections::HashMap::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or_default().to_string();
-        if name == file_field {
+        if file_fields.contains(&name.as_str()) {
             let file_name = field.file_name().unwrap_or_default().to_string();
             let bytes = field.bytes().await.map_err(|_| unreadable())?;
             if !file_name.is_empty() {
-                file = Some((bytes.to_vec(), file_name));
+                files.insert(name, (bytes.to_vec(), file_name));
             }
         } else {
-            fields.insert(name, field.text().await.map_err(|_| unreadable())?);
+            let value = field.text().await.map_err(|_| unreadable())?;
+            fields.push((name, value));
         }
     }
-    Ok((fields, file))
+    Ok((fields, files))
 }
 
 /// 303 to `to`: after a POST the browser GETs the result page.

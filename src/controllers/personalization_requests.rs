@@ -103,7 +103,7 @@ fn form_from(fields: &std::collections::HashMap<String, String>) -> Form {
 }
 
 fn env<'a>(settings: &'a Settings, auth: &'a Auth) -> Env<'a> {
-    Env { base_url: &settings.public_url, upload_dir: &settings.upload_dir, ip: auth.ip() }
+    settings.env(auth.ip())
 }
 
 async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {

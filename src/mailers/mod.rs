@@ -4,6 +4,7 @@
 //! `workers::mail_delivery` sends them with Loco's mailer (lettre).
 pub mod account;
 pub mod requests;
+pub mod submissions;
 
 use std::sync::LazyLock;
 

@@ -1,5 +1,6 @@
 pub mod _entities;
 pub mod audit_events;
+pub mod card_list;
 pub mod demo;
 pub mod errors;
 pub mod holidays;
@@ -11,9 +12,21 @@ pub mod officials;
 pub mod organisations;
 pub mod personalization_requests;
 pub mod roles;
+pub mod schedule;
 pub mod sessions;
 pub mod stations;
+pub mod submissions;
 pub mod uploads;
 pub mod users;
 
 pub use errors::{AppError, AppResult, FieldErrors};
+
+/// What a state change needs from the outside: where mail links point,
+/// where uploads live, who acts from where, and the schedule setting.
+pub struct Env<'a> {
+    pub base_url: &'a str,
+    pub upload_dir: &'a str,
+    pub ip: &'a str,
+    /// Working days of the leadership disposition after acceptance (FAQ: 2–3).
+    pub disposition_days: u32,
+}

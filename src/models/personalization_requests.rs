@@ -81,7 +81,13 @@ impl Status {
     #[must_use]
     pub fn can_become(self, to: Self) -> bool {
         use Status::{Approved, Bundled, Done, Received, Rejected, Submitted, Withdrawn};
-        matches!((self, to), (Submitted, Approved | Rejected | Withdrawn) | (Approved, Bundled) | (Bundled, Done) | (Done, Received))
+        // `bundled → approved` frees a request when its submission is removed
+        // or rejected (the submission issue asks for it; DESIGN lists no
+        // way back).
+        matches!(
+            (self, to),
+            (Submitted, Approved | Rejected | Withdrawn) | (Approved, Bundled) | (Bundled, Approved | Done) | (Done, Received)
+        )
     }
 }
 
@@ -284,6 +290,21 @@ pub struct CheckedLetter<'a> {
     file_name: String,
 }
 
+impl CheckedLetter<'_> {
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    #[must_use]
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+}
+
 impl Letter {
     /// PDF, JPG or PNG by content, ≤ 3 MB, not empty, and an extension that
     /// agrees with the content (a PNG named `.pdf` is refused).
@@ -406,12 +427,7 @@ fn requester_org(viewer: Viewer) -> AppResult<i32> {
     }
 }
 
-/// Where a mail's links point and where files live.
-pub struct Env<'a> {
-    pub base_url: &'a str,
-    pub upload_dir: &'a str,
-    pub ip: &'a str,
-}
+pub use super::Env;
 
 /// Active accounts of an organisation (plus its contact email): who is told.
 ///

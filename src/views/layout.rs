@@ -27,6 +27,9 @@ const FLASH: &[(&str, &str)] = &[
     ("dinonaktifkan", "Data berhasil dinonaktifkan."),
     ("akun", "Akun pengguna berhasil diperbarui."),
     ("ditarik", "Permintaan telah ditarik."),
+    ("pengajuan-ditolak", "Pengajuan ditolak; permintaan di dalamnya kembali ke produsen dan produsen diberi tahu."),
+    ("dihapus", "Pengajuan telah dihapus; permintaan di dalamnya kembali berstatus Approved."),
+    ("diterima", "Pengajuan diterima: Kode Tiket diterbitkan dan jadwal personalisasi dihitung."),
     ("disetujui", "Permintaan telah disetujui; lembaga pengguna diberi tahu melalui email."),
     ("ditolak", "Permintaan telah ditolak; lembaga pengguna diberi tahu melalui email beserta alasannya."),
 ];

@@ -1,4 +1,5 @@
 #[allow(dead_code)]
 mod webdriver;
+mod pengajuan;
 mod permintaan;
 mod portal;

@@ -10,6 +10,7 @@ fn settings(seed_demo: bool) -> Settings {
         upload_dir: "x".into(),
         public_url: "http://localhost".into(),
         mail_from: "a@b".into(),
+        disposition_days: 3,
     }
 }
 

@@ -5,5 +5,6 @@ mod auth;
 mod csrf;
 mod master;
 mod pages;
+pub mod pengajuan;
 pub mod permintaan;
 mod registration;

@@ -252,3 +252,8 @@ where
     let boot = boot().await;
     f(boot.app_context.clone()).await;
 }
+
+/// Page text with Tera's HTML escapes undone, for sentence assertions.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'").replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#x2F;", "/").replace("&amp;", "&")
+}

@@ -3,6 +3,7 @@
 pub mod prelude;
 
 pub mod audit_events;
+pub mod cards;
 pub mod holidays;
 pub mod login_failures;
 pub mod machine_types;
@@ -12,4 +13,5 @@ pub mod organisations;
 pub mod personalization_requests;
 pub mod sessions;
 pub mod stations;
+pub mod submissions;
 pub mod users;

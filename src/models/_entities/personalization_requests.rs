@@ -24,6 +24,7 @@ pub struct Model {
     #[serde(skip)]
     pub search_text: String,
     pub decided_at: Option<DateTimeWithTimeZone>,
+    pub submission_id: Option<i32>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }
@@ -39,3 +40,10 @@ pub enum Relation {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The requesting institution (the producer is reached through `Relation::Producer`).
+impl Related<super::organisations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organisation.def()
+    }
+}

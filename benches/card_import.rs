@@ -1,0 +1,131 @@
+//! Card-list import benchmark: 10,000 and 50,000 rows through the real
+//! submit path (parse + validate + insert, SQLite), wall time and peak RSS,
+//! and calamine's raw read of the same file for the ratio. Each size runs in
+//! its own process so peak RSS belongs to it alone.
+//! Run: `cargo bench --bench card_import`.
+use std::{io::Cursor, time::Instant};
+
+use calamine::{open_workbook_from_rs, Reader, Xlsx};
+use chrono::{NaiveDate, Utc};
+use migration::{Migrator, MigratorTrait};
+use rust_xlsxwriter::Workbook;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, Database};
+use sifilma::models::{
+    _entities::{machine_types, organisations, personalization_requests as requests, users},
+    personalization_requests::Letter,
+    submissions::{ActiveModel, CardFile, Form},
+    Env,
+};
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().unwrap_or(0.0) / 1024.0))
+        .unwrap_or(0.0)
+}
+
+fn sheet(rows: usize) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet().set_name("Daftar Kartu SAM").unwrap();
+    for (c, h) in ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for i in 0..rows {
+        let r = i as u32 + 1;
+        ws.write_number(r, 0, f64::from(r)).unwrap();
+        ws.write_string(r, 1, "470/BENCH/2026").unwrap();
+        ws.write_string(r, 2, format!("0SAM{i:010}")).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn run(rows: usize) {
+    let dir = std::env::temp_dir().join(format!("sifilma-import-{}-{rows}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Database::connect(format!("sqlite://{}?mode=rwc", dir.join("b.sqlite").display())).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let now = Utc::now();
+    let org = |name: &str, kind: &str| organisations::ActiveModel { name: Set(name.into()), kind: Set(kind.into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() };
+    let producer = org("PT Nyra", "produsen").insert(&db).await.unwrap();
+    let bank = org("Bank ABC", "lembaga").insert(&db).await.unwrap();
+    let user = users::ActiveModel {
+        username: Set("pt_nyra".into()),
+        password_hash: Set("x".into()),
+        name: Set("PT Nyra".into()),
+        email: Set("nyra@bench.go.id".into()),
+        role: Set("produsen".into()),
+        organisation_id: Set(Some(producer.id)),
+        status: Set("active".into()),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let machine = machine_types::ActiveModel { name: Set("GSX-01".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }.insert(&db).await.unwrap();
+    let request = requests::ActiveModel {
+        organisation_id: Set(bank.id),
+        producer_id: Set(producer.id),
+        machine_type_id: Set(machine.id),
+        created_by: Set(user.id),
+        number: Set("470/BENCH/2026".into()),
+        title: Set("Bench".into()),
+        search_text: Set("bench".into()),
+        request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+        quantity: Set(rows as i32),
+        file_key: Set("0".repeat(32)),
+        file_kind: Set("pdf".into()),
+        file_name: Set("s.pdf".into()),
+        file_size: Set(1),
+        status: Set("approved".into()),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+
+    let bytes = sheet(rows);
+    let t = Instant::now();
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let range = book.worksheet_range("Daftar Kartu SAM").unwrap();
+    let n = range.rows().count();
+    let raw = t.elapsed();
+    assert_eq!(n, rows + 1);
+    drop(book);
+
+    let form = Form { number: "SP/BENCH".into(), title: "Bench".into(), card_count: rows.to_string(), machine_type_id: machine.id.to_string(), note: String::new(), request_ids: vec![request.id] };
+    let letter = Letter { bytes: b"%PDF-1.4 bench".to_vec(), file_name: "s.pdf".into() };
+    let card_file = CardFile { bytes, file_name: "daftar.xlsx".into() };
+    let upload_dir = dir.join("uploads").display().to_string();
+    let env = Env { base_url: "http://localhost", upload_dir: &upload_dir, ip: "127.0.0.1", disposition_days: 3 };
+    let t = Instant::now();
+    ActiveModel::submit(&db, &user, &form, Some(&letter), Some(&card_file), &env).await.expect("import succeeds");
+    let full = t.elapsed();
+    println!(
+        "{rows:>6} rows: import (parse + validate + insert) {:.0} ms, calamine raw read {:.0} ms (ratio {:.1}x), xlsx {:.1} MB, peak RSS {:.0} MB",
+        full.as_secs_f64() * 1000.0,
+        raw.as_secs_f64() * 1000.0,
+        full.as_secs_f64() / raw.as_secs_f64(),
+        card_file.bytes.len() as f64 / 1_048_576.0,
+        peak_rss_mb()
+    );
+    db.close().await.ok();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--rows") {
+        run(args[i + 1].parse().unwrap()).await;
+        return;
+    }
+    for rows in [10_000, 50_000] {
+        let status = std::process::Command::new(std::env::current_exe().unwrap()).args(["--rows", &rows.to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+}

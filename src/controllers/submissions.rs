@@ -1,0 +1,313 @@
+//! Pengajuan SAM Rekam Cetak: the producer's submissions (Buat Surat
+//! Personalisasi, Edit, Remove, View Card, downloads), the admin's Accept /
+//! Reject, and the institutions' read-only view.
+use axum::{
+    extract::{Multipart, Path, Query, RawQuery, State},
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Form as AxumForm,
+};
+use chrono::Utc;
+use loco_rs::{
+    app::AppContext,
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{admin_users::strip_page, home::Flash, see_other, session::Auth, Failure, PageResult};
+use crate::{
+    models::{
+        _entities::{machine_types, organisations, personalization_requests as requests},
+        card_list,
+        personalization_requests::Letter,
+        schedule,
+        submissions::{self, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
+        uploads, AppError, FieldErrors,
+    },
+    settings::Settings,
+    views::{filters::wib, layout::{app_page, flash, pager_open}},
+    workers::mail_delivery::MailDelivery,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+const PER_PAGE: u64 = 20;
+const CARDS_PER_PAGE: u64 = 50;
+
+fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
+    match Viewer::of(auth.user()) {
+        Viewer::Nobody => Err(Failure::forbidden()),
+        v => Ok(v),
+    }
+}
+
+fn producer(auth: &Auth) -> Result<i32, Failure> {
+    match Viewer::of(auth.user()) {
+        Viewer::Producer(org) => Ok(org),
+        _ => Err(Failure::forbidden()),
+    }
+}
+
+fn status_json(s: &Model) -> Value {
+    let st = s.status();
+    json!({ "code": st.as_str(), "label": st.label(), "percent": st.percent() })
+}
+
+async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let viewer = viewer(&auth)?;
+    let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let offset = (q.page_number() - 1) * PER_PAGE;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, p))| json!({ "no": offset + i as u64 + 1, "s": s, "producer": p.map(|p| p.name).unwrap_or_default(), "status": status_json(&s), "is_new": s.status() == Status::New }))
+        .collect();
+    let flash_code = raw.as_deref().unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")).map(str::to_string);
+    let base = strip_page(raw.as_deref());
+    app_page(
+        &v,
+        &auth,
+        StatusCode::OK,
+        "submissions/index.html",
+        "pengajuan",
+        json!({
+            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base), "flash": flash(flash_code.as_deref()),
+            "is_producer": matches!(viewer, Viewer::Producer(_)), "is_admin": viewer == Viewer::Admin,
+        }),
+    )
+}
+
+/// The card-list template (.xlsx) to fill in.
+async fn template(auth: Auth) -> PageResult {
+    producer(&auth)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"Template-Daftar-Kartu-SAM.xlsx\""),
+        ],
+        card_list::template(),
+    )
+        .into_response())
+}
+
+async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, existing: Option<&Model>, form: &Form, errors: &FieldErrors) -> PageResult {
+    let org = producer(auth)?;
+    let open: Vec<_> = match existing {
+        Some(s) => requests::Entity::find().find_also_related(organisations::Entity).filter(requests::Column::SubmissionId.eq(s.id)).all(&ctx.db).await.map_err(AppError::from)?,
+        None => submissions::open_requests(&ctx.db, org).await?,
+    }
+    .into_iter()
+    .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default(), "checked": form.request_ids.contains(&r.id) || existing.is_some() }))
+    .collect();
+    let machines: Vec<_> = machine_types::Entity::find().filter(machine_types::Column::Active.eq(true)).all(&ctx.db).await.map_err(AppError::from)?.into_iter().map(|m| json!({ "id": m.id.to_string(), "name": m.name })).collect();
+    let cards_errors: Vec<String> = errors.get("cards").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
+    app_page(
+        v,
+        auth,
+        status,
+        "submissions/form.html",
+        "pengajuan",
+        json!({
+            "id": existing.map(|s| s.id), "form": form, "errors": errors, "cards_errors": cards_errors, "requests": open, "machines": machines,
+            "today": crate::locale::long_date(Utc::now().with_timezone(&wib()).date_naive()),
+        }),
+    )
+}
+
+async fn new(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth) -> PageResult {
+    form_page(&ctx, &v, &auth, StatusCode::OK, None, &Form::default(), &FieldErrors::new()).await
+}
+
+type Upload = Option<(Vec<u8>, String)>;
+
+async fn read_form(multipart: Multipart) -> Result<(Form, Upload, Upload), Failure> {
+    let (fields, files) = super::read_multipart_files(multipart, &["file", "cards"]).await?;
+    let f = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let form = Form {
+        number: f("number"),
+        title: f("title"),
+        card_count: f("card_count"),
+        machine_type_id: f("machine_type_id"),
+        note: f("note"),
+        request_ids: fields.iter().filter(|(n, _)| n == "request_ids").filter_map(|(_, v)| v.parse().ok()).collect(),
+    };
+    let mut files = files;
+    Ok((form, files.remove("file"), files.remove("cards")))
+}
+
+async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {
+    producer(&auth)?;
+    let (form, file, cards) = read_form(multipart).await?;
+    let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
+    let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
+    let settings = Settings::get(&ctx);
+    match ActiveModel::submit(&ctx.db, auth.user(), &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
+        Ok(s) => Ok(see_other(&format!("/pengajuan/{}?ok=disimpan", s.id))),
+        Err(AppError::Invalid(errors)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<Flash>) -> PageResult {
+    show_page(&ctx, &v, &auth, id, StatusCode::OK, flash(q.ok()), &FieldErrors::new()).await
+}
+
+async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, status: StatusCode, flash: Value, errors: &FieldErrors) -> PageResult {
+    let viewer = viewer(auth)?;
+    let s = Model::find_for(&ctx.db, viewer, id).await?;
+    let producer = organisations::Entity::find_by_id(s.producer_id).one(&ctx.db).await.map_err(AppError::from)?.map(|o| o.name).unwrap_or_default();
+    let machine = machine_types::Entity::find_by_id(s.machine_type_id).one(&ctx.db).await.map_err(AppError::from)?.map(|m| m.name).unwrap_or_default();
+    let mut bundle_q = requests::Entity::find().find_also_related(organisations::Entity).filter(requests::Column::SubmissionId.eq(id));
+    if let Viewer::Institution(org) = viewer {
+        bundle_q = bundle_q.filter(requests::Column::OrganisationId.eq(org));
+    }
+    let bundle: Vec<_> = bundle_q
+        .all(&ctx.db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
+        .collect();
+    let timeline: Vec<_> = submissions::timeline(&ctx.db, id)
+        .await?
+        .iter()
+        .map(|e| {
+            let label = |x: &Option<String>| x.as_deref().and_then(Status::parse).map(Status::label).unwrap_or("").to_string();
+            json!({ "who": e.actor_name.clone().unwrap_or_default(), "when": e.created_at.to_rfc3339(), "action": e.action, "from": label(&e.from_state), "to": label(&e.to_state), "to_code": e.to_state.clone().unwrap_or_default(), "note": e.note.clone().unwrap_or_default() })
+        })
+        .collect();
+    let today = Utc::now().with_timezone(&wib()).date_naive();
+    let sla = match s.accepted_at {
+        Some(t) => {
+            let calendar = submissions::calendar(&ctx.db).await?;
+            let accepted = t.with_timezone(&wib()).date_naive();
+            let on_time = schedule::sla_on_time(accepted, None, today, &calendar);
+            let deadline = calendar.nth_working_day(accepted, schedule::IDEAL_TOTAL_DAYS);
+            json!({ "on_time": on_time, "deadline": deadline })
+        }
+        None => Value::Null,
+    };
+    let is_new = s.status() == Status::New;
+    app_page(
+        v,
+        auth,
+        status,
+        "submissions/show.html",
+        "pengajuan",
+        json!({
+            "s": s, "status": status_json(&s), "producer": producer, "machine_type": machine, "bundle": bundle, "timeline": timeline, "sla": sla,
+            "can_edit": is_new && matches!(viewer, Viewer::Producer(_)), "can_decide": is_new && viewer == Viewer::Admin,
+            "download_name": s.download_name(), "flash": flash, "errors": errors,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CardQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// View Card: the imported list, paginated and searchable.
+async fn cards(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<CardQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let (rows, more) = submissions::cards_page(&ctx.db, id, &q.q, page, CARDS_PER_PAGE).await?;
+    let rows: Vec<_> = rows.into_iter().map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status })).collect();
+    app_page(&v, &auth, StatusCode::OK, "submissions/cards.html", "pengajuan", json!({ "s": s, "rows": rows, "q": q.q, "pager": pager_open(page, more, &strip_page(raw.as_deref())) }))
+}
+
+async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let org = producer(&auth)?;
+    let s = Model::find_for(&ctx.db, Viewer::Producer(org), id).await?;
+    if s.status() != Status::New {
+        return Err(Failure::conflict(&format!("Pengajuan {} sudah {} dan tidak dapat diubah lagi.", s.number, s.status().label())));
+    }
+    let form = Form { number: s.number.clone(), title: s.title.clone(), card_count: s.card_count.to_string(), machine_type_id: s.machine_type_id.to_string(), note: s.note.clone().unwrap_or_default(), request_ids: Vec::new() };
+    form_page(&ctx, &v, &auth, StatusCode::OK, Some(&s), &form, &FieldErrors::new()).await
+}
+
+async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, multipart: Multipart) -> PageResult {
+    let org = producer(&auth)?;
+    let (form, file, cards) = read_form(multipart).await?;
+    let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
+    let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
+    let settings = Settings::get(&ctx);
+    match ActiveModel::edit(&ctx.db, auth.user(), id, &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
+        Ok(_) => Ok(see_other(&format!("/pengajuan/{id}?ok=disimpan"))),
+        Err(AppError::Invalid(errors)) => {
+            let s = Model::find_for(&ctx.db, Viewer::Producer(org), id).await?;
+            form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, Some(&s), &form, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn remove(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    ActiveModel::remove(&ctx.db, auth.user(), id, auth.ip()).await?;
+    Ok(see_other("/pengajuan?ok=dihapus"))
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(ctx: &AppContext, auth: &Auth, id: i32, to: Status, reason: &str) -> Result<(), AppError> {
+    let settings = Settings::get(ctx);
+    let (_, mails) = ActiveModel::decide(&ctx.db, auth.user(), id, to, reason, &settings.env(auth.ip())).await?;
+    MailDelivery::dispatch(ctx, mails).await;
+    Ok(())
+}
+
+async fn accept(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    decide(&ctx, &auth, id, Status::Accepted, "").await?;
+    Ok(see_other(&format!("/pengajuan/{id}?ok=diterima")))
+}
+
+async fn reject(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<RejectForm>) -> PageResult {
+    match decide(&ctx, &auth, id, Status::Rejected, &form.reason).await {
+        Ok(()) => Ok(see_other(&format!("/pengajuan/{id}?ok=pengajuan-ditolak"))),
+        Err(AppError::Invalid(errors)) => show_page(&ctx, &v, &auth, id, StatusCode::UNPROCESSABLE_ENTITY, Value::Null, &errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Berkas Pengajuan, as an attachment.
+async fn download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
+    let kind = match s.file_kind.as_str() {
+        "pdf" => uploads::Kind::Pdf,
+        "png" => uploads::Kind::Png,
+        _ => uploads::Kind::Jpeg,
+    };
+    let path = uploads::path_of(&Settings::get(&ctx).upload_dir, FILE_AREA, &s.file_key).ok_or_else(Failure::not_found)?;
+    let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", s.download_name())),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/pengajuan", axum::routing::get(index).post(create))
+        .add("/pengajuan/baru", axum::routing::get(new))
+        .add("/pengajuan/template", axum::routing::get(template))
+        .add("/pengajuan/{id}", axum::routing::get(show).post(update))
+        .add("/pengajuan/{id}/ubah", axum::routing::get(edit))
+        .add("/pengajuan/{id}/kartu", axum::routing::get(cards))
+        .add("/pengajuan/{id}/hapus", axum::routing::post(remove))
+        .add("/pengajuan/{id}/terima", axum::routing::post(accept))
+        .add("/pengajuan/{id}/tolak", axum::routing::post(reject))
+        .add("/pengajuan/{id}/berkas", axum::routing::get(download))
+}
