@@ -140,7 +140,7 @@ async fn a_producer_submits_and_the_admin_accepts_with_ticket_and_schedule() {
         assert!(bank.get(&format!("/pengajuan/{}", s.id)).await.text().contains(&ticket), "the institution sees the submission carrying its requests");
         if let Some(mails) = mails_to("pt_nyra@uji.go.id") {
             let mail = mails.last().expect("producer told");
-            assert!(mail.contains(&format!("Kode Tiket {ticket}")) && mail.contains("telah diterima Ditjen Dukcapil"), "{mail}");
+            assert!(mail.contains(&format!("Subject: Pengajuan SP/001/NYRA/2026 diterima, Kode Tiket {ticket}")) && mail.contains("telah diterima Ditjen Dukcapil"), "{mail}");
         }
         if let Some(mails) = mails_to("bank_abc@uji.go.id") {
             assert!(mails.iter().any(|m| m.contains("dijadwalkan personalisasi") && m.contains("470/A/2026")), "institution told");

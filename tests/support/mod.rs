@@ -225,7 +225,8 @@ pub fn mails_to(to: &str) -> Option<Vec<String>> {
 /// Undoes quoted-printable (soft line breaks and `=XX`), so assertions can
 /// look for sentences of the body.
 pub fn decode_quoted_printable(s: &str) -> String {
-    let joined = s.replace("=\r\n", "").replace("=\n", "");
+    // Soft line breaks of the body, and folded header lines.
+    let joined = s.replace("=\r\n", "").replace("=\n", "").replace("\r\n ", " ").replace("\n ", " ");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
