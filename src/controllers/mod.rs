@@ -173,6 +173,27 @@ pub async fn read_multipart_files(
     Ok((fields, files))
 }
 
+/// A stored upload sent back as an attachment named `name`, with the
+/// content type recorded at upload (never guessed) and `nosniff`.
+///
+/// # Errors
+/// 404 when the file is gone.
+pub async fn attachment(upload_dir: &str, area: &str, key: &str, extension: &str, name: &str) -> PageResult {
+    let kind = crate::models::uploads::Kind::from_extension(extension).ok_or_else(Failure::not_found)?;
+    let path = crate::models::uploads::path_of(upload_dir, area, key).ok_or_else(Failure::not_found)?;
+    let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// 303 to `to`: after a POST the browser GETs the result page.
 #[must_use]
 pub fn see_other(to: &str) -> Response {

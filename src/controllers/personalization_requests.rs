@@ -4,8 +4,7 @@
 use axum::{
     body::Bytes,
     extract::{Multipart, Path, Query, RawQuery, State},
-    http::{header, StatusCode},
-    response::IntoResponse,
+    http::StatusCode,
     Form as AxumForm,
 };
 use loco_rs::{
@@ -16,11 +15,11 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{admin_users::strip_page, home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use super::{admin_users::strip_page, attachment, home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         personalization_requests::{self as requests, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
-        uploads, AppError, FieldErrors,
+        AppError, FieldErrors,
     },
     settings::Settings,
     views::layout::{app_page, flash, pager_open},
@@ -242,23 +241,7 @@ async fn bulk_approve(State(ctx): State<AppContext>, auth: Auth, body: Bytes) ->
 /// The letter, always as an attachment named `Permintaan-<no>.<ext>`.
 async fn download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
     let request = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
-    let kind = match request.file_kind.as_str() {
-        "pdf" => uploads::Kind::Pdf,
-        "png" => uploads::Kind::Png,
-        _ => uploads::Kind::Jpeg,
-    };
-    let path = uploads::path_of(&Settings::get(&ctx).upload_dir, FILE_AREA, &request.file_key).ok_or_else(Failure::not_found)?;
-    let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", request.download_name())),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    attachment(&Settings::get(&ctx).upload_dir, FILE_AREA, &request.file_key, &request.file_kind, &request.download_name()).await
 }
 
 pub fn routes() -> Routes {

@@ -16,7 +16,7 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{admin_users::strip_page, home::Flash, see_other, session::Auth, Failure, PageResult};
+use super::{admin_users::strip_page, attachment, home::Flash, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         _entities::{machine_types, organisations, personalization_requests as requests},
@@ -24,7 +24,7 @@ use crate::{
         personalization_requests::Letter,
         schedule,
         submissions::{self, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
-        uploads, AppError, FieldErrors,
+        AppError, FieldErrors,
     },
     settings::Settings,
     views::{filters::wib, layout::{app_page, flash, pager_open}},
@@ -280,22 +280,7 @@ async fn reject(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
 /// Berkas Pengajuan, as an attachment.
 async fn download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
     let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
-    let kind = match s.file_kind.as_str() {
-        "pdf" => uploads::Kind::Pdf,
-        "png" => uploads::Kind::Png,
-        _ => uploads::Kind::Jpeg,
-    };
-    let path = uploads::path_of(&Settings::get(&ctx).upload_dir, FILE_AREA, &s.file_key).ok_or_else(Failure::not_found)?;
-    let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", s.download_name())),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    attachment(&Settings::get(&ctx).upload_dir, FILE_AREA, &s.file_key, &s.file_kind, &s.download_name()).await
 }
 
 pub fn routes() -> Routes {

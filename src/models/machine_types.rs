@@ -28,6 +28,24 @@ impl Record for Model {
     }
 }
 
+impl Model {
+    /// The active machine type a form chose by id, or a message on
+    /// `machine_type_id`.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn chosen<C: sea_orm::ConnectionTrait>(db: &C, raw_id: &str, errors: &mut FieldErrors) -> AppResult<Option<Self>> {
+        let found = match raw_id.trim().parse::<i32>() {
+            Ok(id) => Entity::find_by_id(id).filter(Column::Active.eq(true)).one(db).await?,
+            Err(_) => None,
+        };
+        if found.is_none() {
+            errors.add("machine_type_id", "Pilih jenis mesin yang aktif.");
+        }
+        Ok(found)
+    }
+}
+
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct Form {
     #[serde(default)]

@@ -389,13 +389,7 @@ impl Form {
         if producer.is_none() {
             errors.add("producer_id", "Pilih produsen yang aktif.");
         }
-        let machine_type = match self.machine_type_id.trim().parse::<i32>() {
-            Ok(id) => machine_types::Entity::find_by_id(id).filter(machine_types::Column::Active.eq(true)).one(db).await?,
-            Err(_) => None,
-        };
-        if machine_type.is_none() {
-            errors.add("machine_type_id", "Pilih jenis mesin yang aktif.");
-        }
+        let machine_type = machine_types::Model::chosen(db, &self.machine_type_id, errors).await?;
         if !number.is_empty() {
             let mut dup = Entity::find().filter(Column::OrganisationId.eq(org_id)).filter(Column::Number.eq(number));
             if let Some(id) = except {

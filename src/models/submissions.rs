@@ -262,13 +262,7 @@ impl Form {
                 None
             }
         };
-        let machine_type = match self.machine_type_id.trim().parse::<i32>() {
-            Ok(id) => machine_types::Entity::find_by_id(id).filter(machine_types::Column::Active.eq(true)).one(db).await?,
-            Err(_) => None,
-        };
-        if machine_type.is_none() {
-            e.add("machine_type_id", "Pilih jenis mesin yang aktif.");
-        }
+        let machine_type = machine_types::Model::chosen(db, &self.machine_type_id, e).await?;
         if !number.is_empty() {
             let mut dup = Entity::find().filter(Column::ProducerId.eq(producer)).filter(Column::Number.eq(number));
             if let Some(id) = except {

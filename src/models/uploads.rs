@@ -46,6 +46,12 @@ impl Kind {
         }
     }
 
+    /// The kind of a stored file from the extension recorded at upload.
+    #[must_use]
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        [Self::Jpeg, Self::Png, Self::Pdf].into_iter().find(|k| k.extension() == ext)
+    }
+
     #[must_use]
     pub fn from_content_type(s: &str) -> Option<Self> {
         [Self::Jpeg, Self::Png, Self::Pdf].into_iter().find(|k| k.content_type() == s)

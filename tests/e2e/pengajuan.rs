@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use super::{
+    log_in, log_out,
     portal::{artifact, serve},
     webdriver::{Browser, WdError},
 };
@@ -15,17 +16,8 @@ use crate::{
         pengajuan::{cards_for, xlsx},
         permintaan::{pdf, seed_request, world},
     },
-    support::{boot, PASSWORD},
+    support::boot,
 };
-
-async fn log_in(browser: &Browser, base: &str, username: &str) -> Result<(), WdError> {
-    browser.goto(&format!("{base}/login")).await?;
-    browser.find("#username").await?.send_keys(username).await?;
-    browser.find("#password").await?.send_keys(PASSWORD).await?;
-    browser.find("#sign-in").await?.click().await?;
-    browser.wait_for_text("#welcome", "Selamat datang", Duration::from_secs(5)).await?;
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_submits_admin_accepts_producer_sees_ticket_and_dates() {
@@ -70,18 +62,14 @@ async fn producer_submits_admin_accepts_producer_sees_ticket_and_dates() {
         browser.find("#submit-submission").await?.click().await?;
         browser.wait_for_text("#submission-status", "New", Duration::from_secs(10)).await?;
         let url = browser.current_url().await?;
-        browser.find(".user-menu summary").await?.click().await?;
-        browser.find("#logout-button").await?.click().await?;
-        browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
+        log_out(&browser).await?;
 
         log_in(&browser, &base, "admin_pusat").await?;
         browser.goto(&url).await?;
         browser.find("#accept").await?.click().await?;
         browser.accept_alert().await?;
         browser.wait_for_text("#submission-status", "Accepted", Duration::from_secs(5)).await?;
-        browser.find(".user-menu summary").await?.click().await?;
-        browser.find("#logout-button").await?.click().await?;
-        browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
+        log_out(&browser).await?;
 
         log_in(&browser, &base, "pt_nyra").await?;
         browser.goto(&url).await?;

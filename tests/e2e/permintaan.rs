@@ -8,26 +8,11 @@ use serde_json::Value;
 use sifilma::models::_entities::machine_types;
 
 use super::{
+    log_in, log_out,
     portal::{artifact, serve},
     webdriver::{Browser, WdError},
 };
-use crate::support::{account, boot, PASSWORD};
-
-async fn log_in(browser: &Browser, base: &str, username: &str) -> Result<(), WdError> {
-    browser.goto(&format!("{base}/login")).await?;
-    browser.find("#username").await?.send_keys(username).await?;
-    browser.find("#password").await?.send_keys(PASSWORD).await?;
-    browser.find("#sign-in").await?.click().await?;
-    browser.wait_for_text("#welcome", "Selamat datang", Duration::from_secs(5)).await?;
-    Ok(())
-}
-
-async fn log_out(browser: &Browser) -> Result<(), WdError> {
-    browser.find(".user-menu summary").await?.click().await?;
-    browser.find("#logout-button").await?.click().await?;
-    browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
-    Ok(())
-}
+use crate::support::{account, boot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn institution_files_producer_approves_institution_sees_approved() {

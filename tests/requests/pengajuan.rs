@@ -132,6 +132,12 @@ async fn a_producer_submits_and_the_admin_accepts_with_ticket_and_schedule() {
         assert!(ticket.starts_with("PERSO-") && ticket.ends_with("-00001"), "{ticket}");
         assert!(s.estimated_start.is_some() && s.estimated_finish >= s.estimated_start && s.estimated_handover > s.estimated_finish);
         assert_eq!(admin.post(&format!("/pengajuan/{}/terima", s.id), &[]).await.status_code(), 409, "accepting twice");
+        assert_eq!(admin.post(&format!("/pengajuan/{}/tolak", s.id), &[("reason", "Terlambat sekali")]).await.status_code(), 409, "rejecting after acceptance");
+        assert_eq!(nyra.get(&format!("/pengajuan/{}/ubah", s.id)).await.status_code(), 409, "no edit after acceptance");
+        assert_eq!(nyra.post(&format!("/pengajuan/{}/hapus", s.id), &[]).await.status_code(), 409, "no removal after acceptance");
+        let letter = nyra.get(&format!("/pengajuan/{}/berkas", s.id)).await;
+        assert_eq!(letter.header("content-disposition"), "attachment; filename=\"Pengajuan-SP-001-NYRA-2026.pdf\"");
+        assert_eq!(nyra.post(&format!("/pengajuan/{}/terima", s.id), &[]).await.status_code(), 404, "producers do not accept");
 
         let page = nyra.get(&format!("/pengajuan/{}", s.id)).await.text();
         assert!(page.contains(&ticket) && page.contains("25%") && page.contains("id=\"sla\""));
@@ -199,6 +205,7 @@ async fn bad_card_lists_are_refused_per_row() {
             (pdf(), "5", "bukan file Excel"),
             (docx, "5", "Word"),
             (bomb, "5", "zip bomb"),
+            (xlsx(&cards_for("470/A/2026", 1, 50_001)), "5", "Daftar berisi lebih dari 50.000 baris kartu."),
         ];
         for (bytes, count, message) in cases {
             let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &ids, "SP/ERR/2026", count, Some(bytes))).await;
