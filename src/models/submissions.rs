@@ -629,6 +629,9 @@ impl ActiveModel {
         if to == Status::Rejected && reason.chars().count() < 5 {
             return Err(AppError::field("reason", "Alasan penolakan wajib diisi (minimal 5 karakter)."));
         }
+        if reason.chars().count() > 1000 {
+            return Err(AppError::field("reason", "Alasan penolakan maksimal 1000 karakter."));
+        }
         let txn = db.begin().await?;
         let submission = Model::find_for(&txn, Viewer::Admin, id).await?;
         if !submission.status().can_become(to) {
