@@ -133,8 +133,7 @@ impl Model {
     /// The download name: `Permintaan-<no>.<ext>`, the number made safe.
     #[must_use]
     pub fn download_name(&self) -> String {
-        let safe: String = self.number.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-        format!("Permintaan-{}.{}", safe.trim_matches('-'), self.file_kind)
+        uploads::download_name("Permintaan", &self.number, &self.file_kind)
     }
 
     /// A request the viewer may see, or `NotFound` — scoped in the query.
@@ -632,13 +631,7 @@ impl ActiveModel {
         let Viewer::Producer(producer_id) = Viewer::of(user) else {
             return Err(AppError::NotFound);
         };
-        let reason = reason.trim();
-        if to == Status::Rejected && reason.chars().count() < 5 {
-            return Err(AppError::field("reason", "Alasan penolakan wajib diisi (minimal 5 karakter)."));
-        }
-        if reason.chars().count() > 1000 {
-            return Err(AppError::field("reason", "Alasan penolakan maksimal 1000 karakter."));
-        }
+        let reason = check_reason(reason, to == Status::Rejected)?;
         if ids.is_empty() {
             return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
         }
@@ -664,6 +657,23 @@ impl ActiveModel {
         txn.commit().await?;
         Ok((decided, mails))
     }
+}
+
+/// A rejection needs a reason of 5–1000 characters (trimmed); any other
+/// decision takes none.
+///
+/// # Errors
+/// A message on the `reason` field.
+pub fn check_reason(reason: &str, rejecting: bool) -> AppResult<&str> {
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if rejecting && n < 5 {
+        return Err(AppError::field("reason", "Alasan penolakan wajib diisi (minimal 5 karakter)."));
+    }
+    if n > 1000 {
+        return Err(AppError::field("reason", "Alasan penolakan maksimal 1000 karakter."));
+    }
+    Ok(reason)
 }
 
 /// What the search box matches: number, title and institution, lower-cased.

@@ -25,7 +25,7 @@ use super::{
     card_list::{self, CardRow},
     errors::{AppError, AppResult, FieldErrors},
     master_data::check_len,
-    personalization_requests::{recipients, Letter, Status as RequestStatus},
+    personalization_requests::{check_reason, recipients, Letter, Status as RequestStatus},
     roles::Role,
     schedule::{self, Calendar, QueueEntry, Rules},
     uploads, Env,
@@ -155,8 +155,7 @@ impl Model {
 
     #[must_use]
     pub fn download_name(&self) -> String {
-        let safe: String = self.number.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-        format!("Pengajuan-{}.{}", safe.trim_matches('-'), self.file_kind)
+        uploads::download_name("Pengajuan", &self.number, &self.file_kind)
     }
 }
 
@@ -625,13 +624,7 @@ impl ActiveModel {
         if Viewer::of(user) != Viewer::Admin {
             return Err(AppError::NotFound);
         }
-        let reason = reason.trim();
-        if to == Status::Rejected && reason.chars().count() < 5 {
-            return Err(AppError::field("reason", "Alasan penolakan wajib diisi (minimal 5 karakter)."));
-        }
-        if reason.chars().count() > 1000 {
-            return Err(AppError::field("reason", "Alasan penolakan maksimal 1000 karakter."));
-        }
+        let reason = check_reason(reason, to == Status::Rejected)?;
         let txn = db.begin().await?;
         let submission = Model::find_for(&txn, Viewer::Admin, id).await?;
         if !submission.status().can_become(to) {

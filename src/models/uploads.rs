@@ -96,3 +96,11 @@ pub async fn store(dir: &str, area: &str, bytes: &[u8]) -> AppResult<String> {
 pub fn path_of(dir: &str, area: &str, key: &str) -> Option<PathBuf> {
     key.chars().all(|c| c.is_ascii_hexdigit()).then(|| Path::new(dir).join(area).join(key))
 }
+
+/// `<prefix>-<number>.<ext>` with the number made safe for a file name
+/// (letters, digits, '-' and '_' kept; everything else becomes '-').
+#[must_use]
+pub fn download_name(prefix: &str, number: &str, extension: &str) -> String {
+    let safe: String = number.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    format!("{prefix}-{}.{extension}", safe.trim_matches('-'))
+}
