@@ -28,3 +28,15 @@ async fn log_out(browser: &Browser) -> Result<(), WdError> {
     browser.wait_for_text(".alert-success", "Anda telah keluar", Duration::from_secs(5)).await?;
     Ok(())
 }
+
+/// The current page at 360 px wide has no horizontal scroll; a screenshot is
+/// kept, and the window goes back to desktop size.
+async fn assert_fits_phone(browser: &Browser, shot: &str) -> Result<(), WdError> {
+    browser.set_window_size(360, 780).await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let width = browser.execute("return document.documentElement.scrollWidth", &[]).await?;
+    browser.screenshot(portal::artifact(shot)).await?;
+    browser.set_window_size(1280, 900).await?;
+    assert!(width.as_u64().is_some_and(|w| w <= 360), "{shot}: page is {width} px wide at 360 px");
+    Ok(())
+}

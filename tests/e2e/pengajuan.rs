@@ -52,6 +52,7 @@ async fn producer_submits_admin_accepts_producer_sees_ticket_and_dates() {
         assert_eq!((template[3].clone(), template[4].clone()), (json!(b'P'), json!(b'K')), "an xlsx (zip) file");
 
         browser.find("#new-submission").await?.click().await?;
+        super::assert_fits_phone(&browser, "pengajuan-form-360.png").await?;
         browser.find(&format!("#req-{}", request.id)).await?.click().await?;
         browser.find("#f-number").await?.send_keys("SP/E2E/NYRA/2026").await?;
         browser.find("#f-title").await?.send_keys("Pengajuan personalisasi uji").await?;

@@ -52,6 +52,7 @@ async fn institution_files_producer_approves_institution_sees_approved() {
         log_in(&browser, &base, "pt_nyra").await?;
         browser.goto(&format!("{base}/permintaan")).await?;
         browser.wait_for_text("#requests-table", "470/777/BANK-ABC/XI/2026", Duration::from_secs(5)).await?;
+        super::assert_fits_phone(&browser, "permintaan-list-360.png").await?;
         browser.find("#requests-table a.btn[href^='/permintaan/']").await?.click().await?;
         browser.find("#approve").await?.click().await?;
         browser.accept_alert().await?;
