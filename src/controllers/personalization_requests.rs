@@ -152,6 +152,10 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             "r": d.request, "status": status_json(&d.request.status), "institution": d.institution, "producer": d.producer,
             "machine_type": d.machine_type, "timeline": timeline, "download_name": d.request.download_name(),
             "can_edit": open && matches!(viewer, Viewer::Requester(_)), "can_decide": open && matches!(viewer, Viewer::Producer(_)),
+            "submission": d.submission.as_ref().map(|s| {
+                let st = s.status();
+                json!({ "id": s.id, "number": s.number, "ticket": s.ticket_code, "label": st.label(), "code": st.as_str(), "percent": st.percent(), "start": s.estimated_start, "finish": s.estimated_finish })
+            }),
             "flash": flash, "errors": errors,
         }),
     )

@@ -153,6 +153,8 @@ pub struct Detail {
     pub producer: organisations::Model,
     pub machine_type: String,
     pub timeline: Vec<audit_events::Model>,
+    /// The submission carrying the request, once a producer bundled it.
+    pub submission: Option<super::_entities::submissions::Model>,
 }
 
 impl Detail {
@@ -169,7 +171,11 @@ impl Detail {
             .order_by_asc(audit_events::Column::Id)
             .all(db)
             .await?;
-        Ok(Self { request, institution, producer, machine_type, timeline })
+        let submission = match request.submission_id {
+            Some(id) => super::_entities::submissions::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        Ok(Self { request, institution, producer, machine_type, timeline, submission })
     }
 }
 

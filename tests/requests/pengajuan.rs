@@ -144,6 +144,8 @@ async fn a_producer_submits_and_the_admin_accepts_with_ticket_and_schedule() {
         assert!(!page.contains("id=\"edit\""), "no edit after acceptance");
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         assert!(bank.get(&format!("/pengajuan/{}", s.id)).await.text().contains(&ticket), "the institution sees the submission carrying its requests");
+        let request_page = bank.get(&format!("/permintaan/{}", a.id)).await.text();
+        assert!(request_page.contains(&ticket) && request_page.contains("25%") && request_page.contains("Dalam Pengajuan"), "the request's page shows its submission's stage");
         if let Some(mails) = mails_to("pt_nyra@uji.go.id") {
             let mail = mails.last().expect("producer told");
             assert!(mail.contains(&format!("Subject: Pengajuan SP/001/NYRA/2026 diterima, Kode Tiket {ticket}")) && mail.contains("telah diterima Ditjen Dukcapil"), "{mail}");
