@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_requests;
 mod m20261125_000003_submissions;
+mod m20261125_000004_perso_data;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_requests::Migration),
             Box::new(m20261125_000003_submissions::Migration),
+            Box::new(m20261125_000004_perso_data::Migration),
         ]
     }
 }

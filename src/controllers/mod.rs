@@ -6,6 +6,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod home;
 pub mod master;
+pub mod personalization;
 pub mod personalization_requests;
 pub mod registration;
 pub mod session;
@@ -33,6 +34,7 @@ pub fn routes() -> AppRoutes {
         .add_route(master::routes())
         .add_route(personalization_requests::routes())
         .add_route(submissions::routes())
+        .add_route(personalization::routes())
         .add_route(upcoming::routes())
 }
 

@@ -10,6 +10,7 @@ pub mod mail_outbox;
 pub mod master_data;
 pub mod officials;
 pub mod organisations;
+pub mod perso_data;
 pub mod personalization_requests;
 pub mod roles;
 pub mod schedule;

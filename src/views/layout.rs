@@ -28,6 +28,8 @@ const FLASH: &[(&str, &str)] = &[
     ("akun", "Akun pengguna berhasil diperbarui."),
     ("ditarik", "Permintaan telah ditarik."),
     ("pengajuan-ditolak", "Pengajuan ditolak; permintaan di dalamnya kembali ke produsen dan produsen diberi tahu."),
+    ("perso-dibuat", "Data personalisasi (Nomor Perso, PCID, No. Manifest) telah dibuat untuk semua kartu."),
+    ("perso-dihapus", "Data personalisasi semua kartu telah dihapus (Clear All)."),
     ("dihapus", "Pengajuan telah dihapus; permintaan di dalamnya kembali berstatus Approved."),
     ("diterima", "Pengajuan diterima: Kode Tiket diterbitkan dan jadwal personalisasi dihitung."),
     ("disetujui", "Permintaan telah disetujui; lembaga pengguna diberi tahu melalui email."),

@@ -7,4 +7,5 @@ mod master;
 mod pages;
 pub mod pengajuan;
 pub mod permintaan;
+mod personalisasi;
 mod registration;

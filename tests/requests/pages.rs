@@ -33,7 +33,7 @@ async fn menus_of_later_stages_say_they_are_not_ready_and_respect_roles() {
     with_app(|server, ctx| async move {
         account(&ctx, "operator_dc", "operator", "active").await;
         let mut client = Client::signed_in(&server, "operator_dc").await;
-        let page = client.get("/personalisasi").await;
+        let page = client.get("/faq").await;
         page.assert_status_ok();
         assert!(page.text().contains("sedang dibangun"));
         assert_eq!(client.get("/pengajuan").await.status_code(), 403);

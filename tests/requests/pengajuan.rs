@@ -41,7 +41,7 @@ pub fn cards_for(number: &str, from: usize, n: usize) -> Vec<(String, String)> {
 }
 
 /// Two approved requests of Bank ABC to PT Nyra (3 and 2 cards).
-async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, requests::Model) {
+pub async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, requests::Model) {
     let day = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
     let mut a = seed_request(ctx, w, "470/A/2026", "approved", day).await;
     let mut b = seed_request(ctx, w, "470/B/2026", "approved", day).await;
@@ -53,7 +53,7 @@ async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, request
     (a, b)
 }
 
-fn submission_form(c: &Client, w: &World, ids: &[i32], number: &str, count: &str, sheet: Option<Vec<u8>>) -> MultipartForm {
+pub fn submission_form(c: &Client, w: &World, ids: &[i32], number: &str, count: &str, sheet: Option<Vec<u8>>) -> MultipartForm {
     let mut form = c
         .multipart()
         .add_text("number", number)
@@ -71,7 +71,7 @@ fn submission_form(c: &Client, w: &World, ids: &[i32], number: &str, count: &str
     form
 }
 
-fn good_rows() -> Vec<(String, String)> {
+pub fn good_rows() -> Vec<(String, String)> {
     let mut rows = cards_for("470/A/2026", 1, 3);
     rows.extend(cards_for("470/B/2026", 4, 2));
     rows

@@ -14,6 +14,13 @@ pub struct Model {
     pub note: Option<String>,
     pub status: String,
     pub created_at: DateTimeWithTimeZone,
+    #[sea_orm(unique)]
+    pub perso_number: Option<String>,
+    #[sea_orm(unique)]
+    pub pcid: Option<String>,
+    #[sea_orm(unique)]
+    pub manifest_number: Option<String>,
+    pub failure: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

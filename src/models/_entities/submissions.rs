@@ -29,6 +29,8 @@ pub struct Model {
     pub estimated_handover: Option<Date>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub perso_started_at: Option<DateTimeWithTimeZone>,
+    pub perso_finished_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

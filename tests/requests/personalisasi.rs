@@ -1,0 +1,105 @@
+//! Proses Personalisasi: the queue, perso data Generate / Clear All and the
+//! Excel export, for admin and operators only.
+use calamine::Reader;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sifilma::models::_entities::{cards, submissions};
+
+use super::{
+    pengajuan::{approved_pair, good_rows, submission_form, xlsx},
+    permintaan::world,
+};
+use crate::support::{location, with_app, Client};
+
+/// A submission of PT Nyra with 5 cards, accepted by the admin; its id.
+async fn accepted_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
+    let w = world(ctx).await;
+    let (a, b) = approved_pair(ctx, &w).await;
+    let mut nyra = Client::signed_in(server, "pt_nyra").await;
+    nyra.get("/pengajuan/baru").await;
+    let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &[a.id, b.id], "SP/PERSO/2026", "5", Some(xlsx(&good_rows())))).await;
+    assert_eq!(r.status_code(), 303);
+    let id = submissions::Entity::find().one(&ctx.db).await.unwrap().unwrap().id;
+    let mut admin = Client::signed_in(server, "admin_pusat").await;
+    admin.get(&format!("/pengajuan/{id}")).await;
+    assert_eq!(admin.post(&format!("/pengajuan/{id}/terima"), &[]).await.status_code(), 303);
+    id
+}
+
+async fn cards_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<cards::Model> {
+    cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn operators_generate_clear_and_export_perso_data() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        let list = op.get("/personalisasi").await.text();
+        assert!(list.contains("SP/PERSO/2026") && list.contains("PERSO-"));
+        assert!(!op.get("/personalisasi?status=done").await.text().contains("SP/PERSO/2026"));
+        op.get(&format!("/personalisasi/{id}")).await.assert_status_ok();
+
+        let r = op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+        assert_eq!(r.status_code(), 303);
+        assert_eq!(location(&r), format!("/personalisasi/{id}?ok=perso-dibuat"));
+        let generated = cards_of(&ctx, id).await;
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &generated {
+            let (perso, pcid, manifest) = (c.perso_number.clone().unwrap(), c.pcid.clone().unwrap(), c.manifest_number.clone().unwrap());
+            assert!(perso.starts_with("PRS-") && perso.len() == "PRS-2026-00000001".len(), "{perso}");
+            assert!(pcid.len() == 16 && pcid.chars().all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_lowercase()), "{pcid}");
+            assert!(manifest.starts_with("MNF-") && manifest.ends_with(&format!("{:05}", c.row_no - 1)), "{manifest}");
+            assert!(seen.insert(perso) && seen.insert(pcid) && seen.insert(manifest), "unique");
+        }
+        assert_eq!(op.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 409, "nothing left to generate");
+
+        let export = op.get(&format!("/personalisasi/{id}/export")).await;
+        export.assert_status_ok();
+        assert!(export.header("content-disposition").to_str().unwrap().starts_with("attachment; filename=\"Personalisasi-PERSO-"));
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(export.as_bytes().to_vec())).unwrap();
+        let sheet = book.worksheet_range("Kartu").unwrap();
+        assert_eq!(sheet.rows().count(), 6, "header + 5 cards");
+        assert_eq!(sheet.get_value((0, 3)).unwrap().to_string(), "Nomor Perso");
+        assert_eq!(sheet.get_value((1, 2)).unwrap().to_string(), "0SAM00000001", "serial kept as text");
+
+        assert_eq!(op.post(&format!("/personalisasi/{id}/clear"), &[]).await.status_code(), 303);
+        assert!(cards_of(&ctx, id).await.iter().all(|c| c.perso_number.is_none() && c.pcid.is_none() && c.manifest_number.is_none()));
+        assert_eq!(op.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 303);
+
+        let mut personalized: cards::ActiveModel = cards_of(&ctx, id).await[0].clone().into();
+        personalized.status = Set("clear".into());
+        personalized.update(&ctx.db).await.unwrap();
+        let refused = op.post(&format!("/personalisasi/{id}/clear"), &[]).await;
+        assert_eq!(refused.status_code(), 409);
+        assert!(refused.text().contains("sudah dipersonalisasi"));
+        assert!(cards_of(&ctx, id).await.iter().all(|c| c.perso_number.is_some()), "nothing cleared");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn perso_pages_are_for_staff_and_accepted_submissions_only() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        for who in ["pt_nyra", "bank_abc"] {
+            let mut c = Client::signed_in(&server, who).await;
+            assert_eq!(c.get("/personalisasi").await.status_code(), 403, "{who}");
+            assert_eq!(c.get(&format!("/personalisasi/{id}")).await.status_code(), 403, "{who}");
+            assert_eq!(c.get(&format!("/personalisasi/{id}/export")).await.status_code(), 403, "{who}");
+            assert_eq!(c.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 403, "{who}");
+        }
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        assert_eq!(admin.get("/personalisasi/9999").await.status_code(), 404);
+        let cookie = format!("sifilma_session={}", admin.session_token().unwrap());
+        assert_eq!(server.post(&format!("/personalisasi/{id}/generate")).add_header("cookie", cookie).await.status_code(), 403, "no CSRF token");
+        assert!(cards_of(&ctx, id).await.iter().all(|c| c.perso_number.is_none()));
+
+        let mut fresh: submissions::ActiveModel = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().into();
+        fresh.status = Set("new".into());
+        fresh.update(&ctx.db).await.unwrap();
+        assert_eq!(admin.get(&format!("/personalisasi/{id}")).await.status_code(), 404, "not in the registry's queue");
+        admin.get("/personalisasi").await;
+        assert_eq!(admin.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 409);
+    })
+    .await;
+}
