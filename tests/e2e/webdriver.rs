@@ -292,8 +292,9 @@ impl Browser {
                 match element.text().await {
                     Ok(found) if found.contains(text) => return Ok(element),
                     Ok(found) => seen.push(found),
-                    // The page changed under us; look again.
-                    Err(e) if e.error == "stale element reference" => {}
+                    // The page changed under us; look again. Chromium sometimes
+                    // reports this as an inspector "unknown error".
+                    Err(e) if e.error == "stale element reference" || e.message.contains("does not belong to the document") => {}
                     Err(e) => return Err(e),
                 }
             }

@@ -108,7 +108,7 @@ async fn an_institution_files_a_request_and_the_producer_is_mailed() {
         let audited = audit_events::Entity::find().filter(audit_events::Column::Action.eq("request.submitted")).count(&ctx.db).await.unwrap();
         assert_eq!(audited, 1);
         if let Some(mails) = mails_to("pt_nyra@uji.go.id") {
-            let mail = mails.last().expect("the producer is told of the new request");
+            let mail = mails.iter().rev().find(|m| m.contains("470/123/BANK-ABC/2026")).expect("the producer is told of the new request");
             assert!(mail.contains("Subject: Permintaan personalisasi baru 470/123/BANK-ABC/2026"), "{mail}");
             assert!(mail.contains("mengajukan permintaan personalisasi kartu SAM kepada Anda"));
         }
@@ -250,7 +250,7 @@ async fn the_producer_approves_once_and_the_institution_is_mailed() {
         let list = nyra.get("/permintaan").await.text();
         assert!(!list.contains(&format!("/permintaan/{}/setujui", r.id)));
         if let Some(mails) = mails_to("bank_abc@uji.go.id") {
-            let mail = mails.last().expect("the institution is told");
+            let mail = mails.iter().rev().find(|m| m.contains("470/APP/1")).expect("the institution is told");
             assert!(mail.contains("Subject: Permintaan 470/APP/1 disetujui oleh Organisasi pt_nyra"), "{mail}");
             assert!(mail.contains("telah disetujui oleh Organisasi pt_nyra"));
         }
@@ -277,7 +277,7 @@ async fn rejection_needs_a_reason_that_reaches_the_institution() {
         let page = bank.get(&format!("/permintaan/{}", r.id)).await.text();
         assert!(page.contains("Rejected") && page.contains("Stok kartu SAM kosong sampai Januari"));
         if let Some(mails) = mails_to("bank_abc@uji.go.id") {
-            let mail = mails.last().expect("rejection mail");
+            let mail = mails.iter().rev().find(|m| m.contains("470/REJ/1")).expect("rejection mail");
             assert!(mail.contains("ditolak oleh") && mail.contains("Alasan penolakan: Stok kartu SAM kosong sampai Januari"), "{mail}");
         }
     })
