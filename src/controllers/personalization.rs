@@ -61,7 +61,12 @@ pub struct EditQuery {
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
-    staff(&auth)?;
+    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), Vec::new(), StatusCode::OK).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, import_errors: Vec<String>, status: StatusCode) -> PageResult {
+    staff(auth)?;
     let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
     if s.status() == Status::New || s.status() == Status::Rejected {
         return Err(Failure::not_found());
@@ -76,7 +81,7 @@ async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
         .into_iter()
         .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
         .collect();
-    let page = q.page.unwrap_or(1).max(1);
+    let page = page.max(1);
     let (cards, more) = subs::cards_page(&ctx.db, id, "", page, CARDS_PER_PAGE).await?;
     let cards: Vec<_> = cards
         .into_iter()
@@ -85,14 +90,14 @@ async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
     let counts = perso_data::counts(&ctx.db, id).await?;
     let st = s.status();
     app_page(
-        &v,
-        &auth,
-        StatusCode::OK,
+        v,
+        auth,
+        status,
         "personalization/edit.html",
         "personalisasi",
         json!({
             "s": s, "producer": producer, "bundle": bundle, "cards": cards, "counts": counts, "label": st.label(), "code": st.as_str(),
-            "editable": matches!(st, Status::Accepted | Status::InProgress), "pager": pager_open(page, more, ""), "flash": flash(q.ok.as_deref()),
+            "editable": matches!(st, Status::Accepted | Status::InProgress), "pager": pager_open(page, more, ""), "flash": flash, "import_errors": import_errors,
         }),
     )
 }
@@ -107,6 +112,23 @@ async fn clear(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -
     staff(&auth)?;
     perso_data::clear_all(&ctx.db, auth.user(), id, auth.ip()).await?;
     Ok(see_other(&format!("/personalisasi/{id}?ok=perso-dihapus")))
+}
+
+/// Import perso data from Excel (the "Kartu" sheet of Export Excel).
+async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, multipart: axum::extract::Multipart) -> PageResult {
+    staff(&auth)?;
+    let (_, file) = super::read_multipart(multipart, "perso").await?;
+    let Some((bytes, _)) = file else {
+        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, vec!["Pilih berkas Excel data personalisasi.".into()], StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
+        Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
+        Err(AppError::Invalid(errors)) => {
+            let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();
+            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, lines, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Export Excel of the submission, its requests and its cards.
@@ -133,5 +155,6 @@ pub fn routes() -> Routes {
         .add("/personalisasi/{id}", axum::routing::get(edit))
         .add("/personalisasi/{id}/generate", axum::routing::post(generate))
         .add("/personalisasi/{id}/clear", axum::routing::post(clear))
+        .add("/personalisasi/{id}/import", axum::routing::post(import))
         .add("/personalisasi/{id}/export", axum::routing::get(export))
 }

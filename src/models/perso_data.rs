@@ -265,3 +265,175 @@ pub async fn export(db: &DatabaseConnection, s: &submissions::Model) -> AppResul
 pub fn export_name(s: &submissions::Model) -> String {
     super::uploads::download_name("Personalisasi", s.ticket_code.as_deref().unwrap_or(&s.number), "xlsx")
 }
+
+/// The sheet and leading columns an import reads: the "Kartu" sheet of
+/// Export Excel, filled in (further columns are ignored).
+pub const IMPORT_SHEET: &str = "Kartu";
+pub const IMPORT_HEADERS: [&str; 6] = ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Nomor Perso", "No. PCID", "No. Manifest Kartu SAM"];
+
+fn cell_text(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::String(s) => s.trim().to_string(),
+        calamine::Data::Int(i) => i.to_string(),
+        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        calamine::Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn check_perso_number(s: &str) -> bool {
+    s.len() == 17 && s.starts_with("PRS-") && s[4..8].chars().all(|c| c.is_ascii_digit()) && &s[8..9] == "-" && s[9..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn check_manifest(s: &str) -> bool {
+    (5..=40).contains(&s.len()) && s.starts_with("MNF-") && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// One parsed row of an import.
+struct ImportRow {
+    row: usize,
+    serial: String,
+    perso: String,
+    pcid: String,
+    manifest: String,
+}
+
+/// Reads an import file; every problem is reported per row (all-or-nothing).
+fn read_import(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
+    use calamine::Reader;
+    super::card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec!["Berkas Excel rusak atau bukan .xlsx.".to_string()])?;
+    let range = book
+        .worksheet_range(IMPORT_SHEET)
+        .map_err(|_| vec![format!("Sheet \"{IMPORT_SHEET}\" tidak ditemukan. Gunakan berkas dari Export Excel.")])?;
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().map(|r| r.iter().map(cell_text).collect()).unwrap_or_default();
+    for (i, expected) in IMPORT_HEADERS.iter().enumerate() {
+        if !header.get(i).is_some_and(|h| h.eq_ignore_ascii_case(expected)) {
+            return Err(vec![format!("Baris 1: kolom {} harus berjudul \"{expected}\" (ditemukan \"{}\").", i + 1, header.get(i).cloned().unwrap_or_default())]);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, cells) in rows.enumerate() {
+        let row = i + 2;
+        let get = |c: usize| cells.get(c).map(cell_text).unwrap_or_default();
+        let (serial, perso, pcid, manifest) = (get(2), get(3), get(4).to_uppercase(), get(5));
+        if serial.is_empty() && perso.is_empty() && pcid.is_empty() && manifest.is_empty() {
+            continue;
+        }
+        if out.len() >= super::card_list::MAX_ROWS {
+            errors.push(format!("Berkas berisi lebih dari {} baris kartu.", super::card_list::MAX_ROWS));
+            break;
+        }
+        let serial = match super::card_list::normalize_serial(&serial) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(format!("Baris {row}: {e}"));
+                continue;
+            }
+        };
+        if !check_perso_number(&perso) {
+            errors.push(format!("Baris {row}: Nomor Perso '{perso}' harus berformat PRS-<tahun>-<8 angka>."));
+        }
+        if pcid.len() != 16 || !pcid.chars().all(|c| c.is_ascii_hexdigit()) {
+            errors.push(format!("Baris {row}: No. PCID '{pcid}' harus 16 karakter heksadesimal (0–9, A–F)."));
+        }
+        if !check_manifest(&manifest) {
+            errors.push(format!("Baris {row}: No. Manifest '{manifest}' harus diawali MNF- dan hanya berisi huruf besar, angka dan '-'."));
+        }
+        for value in [&serial, &perso, &pcid, &manifest] {
+            if let Some(first) = seen.insert(value.clone(), row) {
+                errors.push(format!("Baris {row}: '{value}' sudah ada pada baris {first}."));
+            }
+        }
+        out.push(ImportRow { row, serial, perso, pcid, manifest });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Imports perso data for every card of the submission from Excel: each
+/// card exactly once, values well-formed and not used by any other card.
+/// All or nothing; refused once a card is personalized.
+///
+/// # Errors
+/// `Invalid` on field `perso` (one line per problem), `Conflict` after a
+/// card was personalized, `NotFound` for other roles.
+pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes: &[u8], ip: &str) -> AppResult<u64> {
+    let parsed = read_import(bytes);
+    let s = workable(db, user, id).await?;
+    let mut errors = match &parsed {
+        Ok(_) => Vec::new(),
+        Err(e) => e.clone(),
+    };
+    let all = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(db).await?;
+    if all.iter().any(|c| c.status == "clear") {
+        return Err(AppError::Conflict(format!("Sebagian kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat diganti lagi.", s.number)));
+    }
+    let rows = parsed.unwrap_or_default();
+    let by_serial: std::collections::HashMap<&str, &cards::Model> = all.iter().map(|c| (c.serial.as_str(), c)).collect();
+    for r in &rows {
+        if !by_serial.contains_key(r.serial.as_str()) {
+            errors.push(format!("Baris {}: No. Seri '{}' bukan kartu pengajuan {}.", r.row, r.serial, s.number));
+        }
+    }
+    if errors.is_empty() {
+        let listed: std::collections::HashSet<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
+        let missing: Vec<&str> = all.iter().map(|c| c.serial.as_str()).filter(|serial| !listed.contains(serial)).collect();
+        if !missing.is_empty() {
+            errors.push(format!("{} kartu pengajuan tidak ada di berkas (mis. {}).", missing.len(), missing.iter().take(3).copied().collect::<Vec<_>>().join(", ")));
+        }
+        // Values already held by a card of another submission.
+        let owner: std::collections::HashMap<&str, &str> =
+            rows.iter().flat_map(|r| [(r.perso.as_str(), r.serial.as_str()), (r.pcid.as_str(), r.serial.as_str()), (r.manifest.as_str(), r.serial.as_str())]).collect();
+        for chunk in rows.chunks(300) {
+            let values: Vec<String> = chunk.iter().flat_map(|r| [r.perso.clone(), r.pcid.clone(), r.manifest.clone()]).collect();
+            let taken = cards::Entity::find()
+                .filter(cards::Column::SubmissionId.ne(id))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(cards::Column::PersoNumber.is_in(values.clone()))
+                        .add(cards::Column::Pcid.is_in(values.clone()))
+                        .add(cards::Column::ManifestNumber.is_in(values)),
+                )
+                .all(db)
+                .await?;
+            for card in taken {
+                for value in [&card.perso_number, &card.pcid, &card.manifest_number].into_iter().flatten() {
+                    if let Some(serial) = owner.get(value.as_str()) {
+                        errors.push(format!("No. Seri {serial}: '{value}' sudah dipakai kartu {} pada pengajuan lain.", card.serial));
+                    }
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.truncate(200);
+        return Err(AppError::field("perso", errors.join("\n")));
+    }
+    let txn = db.begin().await?;
+    // Clear first so values may move between cards of this submission.
+    cards::Entity::update_many()
+        .col_expr(cards::Column::PersoNumber, Expr::value(Option::<String>::None))
+        .col_expr(cards::Column::Pcid, Expr::value(Option::<String>::None))
+        .col_expr(cards::Column::ManifestNumber, Expr::value(Option::<String>::None))
+        .filter(cards::Column::SubmissionId.eq(id))
+        .exec(&txn)
+        .await?;
+    for r in &rows {
+        let card = by_serial[r.serial.as_str()];
+        let mut row: cards::ActiveModel = card.clone().into();
+        row.perso_number = Set(Some(r.perso.clone()));
+        row.pcid = Set(Some(r.pcid.clone()));
+        row.manifest_number = Set(Some(r.manifest.clone()));
+        row.update(&txn).await?;
+    }
+    Event::new("perso.imported", SUBJECT).subject(id, &s.number).note(format!("{} kartu", rows.len())).record(&txn, &Actor::user(user, ip)).await?;
+    txn.commit().await?;
+    Ok(rows.len() as u64)
+}

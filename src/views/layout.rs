@@ -29,6 +29,7 @@ const FLASH: &[(&str, &str)] = &[
     ("ditarik", "Permintaan telah ditarik."),
     ("pengajuan-ditolak", "Pengajuan ditolak; permintaan di dalamnya kembali ke produsen dan produsen diberi tahu."),
     ("perso-dibuat", "Data personalisasi (Nomor Perso, PCID, No. Manifest) telah dibuat untuk semua kartu."),
+    ("perso-diimpor", "Data personalisasi semua kartu telah diimpor dari Excel."),
     ("perso-dihapus", "Data personalisasi semua kartu telah dihapus (Clear All)."),
     ("dihapus", "Pengajuan telah dihapus; permintaan di dalamnya kembali berstatus Approved."),
     ("diterima", "Pengajuan diterima: Kode Tiket diterbitkan dan jadwal personalisasi dihitung."),
