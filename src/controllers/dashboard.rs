@@ -1,15 +1,20 @@
 //! Dashboard: a welcome and the role's menu.
-use axum::{extract::Query, http::StatusCode};
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+};
 use loco_rs::{
+    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
 use serde_json::json;
 
 use super::{home::Flash, session::Auth, PageResult};
-use crate::{locale, models::roles::navigation, views::{filters::wib, layout::{app_page, flash}}};
+use crate::{locale, models::{dashboard, roles::navigation}, views::{filters::wib, layout::{app_page, flash}}};
 
-async fn show(v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
+async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
+    let tiles = dashboard::tiles(&ctx.db, auth.user()).await?;
     let today = chrono::Utc::now().with_timezone(&wib()).date_naive();
     let menu: Vec<_> = navigation(auth.user().role()).into_iter().filter(|i| i.key != "dashboard").collect();
     app_page(
@@ -18,7 +23,7 @@ async fn show(v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> Pa
         StatusCode::OK,
         "dashboard/index.html",
         "dashboard",
-        json!({ "today": locale::long_date(today), "menu": menu, "flash": flash(q.ok()) }),
+        json!({ "today": locale::long_date(today), "menu": menu, "tiles": tiles, "flash": flash(q.ok()) }),
     )
 }
 

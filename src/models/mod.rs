@@ -1,6 +1,7 @@
 pub mod _entities;
 pub mod audit_events;
 pub mod card_list;
+pub mod dashboard;
 pub mod demo;
 pub mod errors;
 pub mod holidays;

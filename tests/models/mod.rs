@@ -2,5 +2,6 @@ mod demo;
 mod mail_outbox;
 mod schedule;
 mod sessions;
+mod status_machines;
 mod settings;
 mod users;

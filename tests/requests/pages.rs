@@ -48,3 +48,33 @@ async fn unknown_pages_answer_404() {
     })
     .await;
 }
+
+/// The dashboard counts what waits for each role, scoped to its organisation.
+#[tokio::test]
+async fn the_dashboard_counts_what_waits_for_the_role() {
+    with_app(|server, ctx| async move {
+        let w = super::permintaan::world(&ctx).await;
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        for (n, status) in [("470/D/1", "submitted"), ("470/D/2", "submitted"), ("470/D/3", "approved")] {
+            super::permintaan::seed_request(&ctx, &w, n, status, day).await;
+        }
+        account(&ctx, "calon_baru", "lembaga", "pending").await;
+        let tile = |html: &str, label: &str| -> String {
+            let at = html.find(label).unwrap_or_else(|| panic!("tile {label} missing"));
+            let before = &html[..at];
+            let start = before.rfind("tile-count\">").unwrap() + "tile-count\">".len();
+            before[start..].split('<').next().unwrap().to_string()
+        };
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        let html = nyra.get("/dashboard").await.text();
+        assert_eq!(tile(&html, "Permintaan menunggu persetujuan Anda"), "2");
+        assert_eq!(tile(&html, "Permintaan disetujui, belum diajukan"), "1");
+        let mut lain = Client::signed_in(&server, "pt_lain").await;
+        assert_eq!(tile(&lain.get("/dashboard").await.text(), "Permintaan menunggu persetujuan Anda"), "0", "another producer counts only its own");
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        assert_eq!(tile(&bank.get("/dashboard").await.text(), "Permintaan menunggu persetujuan produsen"), "2");
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        assert_eq!(tile(&admin.get("/dashboard").await.text(), "Akun menunggu aktivasi"), "1");
+    })
+    .await;
+}
