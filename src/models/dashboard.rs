@@ -1,63 +1,77 @@
 //! The dashboard's counters: what waits for the signed-in role, each with
-//! the page where it is handled. Counted in the query, scoped like the lists.
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+//! the page where it is handled, scoped like the lists. All of a role's
+//! counters come from one query, so the dashboard stays one round trip.
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use serde::Serialize;
 
-use super::{
-    _entities::{personalization_requests as requests, submissions, users},
-    errors::AppResult,
-    roles::Role,
-};
+use super::{_entities::users, errors::AppResult, roles::Role};
 
 #[derive(Debug, Serialize)]
 pub struct Tile {
     pub label: &'static str,
-    pub count: u64,
+    pub count: i64,
     pub href: &'static str,
 }
 
-const fn tile(label: &'static str, count: u64, href: &'static str) -> Tile {
-    Tile { label, count, href }
+/// (label, link, `SELECT COUNT(*)` with `?` for the organisation id)
+type Counter = (&'static str, &'static str, &'static str);
+
+const QUEUE: &str = "SELECT COUNT(*) FROM submissions WHERE status IN ('accepted', 'in_progress')";
+
+fn counters(role: Role) -> &'static [Counter] {
+    match role {
+        Role::Admin => &[
+            ("Pengajuan baru menunggu keputusan", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE status = 'new'"),
+            ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
+            ("Akun menunggu aktivasi", "/admin/pengguna?status=pending", "SELECT COUNT(*) FROM users WHERE status = 'pending'"),
+        ],
+        Role::Operator => &[("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE)],
+        Role::Produsen => &[
+            ("Permintaan menunggu persetujuan Anda", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'submitted'"),
+            (
+                "Permintaan disetujui, belum diajukan",
+                "/pengajuan/baru",
+                "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'approved' AND submission_id IS NULL",
+            ),
+            ("Pengajuan Anda menunggu keputusan Dukcapil", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'new'"),
+        ],
+        Role::Lembaga | Role::DukcapilKota => &[
+            ("Permintaan menunggu persetujuan produsen", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'submitted'"),
+            (
+                "Permintaan disetujui atau dalam proses",
+                "/permintaan?status=approved",
+                "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status IN ('approved', 'bundled')",
+            ),
+        ],
+    }
 }
 
 /// # Errors
 /// On database failure.
 pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec<Tile>> {
-    let org = user.organisation_id.unwrap_or(-1);
-    let req = |col: requests::Column, status: &'static str| requests::Entity::find().filter(col.eq(org)).filter(requests::Column::Status.eq(status));
-    let subs = |status: &'static str| submissions::Entity::find().filter(submissions::Column::Status.eq(status));
-    Ok(match user.role() {
-        Role::Admin => vec![
-            tile("Pengajuan baru menunggu keputusan", subs("new").count(db).await?, "/pengajuan?status=new"),
-            tile("Pengajuan dalam antrean personalisasi", subs("accepted").count(db).await? + subs("in_progress").count(db).await?, "/personalisasi?status=progress"),
-            tile("Akun menunggu aktivasi", users::Entity::find().filter(users::Column::Status.eq("pending")).count(db).await?, "/admin/pengguna?status=pending"),
-        ],
-        Role::Operator => vec![tile(
-            "Pengajuan dalam antrean personalisasi",
-            subs("accepted").count(db).await? + subs("in_progress").count(db).await?,
-            "/personalisasi?status=progress",
-        )],
-        Role::Produsen => vec![
-            tile("Permintaan menunggu persetujuan Anda", req(requests::Column::ProducerId, "submitted").count(db).await?, "/permintaan?status=progress"),
-            tile(
-                "Permintaan disetujui, belum diajukan",
-                requests::Entity::find()
-                    .filter(requests::Column::ProducerId.eq(org))
-                    .filter(requests::Column::Status.eq("approved"))
-                    .filter(requests::Column::SubmissionId.is_null())
-                    .count(db)
-                    .await?,
-                "/pengajuan/baru",
-            ),
-            tile("Pengajuan Anda menunggu keputusan Dukcapil", subs("new").filter(submissions::Column::ProducerId.eq(org)).count(db).await?, "/pengajuan?status=new"),
-        ],
-        Role::Lembaga | Role::DukcapilKota => vec![
-            tile("Permintaan menunggu persetujuan produsen", req(requests::Column::OrganisationId, "submitted").count(db).await?, "/permintaan?status=progress"),
-            tile(
-                "Permintaan disetujui atau dalam proses",
-                req(requests::Column::OrganisationId, "approved").count(db).await? + req(requests::Column::OrganisationId, "bundled").count(db).await?,
-                "/permintaan?status=approved",
-            ),
-        ],
-    })
+    let list = counters(user.role());
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = Vec::new();
+    let mut sql = String::from("SELECT ");
+    for (i, (_, _, count)) in list.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let mut part = String::new();
+        for (j, piece) in count.split('?').enumerate() {
+            if j > 0 {
+                values.push(user.organisation_id.unwrap_or(-1).into());
+                part.push_str(&if backend == DbBackend::Postgres { format!("${}", values.len()) } else { "?".to_string() });
+            }
+            part.push_str(piece);
+        }
+        sql.push_str(&format!("({part}) AS c{i}"));
+    }
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let mut tiles = Vec::new();
+    for (i, (label, href, _)) in list.iter().enumerate() {
+        let count = row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))?;
+        tiles.push(Tile { label, count, href });
+    }
+    Ok(tiles)
 }
