@@ -6,6 +6,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_requests;
 mod m20261125_000003_submissions;
 mod m20261125_000004_perso_data;
+mod m20261125_000005_counter_indexes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_requests::Migration),
             Box::new(m20261125_000003_submissions::Migration),
             Box::new(m20261125_000004_perso_data::Migration),
+            Box::new(m20261125_000005_counter_indexes::Migration),
         ]
     }
 }

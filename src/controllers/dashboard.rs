@@ -14,7 +14,23 @@ use super::{home::Flash, session::Auth, PageResult};
 use crate::{locale, models::{dashboard, roles::navigation}, views::{filters::wib, layout::{app_page, flash}}};
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
-    let tiles = dashboard::tiles(&ctx.db, auth.user()).await?;
+    let user = auth.user().clone();
+    let db = ctx.db.clone();
+    let key = dashboard::cache_key(&user);
+    let cached = ctx
+        .cache
+        .get_or_insert_with_expiry(&key, std::time::Duration::from_secs(dashboard::CACHE_SECONDS), async move {
+            dashboard::tiles(&db, &user).await.map_err(|e| loco_rs::Error::string(&e.to_string()))
+        })
+        .await;
+    // A cache failure costs a query, never the page.
+    let tiles: Vec<dashboard::Tile> = match cached {
+        Ok(tiles) => tiles,
+        Err(err) => {
+            tracing::warn!(err = err.to_string(), "dashboard cache unavailable");
+            dashboard::tiles(&ctx.db, auth.user()).await?
+        }
+    };
     let today = chrono::Utc::now().with_timezone(&wib()).date_naive();
     let menu: Vec<_> = navigation(auth.user().role()).into_iter().filter(|i| i.key != "dashboard").collect();
     app_page(

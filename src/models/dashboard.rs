@@ -6,11 +6,21 @@ use serde::Serialize;
 
 use super::{_entities::users, errors::AppResult, roles::Role};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct Tile {
-    pub label: &'static str,
+    pub label: String,
     pub count: i64,
-    pub href: &'static str,
+    pub href: String,
+}
+
+/// Counters may be this old: the dashboard is viewed far more often than
+/// the numbers change, and a few seconds of delay mislead no one.
+pub const CACHE_SECONDS: u64 = 5;
+
+/// The cache key: every user of one organisation and role sees the same counters.
+#[must_use]
+pub fn cache_key(user: &users::Model) -> String {
+    format!("dashboard:{}:{}", user.role, user.organisation_id.unwrap_or(-1))
 }
 
 /// (label, link, `SELECT COUNT(*)` with `?` for the organisation id)
@@ -71,7 +81,7 @@ pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Ve
     let mut tiles = Vec::new();
     for (i, (label, href, _)) in list.iter().enumerate() {
         let count = row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))?;
-        tiles.push(Tile { label, count, href });
+        tiles.push(Tile { label: (*label).to_string(), count, href: (*href).to_string() });
     }
     Ok(tiles)
 }
