@@ -22,7 +22,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{app_page, flash, pager_open},
+    views::layout::{app_page, flash, flash_from_query, pager_open},
     workers::mail_delivery::MailDelivery,
 };
 
@@ -52,7 +52,6 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
             json!({ "no": offset + i as u64 + 1, "row": r, "status": status, "open": r.status == Status::Submitted.as_str() })
         })
         .collect();
-    let flash_code = raw.as_deref().unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")).map(str::to_string);
     let base = strip_page(raw.as_deref());
     app_page(
         &v,
@@ -63,7 +62,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         json!({
             "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base),
             "is_requester": matches!(viewer, Viewer::Requester(_)), "is_producer": matches!(viewer, Viewer::Producer(_)),
-            "flash": flash(flash_code.as_deref()),
+            "flash": flash_from_query(raw.as_deref()),
         }),
     )
 }

@@ -27,7 +27,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::{filters::wib, layout::{app_page, flash, pager_open}},
+    views::{filters::wib, layout::{app_page, flash, flash_from_query, pager_open}},
     workers::mail_delivery::MailDelivery,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -63,7 +63,6 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         .enumerate()
         .map(|(i, (s, p))| json!({ "no": offset + i as u64 + 1, "s": s, "producer": p.map(|p| p.name).unwrap_or_default(), "status": status_json(&s), "is_new": s.status() == Status::New }))
         .collect();
-    let flash_code = raw.as_deref().unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")).map(str::to_string);
     let base = strip_page(raw.as_deref());
     app_page(
         &v,
@@ -72,7 +71,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         "submissions/index.html",
         "pengajuan",
         json!({
-            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base), "flash": flash(flash_code.as_deref()),
+            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base), "flash": flash_from_query(raw.as_deref()),
             "is_producer": matches!(viewer, Viewer::Producer(_)), "is_admin": viewer == Viewer::Admin,
         }),
     )

@@ -42,6 +42,12 @@ pub fn flash(code: Option<&str>) -> Value {
     code.and_then(|c| FLASH.iter().find(|(k, _)| *k == c)).map_or(Value::Null, |(_, m)| json!({ "kind": "success", "message": m }))
 }
 
+/// The flash message named by `ok=` in a raw query string.
+#[must_use]
+pub fn flash_from_query(raw: Option<&str>) -> Value {
+    flash(raw.unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")))
+}
+
 fn merge(mut base: Value, data: Value) -> Value {
     if let (Some(base), Value::Object(data)) = (base.as_object_mut(), data) {
         base.extend(data);
