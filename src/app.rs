@@ -14,7 +14,7 @@ use loco_rs::{
 };
 use migration::Migrator;
 
-use crate::{controllers, initializers, models::demo, settings::Settings, workers::mail_delivery::MailDelivery};
+use crate::{controllers, initializers, models::demo, settings::Settings, workers::{mail_delivery::MailDelivery, stations::Stations}};
 
 pub struct App;
 
@@ -37,6 +37,8 @@ impl Hooks for App {
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
         let settings = Settings::from_config(&ctx.config)?;
         settings.check_for(&ctx.environment)?;
+        let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
+        ctx.shared_store.insert(stations);
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }
@@ -65,6 +67,11 @@ impl Hooks for App {
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
         queue.register(MailDelivery::build(ctx)).await?;
         MailDelivery::start_sweeper(ctx);
+        // Station reports and expired leases are handled by worker processes.
+        let stations = Stations::get(ctx);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        stations.start_consumer(&ctx.db, cancel.clone());
+        stations.start_sweeper(&ctx.db, cancel);
         Ok(())
     }
 

@@ -5,5 +5,6 @@ pub mod locale;
 pub mod mailers;
 pub mod models;
 pub mod settings;
+pub mod station;
 pub mod views;
 pub mod workers;

@@ -23,6 +23,63 @@ pub struct Settings {
     /// Sender of every mail.
     #[serde(default = "default_mail_from")]
     pub mail_from: String,
+    /// Reader stations (Proses Personalisasi).
+    #[serde(default)]
+    pub stations: StationSettings,
+}
+
+/// How the portal reaches its reader stations.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StationSettings {
+    /// Redis of the stations (Sidekiq protocol), e.g. `redis://127.0.0.1/2`:
+    /// its own database, never Loco's queue. Empty: the in-process simulated
+    /// station personalizes virtual cards instead.
+    #[serde(default)]
+    pub redis_url: String,
+    /// Key prefix of every station key in that Redis.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// A run whose station sent nothing for this long is reclaimed and its
+    /// pending cards are sent again.
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
+    /// How long a reader waits for the next card before the batch ends.
+    #[serde(default = "default_card_wait_ms")]
+    pub card_wait_ms: u64,
+    /// Watchdog per APDU.
+    #[serde(default = "default_apdu_timeout_ms")]
+    pub apdu_timeout_ms: u64,
+    /// Readers of the simulated station.
+    #[serde(default = "default_sim_readers")]
+    pub simulated_readers: usize,
+    /// Time a simulated card takes per APDU, so progress is visible.
+    #[serde(default = "default_sim_apdu_ms")]
+    pub simulated_apdu_ms: u64,
+}
+
+impl Default for StationSettings {
+    fn default() -> Self {
+        serde_json::from_value(serde_json::json!({})).expect("every field has a default")
+    }
+}
+
+fn default_namespace() -> String {
+    "sifilma".to_string()
+}
+const fn default_lease_secs() -> u64 {
+    60
+}
+const fn default_card_wait_ms() -> u64 {
+    30_000
+}
+const fn default_apdu_timeout_ms() -> u64 {
+    5_000
+}
+const fn default_sim_readers() -> usize {
+    4
+}
+const fn default_sim_apdu_ms() -> u64 {
+    15
 }
 
 const fn default_disposition_days() -> u32 {

@@ -3,4 +3,7 @@
 mod e2e;
 mod models;
 mod requests;
+mod rig;
+mod station;
 mod support;
+mod workers;

@@ -7,6 +7,7 @@ mod m20261125_000002_requests;
 mod m20261125_000003_submissions;
 mod m20261125_000004_perso_data;
 mod m20261125_000005_counter_indexes;
+mod m20261125_000006_perso_runs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_submissions::Migration),
             Box::new(m20261125_000004_perso_data::Migration),
             Box::new(m20261125_000005_counter_indexes::Migration),
+            Box::new(m20261125_000006_perso_runs::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! Proses Personalisasi (admin and operators): the queue of accepted
 //! submissions, and per submission its perso data — Generate, Clear All,
-//! Export Excel. Runs on the reader stations come with the stations work.
+//! Export Excel — and the runs on the reader stations: start a run, watch its
+//! live progress, retry failed cards, override a card (admin), Done.
 use axum::{
     extract::{Path, Query, RawQuery, State},
     http::{header, StatusCode},
     response::IntoResponse,
+    Form as AxumForm, Json,
 };
 use loco_rs::{
     app::AppContext,
@@ -19,11 +21,16 @@ use super::{admin_users::strip_page, home::Flash, see_other, session::Auth, Fail
 use crate::{
     models::{
         _entities::{organisations, personalization_requests as requests, submissions},
+        _entities::{cards, stations},
         perso_data::{self, may_personalize, QueueQuery},
+        perso_runs::{self, OverrideForm},
+        roles::Role,
         submissions::{self as subs, Status},
         AppError,
     },
+    settings::Settings,
     views::layout::{app_page, flash, pager_open},
+    workers::{mail_delivery::MailDelivery, stations::Stations},
 };
 
 const PER_PAGE: u64 = 20;
@@ -61,11 +68,20 @@ pub struct EditQuery {
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
-    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), Vec::new(), StatusCode::OK).await
+    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), Problems::default(), StatusCode::OK).await
+}
+
+/// What went wrong on the page's forms, shown beside them.
+#[derive(Default)]
+struct Problems {
+    import: Vec<String>,
+    /// Field messages of the run form (`station`) or of an override
+    /// (`status`, `note`, with the card's id in `card`).
+    fields: serde_json::Value,
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, import_errors: Vec<String>, status: StatusCode) -> PageResult {
+async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, problems: Problems, status: StatusCode) -> PageResult {
     staff(auth)?;
     let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
     if s.status() == Status::New || s.status() == Status::Rejected {
@@ -85,9 +101,24 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
     let (cards, more) = subs::cards_page(&ctx.db, id, "", page, CARDS_PER_PAGE).await?;
     let cards: Vec<_> = cards
         .into_iter()
-        .map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "perso": c.perso_number, "pcid": c.pcid, "manifest": c.manifest_number, "status": c.status }))
+        .map(|(c, n)| {
+            json!({
+                "id": c.id, "row": c.row_no, "serial": c.serial, "request": n, "perso": c.perso_number, "pcid": c.pcid, "manifest": c.manifest_number,
+                "status": c.status, "failure": c.failure, "reader": c.reader, "note": c.override_note, "acknowledged": c.acknowledged_at.is_some(),
+            })
+        })
         .collect();
     let counts = perso_data::counts(&ctx.db, id).await?;
+    let progress = perso_runs::progress(&ctx.db, &s).await?;
+    let stations: Vec<_> = stations::Entity::find()
+        .filter(stations::Column::Active.eq(true))
+        .all(&ctx.db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|st| json!({ "id": st.id, "label": format!("{} ({}) · {} reader", st.name, st.code, st.readers) }))
+        .collect();
+    let simulated = matches!(Stations::get(ctx).link, crate::workers::stations::Link::Simulated);
     let st = s.status();
     app_page(
         v,
@@ -97,7 +128,10 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         "personalisasi",
         json!({
             "s": s, "producer": producer, "bundle": bundle, "cards": cards, "counts": counts, "label": st.label(), "code": st.as_str(),
-            "editable": matches!(st, Status::Accepted | Status::InProgress), "pager": pager_open(page, more, ""), "flash": flash, "import_errors": import_errors,
+            "editable": matches!(st, Status::Accepted | Status::InProgress) && progress.run.as_ref().is_none_or(|r| !r.running),
+            "workable": matches!(st, Status::Accepted | Status::InProgress), "pager": pager_open(page, more, ""), "flash": flash,
+            "import_errors": problems.import, "errors": problems.fields, "progress": progress, "stations": stations, "simulated": simulated,
+            "is_admin": Role::parse(&auth.user().role) == Some(Role::Admin),
         }),
     )
 }
@@ -119,13 +153,13 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     staff(&auth)?;
     let (_, file) = super::read_multipart(multipart, "perso").await?;
     let Some((bytes, _)) = file else {
-        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, vec!["Pilih berkas Excel data personalisasi.".into()], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
         Err(AppError::Invalid(errors)) => {
             let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();
-            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, lines, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { import: lines, ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -149,6 +183,66 @@ async fn export(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>, 
         .into_response())
 }
 
+#[derive(Deserialize)]
+pub struct RunForm {
+    #[serde(default)]
+    station: String,
+    /// `1`: put the failed cards back to pending first (Ulangi Kartu Gagal).
+    #[serde(default)]
+    retry: String,
+}
+
+/// Mulai Proses / Ulangi Kartu Gagal: a run of the pending cards on a station.
+async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<RunForm>) -> PageResult {
+    staff(&auth)?;
+    let stations = Stations::get(&ctx);
+    let station = form.station.trim().parse().unwrap_or(0);
+    match perso_runs::start(&ctx.db, auth.user(), id, station, form.retry == "1", &stations.settings, auth.ip()).await {
+        Ok(batch) => {
+            stations.dispatch(&ctx.db, batch).await;
+            Ok(see_other(&format!("/personalisasi/{id}?ok=run-dimulai")))
+        }
+        Err(AppError::Invalid(errors)) => {
+            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { fields: json!(errors), ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Live progress for the page's poller (no full reload).
+async fn progress(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    staff(&auth)?;
+    let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
+    if s.status() == Status::New || s.status() == Status::Rejected {
+        return Err(Failure::not_found());
+    }
+    let p = perso_runs::progress(&ctx.db, &s).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(p)).into_response())
+}
+
+/// Status Personalisasi → Done (mails the institutions).
+async fn finish(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    staff(&auth)?;
+    let settings = Settings::get(&ctx);
+    let (_, mails) = perso_runs::finish(&ctx.db, auth.user(), id, &settings.env(auth.ip())).await?;
+    MailDelivery::dispatch(&ctx, mails).await;
+    Ok(see_other(&format!("/personalisasi/{id}?ok=perso-selesai")))
+}
+
+/// Admin override of one card, with a note.
+async fn override_card(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(card): Path<i32>, AxumForm(form): AxumForm<OverrideForm>) -> PageResult {
+    staff(&auth)?;
+    let c = cards::Entity::find_by_id(card).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
+    match perso_runs::override_card(&ctx.db, auth.user(), card, &form, auth.ip()).await {
+        Ok(_) => Ok(see_other(&format!("/personalisasi/{}?ok=kartu-diubah", c.submission_id))),
+        Err(AppError::Invalid(errors)) => {
+            let fields = json!({ "card": card, "status": errors.get("status"), "note": errors.get("note"), "note_value": form.note });
+            edit_page(&ctx, &v, &auth, c.submission_id, 1, serde_json::Value::Null, Problems { fields, ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn routes() -> Routes {
     Routes::new()
         .add("/personalisasi", axum::routing::get(index))
@@ -157,4 +251,8 @@ pub fn routes() -> Routes {
         .add("/personalisasi/{id}/clear", axum::routing::post(clear))
         .add("/personalisasi/{id}/import", axum::routing::post(import))
         .add("/personalisasi/{id}/export", axum::routing::get(export))
+        .add("/personalisasi/{id}/run", axum::routing::post(start_run))
+        .add("/personalisasi/{id}/progress", axum::routing::get(progress))
+        .add("/personalisasi/{id}/done", axum::routing::post(finish))
+        .add("/personalisasi/kartu/{card}/override", axum::routing::post(override_card))
 }

@@ -57,3 +57,30 @@ pub async fn accepted_for_institution<C: ConnectionTrait>(
     )?;
     mail_outbox::enqueue(conn, to, &message).await
 }
+
+/// Tells an institution that its cards are personalized (Status Done).
+///
+/// # Errors
+/// On database or template failure.
+#[allow(clippy::too_many_arguments)]
+pub async fn done_for_institution<C: ConnectionTrait>(
+    conn: &C,
+    base_url: &str,
+    s: &Submission,
+    producer: &organisations::Model,
+    institution: &organisations::Model,
+    request_numbers: &[String],
+    clear: u64,
+    total: u64,
+    to: &[String],
+) -> AppResult<Vec<i32>> {
+    let message = super::render(
+        "submission_done_institution",
+        &json!({
+            "institution": institution.name, "producer": producer.name, "ticket": s.ticket_code.clone().unwrap_or_default(),
+            "requests": request_numbers.join(", "), "clear": locale::group_thousands(clear), "total": locale::group_thousands(total),
+            "handover": date(s.estimated_handover), "url": url(base_url, s),
+        }),
+    )?;
+    mail_outbox::enqueue(conn, to, &message).await
+}

@@ -1,7 +1,7 @@
 //! Demo data for the README's start command: one account per role and the
 //! master data the chain needs. Never runs in production (see `App::after_context`).
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
 use super::{
     _entities::{holidays, machine_types, officials, organisations, personalization_requests, stations, users},
@@ -36,7 +36,7 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
         .await
         .map_err(|e| super::AppError::Internal(e.to_string()))?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     let orgs = [
         ("Ditjen Dukcapil Kemendagri", "pusat", None),
         ("PT Nyra", "produsen", Some(("Andi Pratama", "Direktur Operasional", "Jl. Gatot Subroto Kav. 21, Jakarta Selatan"))),

@@ -5,7 +5,6 @@ use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait as _, Func}, ActiveModelTrait, ColumnTrait, Condition,
     DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -88,7 +87,7 @@ where
     A: ActiveModelTrait<Entity = R::Entity> + sea_orm::ActiveModelBehavior + Send,
 {
     let creating = model.is_not_set(primary_col::<R>());
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     let saved: R = if creating { model.insert(&txn).await? } else { model.update(&txn).await? };
     let action = if creating { "master.created" } else { "master.updated" };
     Event::new(action, R::SUBJECT).subject(saved.id(), saved.label()).record(&txn, &Actor::user(admin, ip)).await?;
@@ -110,7 +109,7 @@ where
     R: Record + IntoActiveModel<A>,
     A: ActiveModelTrait<Entity = R::Entity> + sea_orm::ActiveModelBehavior + Send,
 {
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     let record: R = R::Entity::find().filter(primary_col::<R>().eq(id)).one(&txn).await?.ok_or(AppError::NotFound)?;
     if record.is_active() == active {
         return Err(AppError::Conflict(format!(

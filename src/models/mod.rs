@@ -12,6 +12,7 @@ pub mod master_data;
 pub mod officials;
 pub mod organisations;
 pub mod perso_data;
+pub mod perso_runs;
 pub mod personalization_requests;
 pub mod roles;
 pub mod schedule;
@@ -31,4 +32,16 @@ pub struct Env<'a> {
     pub ip: &'a str,
     /// Working days of the leadership disposition after acceptance (FAQ: 2–3).
     pub disposition_days: u32,
+}
+
+/// Starts a transaction that writes. On SQLite it takes the write lock at
+/// `BEGIN` (IMMEDIATE): two writers then queue on the busy timeout, where a
+/// deferred transaction would fail with "database is locked" when it upgrades
+/// its read lock (station results arrive while people work). PostgreSQL
+/// ignores the mode.
+///
+/// # Errors
+/// When the database cannot start the transaction.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions { sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate), ..Default::default() }).await
 }

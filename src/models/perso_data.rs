@@ -13,7 +13,7 @@ use rand::RngCore;
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{
     prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +115,9 @@ async fn workable<C: sea_orm::ConnectionTrait>(db: &C, user: &users::Model, id: 
     if !matches!(s.status(), Status::Accepted | Status::InProgress) {
         return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; data personalisasi hanya dapat diubah sebelum selesai.", s.number, s.status().label())));
     }
+    if let Some(run) = super::perso_runs::running(db, id).await? {
+        return Err(AppError::Conflict(format!("Proses personalisasi pengajuan {} sedang berjalan (run #{}); data personalisasi tidak dapat diubah sampai selesai.", s.number, run.id)));
+    }
     Ok(s)
 }
 
@@ -131,7 +134,7 @@ fn random_pcid() -> String {
 /// `Conflict` when every card already has data or the submission is not
 /// accepted/running; `NotFound` for other roles.
 pub async fn generate(db: &DatabaseConnection, user: &users::Model, id: i32, ip: &str) -> AppResult<u64> {
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     let s = workable(&txn, user, id).await?;
     let missing = cards::Entity::find()
         .filter(cards::Column::SubmissionId.eq(id))
@@ -175,7 +178,7 @@ pub async fn generate(db: &DatabaseConnection, user: &users::Model, id: i32, ip:
 /// # Errors
 /// `Conflict` after a card was personalized; `NotFound` for other roles.
 pub async fn clear_all(db: &DatabaseConnection, user: &users::Model, id: i32, ip: &str) -> AppResult<u64> {
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     let s = workable(&txn, user, id).await?;
     let personalized = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq("clear")).count(&txn).await?;
     if personalized > 0 {
@@ -416,7 +419,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
         errors.truncate(200);
         return Err(AppError::field("perso", errors.join("\n")));
     }
-    let txn = db.begin().await?;
+    let txn = crate::models::begin_write(db).await?;
     // Clear first so values may move between cards of this submission.
     cards::Entity::update_many()
         .col_expr(cards::Column::PersoNumber, Expr::value(Option::<String>::None))

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr, sea_query::{Alias, ExprTrait as _, LikeExpr}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -473,7 +473,7 @@ impl ActiveModel {
         let key = uploads::store(env.upload_dir, FILE_AREA, checked.bytes).await?;
         let institution = organisations::Entity::find_by_id(org_id).one(db).await?.ok_or(AppError::NotFound)?;
         let now = Utc::now();
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let inserted = Self {
             organisation_id: Set(org_id),
             producer_id: Set(valid.producer.id),
@@ -543,7 +543,7 @@ impl ActiveModel {
             None => None,
         };
         let institution = organisations::Entity::find_by_id(org_id).one(db).await?.ok_or(AppError::NotFound)?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut row: Self = existing.into();
         row.search_text = Set(search_text(&valid.number, &valid.title, &institution.name));
         row.number = Set(valid.number);
@@ -607,7 +607,7 @@ impl ActiveModel {
     /// `NotFound` outside scope, `Conflict` once decided.
     pub async fn withdraw(db: &DatabaseConnection, user: &users::Model, id: i32, ip: &str) -> AppResult<Model> {
         let org_id = requester_org(Viewer::of(user))?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let request = Model::find_for(&txn, Viewer::Requester(org_id), id).await?;
         let updated = Self::decide(&txn, &request, Status::Withdrawn, None).await?;
         Event::new("request.withdrawn", SUBJECT)
@@ -642,7 +642,7 @@ impl ActiveModel {
             return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
         }
         let producer = organisations::Entity::find_by_id(producer_id).one(db).await?.ok_or(AppError::NotFound)?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut decided = Vec::new();
         let mut mails = Vec::new();
         for id in ids {

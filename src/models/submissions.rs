@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr, sea_query::{ExprTrait as _, Query}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -476,7 +476,7 @@ impl ActiveModel {
         let key = uploads::store(env.upload_dir, FILE_AREA, letter.bytes()).await?;
         let actor = Actor::user(user, env.ip);
         let now = Utc::now();
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let submission = Self {
             producer_id: Set(producer),
             machine_type_id: Set(valid.machine_type.id),
@@ -551,7 +551,7 @@ impl ActiveModel {
             Some(l) => Some(uploads::store(env.upload_dir, FILE_AREA, l.bytes()).await?),
             None => None,
         };
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut row: Self = existing.clone().into();
         row.number = Set(valid.number);
         row.title = Set(valid.title);
@@ -595,7 +595,7 @@ impl ActiveModel {
     /// `NotFound` outside scope, `Conflict` once decided.
     pub async fn remove(db: &DatabaseConnection, user: &users::Model, id: i32, ip: &str) -> AppResult<()> {
         let producer = producer_of(Viewer::of(user))?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let submission = Model::find_for(&txn, Viewer::Producer(producer), id).await?;
         if submission.status() != Status::New {
             return Err(AppError::Conflict(format!("Pengajuan {} sudah {} dan tidak dapat dihapus.", submission.number, submission.status().label())));
@@ -625,7 +625,7 @@ impl ActiveModel {
             return Err(AppError::NotFound);
         }
         let reason = check_reason(reason, to == Status::Rejected)?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let submission = Model::find_for(&txn, Viewer::Admin, id).await?;
         if !submission.status().can_become(to) {
             return Err(AppError::Conflict(format!(

@@ -9,7 +9,7 @@ use argon2::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::Deserialize;
 
@@ -120,7 +120,7 @@ impl Model {
         let username = normalize_username(username);
         let keys = [login_failures::ip_key(ip), login_failures::account_key(&username)];
         let actor = Actor::anonymous(Some(username.chars().take(60).collect()), ip);
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         if login_failures::is_locked(&txn, &keys).await? {
             Event::new("login.throttled", "user").record(&txn, &actor).await?;
             txn.commit().await?;
@@ -273,7 +273,7 @@ impl Registration {
         if org.is_none() {
             errors.add("organisation_id", "Pilih organisasi Anda dari daftar.");
         }
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         check_unique(&txn, &mut errors, Some(&self.username), &self.email, None).await?;
         errors.into_result()?;
         let org = org.expect("checked above");
@@ -338,7 +338,7 @@ impl PasswordChange {
         errors.into_result()?;
         let new = self.new_password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut active: ActiveModel = user.clone().into();
         active.password_hash = Set(hash);
         active.updated_at = Set(Utc::now().into());
@@ -403,7 +403,7 @@ impl ProfileUpdate {
             Some((bytes, kind)) => Some((uploads::store(upload_dir, PHOTO_AREA, bytes).await?, kind)),
             None => None,
         };
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut active: ActiveModel = user.clone().into();
         active.name = Set(self.name.trim().to_string());
         active.email = Set(self.email.trim().to_lowercase());
@@ -493,7 +493,7 @@ impl ActiveModel {
         if user.id == admin.id {
             return Err(AppError::Conflict("Anda tidak dapat mengubah status akun Anda sendiri.".into()));
         }
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let from = user.status.clone();
         let mut active: Self = user.into();
         active.status = Set(to.to_string());
@@ -519,7 +519,7 @@ impl ActiveModel {
         let password = sessions::random_token()[..16].to_string();
         let p = password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&p)).await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let mut active: Self = user.into();
         active.password_hash = Set(hash);
         active.updated_at = Set(Utc::now().into());
@@ -556,7 +556,7 @@ impl ActiveModel {
         }
         errors.into_result()?;
         let (role, org) = (role.expect("checked"), org.expect("checked"));
-        let txn = db.begin().await?;
+        let txn = crate::models::begin_write(db).await?;
         let from = format!("{}@{}", user.role, user.organisation_id.unwrap_or_default());
         let mut active: Self = user.into();
         active.role = Set(role.as_str().to_string());

@@ -4,6 +4,7 @@ mod webdriver;
 mod pengajuan;
 mod permintaan;
 mod portal;
+mod proses;
 
 use std::time::Duration;
 

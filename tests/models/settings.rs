@@ -11,6 +11,7 @@ fn settings(seed_demo: bool) -> Settings {
         public_url: "http://localhost".into(),
         mail_from: "a@b".into(),
         disposition_days: 3,
+        stations: sifilma::settings::StationSettings::default(),
     }
 }
 

@@ -7,5 +7,6 @@ mod master;
 mod pages;
 pub mod pengajuan;
 pub mod permintaan;
-mod personalisasi;
+pub mod personalisasi;
+pub mod proses;
 mod registration;

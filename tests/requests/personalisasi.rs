@@ -11,7 +11,7 @@ use super::{
 use crate::support::{location, with_app, Client};
 
 /// A submission of PT Nyra with 5 cards, accepted by the admin; its id.
-async fn accepted_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
+pub async fn accepted_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
     let w = world(ctx).await;
     let (a, b) = approved_pair(ctx, &w).await;
     let mut nyra = Client::signed_in(server, "pt_nyra").await;
@@ -25,7 +25,7 @@ async fn accepted_submission(server: &axum_test::TestServer, ctx: &loco_rs::app:
     id
 }
 
-async fn cards_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<cards::Model> {
+pub async fn cards_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<cards::Model> {
     cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap()
 }
 

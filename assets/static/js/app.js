@@ -8,6 +8,9 @@
  *  - every form: once a submission really proceeds, its submit buttons are
  *    disabled so a double click cannot send it twice.
  *  - <details class="user-menu"> closes on a click outside it or on Escape.
+ *  - [data-progress-url]: while a personalization run is going, polls its
+ *    progress every second and updates the bar, counts, readers and the Done
+ *    button in place (no reload); stops polling once the run is over.
  */
 (function () {
   'use strict';
@@ -146,6 +149,74 @@
     // network error page not shown), let the user try again later.
     window.setTimeout(function () { release(form); }, 30000);
   });
+
+
+  // Live progress of a personalization run.
+  var panel = document.querySelector('[data-progress-url]');
+  if (panel) {
+    var url = panel.getAttribute('data-progress-url');
+    var text = function (id, value) { var el = document.getElementById(id); if (el) { el.textContent = value; } };
+    var cell = function (tr, label, value) { var td = document.createElement('td'); td.setAttribute('data-label', label); td.textContent = value; tr.appendChild(td); };
+    var render = function (p) {
+      var bar = document.getElementById('run-bar');
+      if (bar) { bar.value = p.percent; bar.textContent = p.percent + '%'; }
+      text('run-percent', p.percent + '%');
+      text('n-clear', p.clear); text('n-failed', p.failed); text('n-pending', p.pending);
+      var status = document.getElementById('perso-status');
+      if (status) { status.textContent = p.status_label; status.className = 'badge badge-' + p.status; }
+      var run = p.run;
+      if (run) {
+        var state = '· run #' + run.id + ' di ' + run.station;
+        if (run.running) {
+          state += ' — berjalan' + (run.eta_secs !== null ? ', perkiraan selesai ' + run.eta_secs + ' detik lagi' : '');
+        } else {
+          state += ' — selesai ' + run.finished_at;
+        }
+        text('run-state', state);
+        var body = document.querySelector('#run-readers tbody');
+        if (body) {
+          body.textContent = '';
+          run.readers.forEach(function (r) {
+            var tr = document.createElement('tr');
+            cell(tr, 'Reader', r.reader); cell(tr, 'Aktivitas', r.state); cell(tr, 'Kartu', r.serial || '—'); cell(tr, 'Selesai', r.done);
+            body.appendChild(tr);
+          });
+        }
+        var strays = document.getElementById('run-strays');
+        if (strays) {
+          strays.textContent = '';
+          run.strays.forEach(function (m) { var li = document.createElement('li'); li.textContent = m; strays.appendChild(li); });
+        }
+      }
+      var done = document.getElementById('mark-done');
+      if (done) { done.disabled = !p.may_finish; }
+      return !!(run && run.running);
+    };
+    var tick = function () {
+      fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (p) {
+          var running = render(p);
+          panel.setAttribute('data-running', running ? '1' : '0');
+          if (running) {
+            window.setTimeout(tick, 1000);
+          } else if (panel.getAttribute('data-was-running') === '1') {
+            // The run just ended: the card list below is stale.
+            var note = document.getElementById('run-refresh');
+            if (!note) {
+              note = document.createElement('p');
+              note.id = 'run-refresh';
+              note.className = 'alert alert-success';
+              note.innerHTML = 'Proses selesai. <a href="">Perbarui daftar kartu</a>.';
+              panel.querySelector('.card-body').insertBefore(note, panel.querySelector('.card-body').firstChild);
+            }
+          }
+          if (running) { panel.setAttribute('data-was-running', '1'); }
+        })
+        .catch(function () { window.setTimeout(tick, 3000); });
+    };
+    if (panel.getAttribute('data-running') === '1') { tick(); }
+  }
 
   // Coming back through the history (back/forward cache): make forms usable.
   window.addEventListener('pageshow', function (e) {

@@ -21,6 +21,12 @@ pub struct Model {
     #[sea_orm(unique)]
     pub manifest_number: Option<String>,
     pub failure: Option<String>,
+    pub run_id: Option<i32>,
+    pub reader: Option<String>,
+    pub result_at: Option<DateTimeWithTimeZone>,
+    pub millis: Option<i32>,
+    pub override_note: Option<String>,
+    pub acknowledged_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub mod machine_types;
 pub mod mail_outbox;
 pub mod officials;
 pub mod organisations;
+pub mod perso_run_events;
+pub mod perso_runs;
 pub mod personalization_requests;
 pub mod sessions;
 pub mod stations;

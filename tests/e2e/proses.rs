@@ -1,0 +1,79 @@
+//! In Chromium: an operator starts a run on the simulated station, watches
+//! the progress bar fill without reloading the page, and marks it Done.
+use std::time::Duration;
+
+use serde_json::Value;
+use sifilma::{
+    models::_entities::{submissions, users},
+    settings::StationSettings,
+    workers::stations::{Link, Stations},
+};
+
+use super::{
+    log_in,
+    portal::{artifact, serve},
+    webdriver::{Browser, WdError},
+};
+use crate::{
+    requests::{personalisasi::accepted_submission, proses::station},
+    support::boot,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
+    let Some(browser) = Browser::from_env().await else {
+        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
+        return;
+    };
+    let browser = browser.expect("start browser");
+    let boot = boot().await;
+    let ctx = boot.app_context.clone();
+    let router = boot.router.clone().expect("router");
+    let server = axum_test::TestServer::new(router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>()).unwrap();
+    let id = accepted_submission(&server, &ctx).await;
+    let op = users::Entity::find().filter(users::Column::Username.eq("operator_dc")).one(&ctx.db).await.unwrap().unwrap();
+    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    let st = station(&ctx, "ST-E2E", true).await;
+    // Slow virtual cards, so the bar is seen moving.
+    ctx.shared_store.insert(Stations { link: Link::Simulated, settings: StationSettings { simulated_readers: 2, simulated_apdu_ms: 60, ..StationSettings::default() } });
+    let base = serve(router).await;
+
+    let outcome = async {
+        log_in(&browser, &base, "operator_dc").await?;
+        browser.goto(&format!("{base}/personalisasi/{id}")).await?;
+        browser.find(&format!("#f-station option[value='{st}']")).await?.click().await?;
+        browser.find("#start-run").await?.click().await?;
+        browser.wait_for_text(".alert-success", "Proses personalisasi dimulai", Duration::from_secs(5)).await?;
+        let mut seen = Vec::new();
+        for _ in 0..300 {
+            let v = browser.execute("return [document.getElementById('run-bar').value, document.getElementById('run-state').textContent, performance.getEntriesByType('navigation').length];", &[]).await?;
+            let value = v[0].as_u64().unwrap_or(0);
+            if seen.last() != Some(&value) {
+                seen.push(value);
+            }
+            if value == 100 && v[1].as_str().is_some_and(|s| s.contains("selesai")) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen.last(), Some(&100), "the bar reached 100%: {seen:?}");
+        assert!(seen.iter().any(|v| *v > 0 && *v < 100), "the bar moved in place, without a reload: {seen:?}");
+        browser.wait_for_text("#run-refresh", "Proses selesai", Duration::from_secs(5)).await?;
+        assert_eq!(browser.find("#mark-done").await?.attr("disabled").await?, None, "Done is enabled once every card is clear");
+        browser.screenshot(artifact("proses-selesai.png")).await?;
+        browser.find("#mark-done").await?.click().await?;
+        browser.accept_alert().await?;
+        browser.wait_for_text("#perso-status", "Done", Duration::from_secs(5)).await?;
+        super::assert_fits_phone(&browser, "proses-done-360.png").await?;
+        Ok::<Value, WdError>(Value::Null)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot(artifact("proses-failure.png")).await;
+    }
+    browser.close().await.expect("close browser");
+    outcome.expect("browser journey");
+    let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
+    assert_eq!(s.status, "done");
+}

@@ -1,0 +1,311 @@
+//! Proses Personalisasi on a station: runs (here on the in-process simulated
+//! station), live progress, idempotent results, reclaimed leases, overrides,
+//! retry of failed cards and Done.
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+use sifilma::{
+    models::{
+        _entities::{audit_events, cards, perso_runs as runs, stations, submissions, users},
+        perso_runs::{self, Applied},
+    },
+    settings::StationSettings,
+    station::protocol::{CardResult, Failure, Outcome, ReaderActivity, Report},
+};
+
+use super::personalisasi::{accepted_submission, cards_of};
+use crate::support::{location, mails_to, unescape, with_app, Client};
+
+/// A station in master data; its id.
+pub async fn station(ctx: &loco_rs::app::AppContext, code: &str, active: bool) -> i32 {
+    let now = Utc::now();
+    stations::ActiveModel {
+        code: Set(code.into()),
+        name: Set(format!("Stasiun {code}")),
+        readers: Set(4),
+        capacity_per_day: Set(250),
+        active: Set(active),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn user(ctx: &loco_rs::app::AppContext, name: &str) -> users::Model {
+    users::Entity::find().filter(users::Column::Username.eq(name)).one(&ctx.db).await.unwrap().unwrap()
+}
+
+/// Polls the progress endpoint until no run is going (at most 20 s).
+async fn until_run_over(c: &mut Client<'_>, id: i32) -> Value {
+    for _ in 0..200 {
+        let p: Value = c.get(&format!("/personalisasi/{id}/progress")).await.json();
+        if p["run"].is_object() && p["run"]["running"] == false {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run did not finish");
+}
+
+fn settings() -> StationSettings {
+    StationSettings::default()
+}
+
+fn clear(run: i32, card: &cards::Model) -> Report {
+    Report::Card(CardResult { run: i64::from(run), card: i64::from(card.id), serial: card.serial.clone(), reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 12, apdus: 10 })
+}
+
+#[tokio::test]
+async fn a_run_on_the_simulated_station_personalizes_every_card_and_done_mails_the_institution() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-01", true).await;
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        assert_eq!(op.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 303);
+        let page = op.get(&format!("/personalisasi/{id}")).await.text();
+        assert!(page.contains("Mulai Proses") && page.contains("Stasiun ST-01") && page.contains("Mode simulasi"));
+
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string()), ("retry", "0")]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        assert_eq!(location(&r), format!("/personalisasi/{id}?ok=run-dimulai"));
+        let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!(s.status, "in_progress");
+        assert!(s.perso_started_at.is_some());
+
+        let p = until_run_over(&mut op, id).await;
+        assert_eq!((p["clear"].as_u64(), p["pending"].as_u64(), p["percent"].as_u64()), (Some(5), Some(0), Some(100)), "{p}");
+        assert_eq!(p["may_finish"], true);
+        let readers: Vec<String> = p["run"]["readers"].as_array().unwrap().iter().map(|r| r["reader"].as_str().unwrap().to_string()).collect();
+        assert!(readers.iter().all(|r| r.starts_with("SIM")), "{readers:?}");
+        let done_per_reader: u64 = p["run"]["readers"].as_array().unwrap().iter().map(|r| r["done"].as_u64().unwrap()).sum();
+        assert_eq!(done_per_reader, 5);
+        for c in cards_of(&ctx, id).await {
+            assert_eq!(c.status, "clear");
+            assert!(c.reader.as_deref().is_some_and(|r| r.starts_with("SIM")) && c.result_at.is_some());
+        }
+        let page = unescape(&op.get(&format!("/personalisasi/{id}")).await.text());
+        assert!(page.contains("selesai") && page.contains("Clear"));
+
+        let r = op.post(&format!("/personalisasi/{id}/done"), &[]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!(s.status, "done");
+        assert!(s.perso_finished_at.is_some());
+        let actions: Vec<String> = audit_events::Entity::find().filter(audit_events::Column::SubjectId.eq(id)).all(&ctx.db).await.unwrap().into_iter().map(|a| a.action).collect();
+        for a in ["submission.perso_started", "perso.run_started", "perso.run_finished", "submission.done"] {
+            assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        }
+        if let Some(mails) = mails_to("bank_abc@") {
+            let ticket = s.ticket_code.clone().unwrap();
+            assert!(mails.iter().any(|m| m.contains("Personalisasi kartu SAM selesai") && m.contains(&ticket)), "mail to the institution");
+        }
+        assert_eq!(op.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 409, "done twice");
+        assert_eq!(op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await.status_code(), 409, "no run after done");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-01", true).await;
+        let off = station(&ctx, "ST-OFF", false).await;
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        op.get(&format!("/personalisasi/{id}")).await;
+
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(unescape(&r.text()).contains("belum memiliki data personalisasi"));
+        op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &off.to_string())]).await;
+        assert_eq!(r.status_code(), 422);
+        assert!(r.text().contains("id=\"err-station\"") && r.text().contains("tidak aktif"));
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", "abc")]).await;
+        assert_eq!(r.status_code(), 422);
+        assert!(r.text().contains("Pilih stasiun"));
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", "999999")]).await;
+        assert_eq!(r.status_code(), 422);
+        assert_eq!(runs::Entity::find().count(&ctx.db).await.unwrap(), 0);
+        assert_eq!(submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().status, "accepted", "nothing changed");
+
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        assert_eq!(bank.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await.status_code(), 403);
+        assert_eq!(bank.get(&format!("/personalisasi/{id}/progress")).await.status_code(), 403);
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        assert_eq!(nyra.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 403);
+
+        // A run going (started without a station to answer it): a second one,
+        // perso data changes and Done are refused.
+        let op_user = user(&ctx, "operator_dc").await;
+        perso_runs::start(&ctx.db, &op_user, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(unescape(&r.text()).contains("sedang berjalan"));
+        assert_eq!(op.post(&format!("/personalisasi/{id}/clear"), &[]).await.status_code(), 409);
+        assert_eq!(op.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 409);
+        let r = op.post(&format!("/personalisasi/{id}/done"), &[]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(unescape(&r.text()).contains("masih berjalan"));
+        assert_eq!(runs::Entity::find().count(&ctx.db).await.unwrap(), 1);
+        assert!(cards_of(&ctx, id).await.iter().all(|c| c.status == "pending" && c.perso_number.is_some()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-01", true).await;
+        let op = user(&ctx, "operator_dc").await;
+        perso_data_for(&ctx, &op, id).await;
+        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        assert_eq!((batch.cards.len(), batch.attempt, batch.station.as_str()), (5, 1, "ST-01"));
+        assert!(batch.cards.iter().all(|c| !c.perso_number.is_empty() && c.pcid.len() == 16 && c.manifest.starts_with("MNF-")));
+        let run = i32::try_from(batch.run).unwrap();
+        let list = cards_of(&ctx, id).await;
+        let s = settings();
+
+        assert_eq!(perso_runs::apply(&ctx.db, &clear(run, &list[0]), &s).await.unwrap(), Applied::Recorded);
+        let before = cards::Entity::find_by_id(list[0].id).one(&ctx.db).await.unwrap().unwrap();
+        for dup in [clear(run, &list[0]), Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::NoCard }, ..card_of(clear(run, &list[0])) })] {
+            assert!(matches!(perso_runs::apply(&ctx.db, &dup, &s).await.unwrap(), Applied::Dropped(_)), "replayed result");
+        }
+        assert_eq!(cards::Entity::find_by_id(list[0].id).one(&ctx.db).await.unwrap().unwrap(), before, "first answer kept");
+
+        let unknown_run = Report::Card(CardResult { run: 999_999, ..card_of(clear(run, &list[1])) });
+        assert!(matches!(perso_runs::apply(&ctx.db, &unknown_run, &s).await.unwrap(), Applied::Dropped(_)));
+        let unknown_card = Report::Card(CardResult { card: 999_999, ..card_of(clear(run, &list[1])) });
+        assert!(matches!(perso_runs::apply(&ctx.db, &unknown_card, &s).await.unwrap(), Applied::Dropped(_)));
+        let wrong_serial = Report::Card(CardResult { serial: "0SAMXXXXXXXX".into(), ..card_of(clear(run, &list[1])) });
+        assert!(matches!(perso_runs::apply(&ctx.db, &wrong_serial, &s).await.unwrap(), Applied::Dropped(_)));
+        assert_eq!(cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap().status, "pending");
+
+        let heartbeat = Report::Heartbeat { run: batch.run, attempt: 1, readers: vec![ReaderActivity { reader: "SIM 00".into(), state: "working".into(), serial: Some(list[1].serial.clone()), cards_done: 1 }] };
+        assert_eq!(perso_runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
+        let stray = Report::Stray { run: batch.run, reader: "SIM 01".into(), serial: "ASING0001".into() };
+        assert_eq!(perso_runs::apply(&ctx.db, &stray, &s).await.unwrap(), Applied::Recorded);
+        let failed = Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::WriteRefused { step: "tulis PCID".into(), sw: "6985".into() } }, ..card_of(clear(run, &list[1])) });
+        assert_eq!(perso_runs::apply(&ctx.db, &failed, &s).await.unwrap(), Applied::Recorded);
+        let c1 = cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!(c1.status, "failed");
+        assert!(c1.failure.unwrap().contains("6985"));
+
+        let mut opc = Client::signed_in(&server, "operator_dc").await;
+        let p: Value = opc.get(&format!("/personalisasi/{id}/progress")).await.json();
+        assert_eq!(p["run"]["running"], true);
+        assert!(p["run"]["strays"][0].as_str().unwrap().contains("ASING0001"));
+        assert_eq!(p["run"]["readers"][0]["serial"].as_str(), Some(list[1].serial.as_str()));
+
+        for c in &list[2..] {
+            assert_eq!(perso_runs::apply(&ctx.db, &clear(run, c), &s).await.unwrap(), Applied::Recorded);
+        }
+        let r = runs::Entity::find_by_id(run).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!((r.status.as_str(), r.active_key), ("finished", None), "run over once no card is pending");
+        assert!(matches!(perso_runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Dropped(_)), "late heartbeat");
+        let r = opc.post(&format!("/personalisasi/{id}/done"), &[]).await;
+        assert_eq!(r.status_code(), 409, "a failed card is neither retried nor acknowledged");
+        assert!(unescape(&r.text()).contains("1 kartu gagal belum ditangani"));
+    })
+    .await;
+}
+
+fn card_of(r: Report) -> CardResult {
+    match r {
+        Report::Card(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+async fn perso_data_for(ctx: &loco_rs::app::AppContext, op: &users::Model, id: i32) {
+    sifilma::models::perso_data::generate(&ctx.db, op, id, "127.0.0.1").await.unwrap();
+}
+
+#[tokio::test]
+async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-01", true).await;
+        let op = user(&ctx, "operator_dc").await;
+        perso_data_for(&ctx, &op, id).await;
+        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let run = i32::try_from(batch.run).unwrap();
+        let list = cards_of(&ctx, id).await;
+        for (i, c) in list.iter().enumerate() {
+            let report = if i < 2 { Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::CardRemoved { step: "kunci kartu".into() } }, ..card_of(clear(run, c)) }) } else { clear(run, c) };
+            perso_runs::apply(&ctx.db, &report, &settings()).await.unwrap();
+        }
+
+        // Retry: a new run with the failed cards only, on the simulated station.
+        let mut opc = Client::signed_in(&server, "operator_dc").await;
+        let page = opc.get(&format!("/personalisasi/{id}")).await.text();
+        assert!(page.contains("Ulangi Kartu Gagal"));
+        let r = opc.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string()), ("retry", "1")]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let p = until_run_over(&mut opc, id).await;
+        assert_eq!(p["run"]["card_count"], 2);
+        assert_eq!((p["clear"].as_u64(), p["failed"].as_u64()), (Some(5), Some(0)), "{p}");
+        assert_eq!(opc.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string()), ("retry", "1")]).await.status_code(), 409, "nothing to retry");
+
+        // Override: admin only, with a note; Failed acknowledges the card.
+        let card = list[0].id;
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        admin.get(&format!("/personalisasi/{id}")).await;
+        let r = admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "  ")]).await;
+        assert_eq!(r.status_code(), 422);
+        assert!(r.text().contains("id=\"err-note\"") && r.text().contains("Catatan wajib diisi"));
+        let r = admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "hilang"), ("note", "Kartu retak saat dikeluarkan")]).await;
+        assert_eq!(r.status_code(), 422);
+        assert_eq!(cards::Entity::find_by_id(card).one(&ctx.db).await.unwrap().unwrap().status, "clear", "refusals change nothing");
+        assert_eq!(opc.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "Operator mencoba")]).await.status_code(), 404, "operators cannot override");
+
+        let r = admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "Kartu retak saat dikeluarkan")]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let c = cards::Entity::find_by_id(card).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!((c.status.as_str(), c.override_note.as_deref()), ("failed", Some("Kartu retak saat dikeluarkan")));
+        assert!(c.acknowledged_at.is_some());
+        assert!(audit_events::Entity::find().filter(audit_events::Column::Action.eq("perso.card_override")).one(&ctx.db).await.unwrap().is_some());
+        let p: Value = opc.get(&format!("/personalisasi/{id}/progress")).await.json();
+        assert_eq!((p["failed"].as_u64(), p["acknowledged"].as_u64(), p["may_finish"].as_bool()), (Some(1), Some(1), Some(true)));
+        assert_eq!(opc.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 303);
+        assert_eq!(admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "clear"), ("note", "Setelah Done")]).await.status_code(), 409);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_lease_sends_the_pending_cards_again_once() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-01", true).await;
+        let op = user(&ctx, "operator_dc").await;
+        perso_data_for(&ctx, &op, id).await;
+        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let run = i32::try_from(batch.run).unwrap();
+        let list = cards_of(&ctx, id).await;
+        for c in &list[..2] {
+            perso_runs::apply(&ctx.db, &clear(run, c), &settings()).await.unwrap();
+        }
+        assert!(perso_runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "lease still good");
+        let later = Utc::now() + chrono::Duration::seconds(3600);
+        let again = perso_runs::reclaim_due(&ctx.db, later, &settings()).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempt, 2);
+        let serials: Vec<&str> = again[0].cards.iter().map(|c| c.serial.as_str()).collect();
+        assert_eq!(serials, list[2..].iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), "only the pending cards");
+        assert!(perso_runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "the new lease holds");
+        // A result of the first attempt still counts (same run, the card is the truth).
+        assert_eq!(perso_runs::apply(&ctx.db, &clear(run, &list[2]), &settings()).await.unwrap(), Applied::Recorded);
+        assert!(audit_events::Entity::find().filter(audit_events::Column::Action.eq("perso.run_reclaimed")).one(&ctx.db).await.unwrap().is_some());
+        let _ = server;
+    })
+    .await;
+}

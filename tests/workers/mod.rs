@@ -1,0 +1,2 @@
+//! Background paths: station batches and reports through a real Redis.
+mod stations;

@@ -1,0 +1,247 @@
+//! Batches and station reports through the test command's Redis (Sidekiq job
+//! format): the portal pushes, an in-process agent on simulated readers
+//! personalizes, the portal's consumer applies the reports. Also: replayed
+//! and malformed jobs, and a Redis restart in the middle of a run.
+use std::{
+    process::{Child, Command},
+    time::Duration,
+};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sidekiq::redis_rs::{self, AsyncCommands};
+use sifilma::{
+    models::_entities::{cards, perso_runs as runs},
+    settings::StationSettings,
+    station::{
+        link,
+        protocol::{CardResult, Outcome, Report},
+        sim, vsam, Reader,
+    },
+    workers::stations::{Link, Stations},
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    requests::{personalisasi::accepted_submission, proses::station},
+    support::{location, with_app, Client},
+};
+
+fn redis_url() -> Option<String> {
+    let url = std::env::var("SIFILMA_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        eprintln!("SIFILMA_TEST_REDIS_URL unset: Redis station tests skipped (run them with `bash .ci/test`)");
+    }
+    url
+}
+
+fn quick_settings() -> StationSettings {
+    StationSettings { lease_secs: 30, card_wait_ms: 1500, apdu_timeout_ms: 1000, ..StationSettings::default() }
+}
+
+/// Starts a simulated agent of `code`: `readers` readers fed from a hopper of
+/// blank virtual cards with `serials`, `apdu_ms` per APDU.
+fn agent(pool: &sidekiq::RedisPool, code: &str, serials: &[String], readers: usize, apdu_ms: u64, cancel: &CancellationToken) -> vsam::Hopper {
+    let hopper = vsam::Hopper::new(serials.iter().map(|s| vsam::VirtualSam::new(s)));
+    let feed = hopper.clone();
+    let factory = std::sync::Arc::new(move |_: &sifilma::station::protocol::Batch| -> Vec<Box<dyn Reader>> { sim::sim_readers(readers, feed.clone(), Duration::from_millis(apdu_ms)) });
+    let processor = link::BatchWorker::new(pool.clone(), factory).processor(code);
+    tokio::spawn(link::consume(processor, pool.clone(), cancel.clone()));
+    hopper
+}
+
+async fn run_finished(ctx: &loco_rs::app::AppContext, submission: i32, within: Duration) -> runs::Model {
+    let start = std::time::Instant::now();
+    loop {
+        let run = runs::Entity::find().filter(runs::Column::SubmissionId.eq(submission)).one(&ctx.db).await.unwrap();
+        if let Some(run) = run.filter(|r| r.status == "finished") {
+            return run;
+        }
+        assert!(start.elapsed() < within, "run did not finish within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn serials_of(ctx: &loco_rs::app::AppContext, submission: i32) -> Vec<String> {
+    cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).all(&ctx.db).await.unwrap().into_iter().map(|c| c.serial).collect()
+}
+
+#[tokio::test]
+async fn a_batch_travels_through_redis_and_every_card_comes_back_once() {
+    let Some(url) = redis_url() else { return };
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-R1", true).await;
+        let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+        let pool = link::pool(&url, &ns).unwrap();
+        let stations = Stations { link: Link::Redis(pool.clone()), settings: quick_settings() };
+        ctx.shared_store.insert(stations.clone());
+
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
+        assert_eq!(location(&r), format!("/personalisasi/{id}?ok=run-dimulai"));
+
+        // The batch waits in the station's queue, in the Sidekiq job format,
+        // carrying card data only.
+        let client = redis_rs::Client::open(url.as_str()).unwrap();
+        let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+        let jobs: Vec<String> = raw.lrange(format!("{ns}:queue:station:ST-R1"), 0, -1).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        let job: serde_json::Value = serde_json::from_str(&jobs[0]).unwrap();
+        assert_eq!((job["class"].as_str(), job["queue"].as_str()), (Some("PersoBatch"), Some("station:ST-R1")));
+        assert_eq!(job["args"][0]["cards"].as_array().unwrap().len(), 5);
+        assert!(job["jid"].as_str().is_some_and(|j| !j.is_empty()) && job["retry"] == false);
+        for secret in ["sqlite", "postgres", "password", "DATABASE"] {
+            assert!(!jobs[0].contains(secret), "no database credentials in the batch");
+        }
+
+        let cancel = CancellationToken::new();
+        let hopper = agent(&pool, "ST-R1", &serials_of(&ctx, id).await, 2, 1, &cancel);
+        stations.start_consumer(&ctx.db, cancel.clone());
+        let run = run_finished(&ctx, id, Duration::from_secs(20)).await;
+        let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        assert!(done.iter().all(|c| c.status == "clear" && c.run_id == Some(run.id)), "{done:?}");
+        for c in &done {
+            let out = hopper.output_of(&c.serial);
+            assert_eq!(out.len(), 1, "{} left the feeder once", c.serial);
+            assert_eq!((out[0].lock_count, out[0].locked), (1, true));
+        }
+
+        // Replayed, unknown and malformed reports change nothing.
+        let replay = Report::Card(CardResult { run: i64::from(run.id), card: i64::from(done[0].id), serial: done[0].serial.clone(), reader: "SIM 09".into(), outcome: Outcome::Clear, rechecked: false, millis: 1, apdus: 1 });
+        link::push_report(&pool, &replay).await.unwrap();
+        link::push_report(&pool, &Report::Finished { run: 999_999, attempt: 1 }).await.unwrap();
+        let malformed = serde_json::json!({"class": "StationReport", "queue": "portal", "args": [{"type": "card", "run": "x"}], "retry": false, "jid": "bad1", "created_at": 0.0, "enqueued_at": 0.0});
+        let _: () = raw.lpush(format!("{ns}:queue:portal"), malformed.to_string()).await.unwrap();
+        let _: () = raw.lpush(format!("{ns}:queue:portal"), "not json at all").await.unwrap();
+        for _ in 0..100 {
+            let left: usize = raw.llen(format!("{ns}:queue:portal")).await.unwrap();
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let after = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        assert_eq!(after, done, "nothing changed");
+        assert_eq!(runs::Entity::find_by_id(run.id).one(&ctx.db).await.unwrap().unwrap(), run);
+        cancel.cancel();
+    })
+    .await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A Redis of the test's own, with the append-only file on, so it can be
+/// stopped and started again mid-run.
+struct OwnRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16, dir: &std::path::Path) -> Child {
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server")
+    }
+
+    async fn new() -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("sifilma-redis-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Some(Self::start(port, &dir));
+        let me = Self { port, dir, child };
+        me.wait_up().await;
+        me
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis did not start");
+    }
+
+    /// SIGTERM (Redis flushes its append-only file and exits).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.child = Some(Self::start(self.port, &self.dir));
+        self.wait_up().await;
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn a_redis_restart_mid_run_loses_and_doubles_nothing() {
+    if redis_url().is_none() {
+        return;
+    }
+    with_app(|server, ctx| async move {
+        let mut redis = OwnRedis::new().await;
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-R2", true).await;
+        let pool = link::pool(&redis.url(), "sifilma").unwrap();
+        let stations = Stations { link: Link::Redis(pool.clone()), settings: quick_settings() };
+        ctx.shared_store.insert(stations.clone());
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+        op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
+
+        // One reader, 40 ms per APDU: the five cards take about two seconds.
+        let cancel = CancellationToken::new();
+        let hopper = agent(&pool, "ST-R2", &serials_of(&ctx, id).await, 1, 40, &cancel);
+        stations.start_consumer(&ctx.db, cancel.clone());
+        let first = std::time::Instant::now();
+        loop {
+            let clear = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq("clear")).all(&ctx.db).await.unwrap().len();
+            if clear >= 1 {
+                break;
+            }
+            assert!(first.elapsed() < Duration::from_secs(15), "no result before the restart");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        redis.stop();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        redis.restart().await;
+
+        run_finished(&ctx, id, Duration::from_secs(30)).await;
+        let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        assert!(done.iter().all(|c| c.status == "clear"), "{done:?}");
+        for c in &done {
+            let out = hopper.output_of(&c.serial);
+            assert_eq!(out.len(), 1, "{} personalized once", c.serial);
+            assert_eq!(out[0].lock_count, 1);
+        }
+        cancel.cancel();
+    })
+    .await;
+}
