@@ -11,7 +11,8 @@
 //! Needs pcscd with the rig's readers (skips with a note otherwise):
 //!   SIFILMA_RIG_ONLY=1 SIFILMA_RIG_HOLD=1 bash .ci/test      # shell 1, stays up
 //!   SIFILMA_TEST_VPCD=1 cargo bench --features pcsc --bench stations   # shell 2
-//! `SIFILMA_BENCH_CARDS` sets the cards per reader (default 25).
+//! `SIFILMA_BENCH_CARDS` sets the cards per reader (default 25),
+//! `SIFILMA_BENCH_READERS` the reader counts (default `1,4,16`).
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -30,12 +31,13 @@ use sifilma::station::{
 const APDU_DELAY: Duration = Duration::from_millis(20);
 const DAY: f64 = 8.0 * 60.0;
 
-struct Counter(std::sync::Mutex<Vec<Outcome>>);
+/// Outcome and in-reader milliseconds of every card report.
+struct Counter(std::sync::Mutex<Vec<(Outcome, u64)>>);
 
 impl Sink for Counter {
     fn send(&self, report: Report) {
         if let Report::Card(c) = report {
-            self.0.lock().unwrap().push(c.outcome);
+            self.0.lock().unwrap().push((c.outcome, c.millis));
         }
     }
 }
@@ -46,6 +48,8 @@ struct Figures {
     wall: Duration,
     /// APDUs each card received, eject included.
     apdus_per_card: f64,
+    /// Mean time the agent spent on a card (identify to report).
+    in_reader: Duration,
 }
 
 impl Figures {
@@ -87,7 +91,8 @@ fn wait_present(names: &[String]) {
 }
 
 /// One batch of `per_reader` cards on each of `n` readers. The clock starts
-/// once pcscd sees every first card, so the one-off insertion is not counted.
+/// once pcscd sees every first card, so the one-off insertion is not counted
+/// (a station inserts a card once per hopper, not per card).
 fn measure(n: usize, per_reader: usize) -> Figures {
     let mut cards = Vec::new();
     let mut plugged = Vec::new();
@@ -104,6 +109,13 @@ fn measure(n: usize, per_reader: usize) -> Figures {
         plugged.push(vr.plug(Slot::new(hopper.clone(), APDU_DELAY)));
         readers.push(Box::new(PcscReader::open(&vr.name).expect("reader")));
         hoppers.push(hopper);
+    }
+    // A port used just before waits REMOVAL_SEEN before its card connects;
+    // until then pcscd may still show the previous card present.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while plugged.iter().any(|p| p.insertions() == 0) {
+        assert!(Instant::now() < deadline, "vpcd does not take the cards");
+        std::thread::sleep(Duration::from_millis(5));
     }
     let names: Vec<String> = readers.iter().map(|r| r.name().to_string()).collect();
     wait_present(&names);
@@ -127,9 +139,11 @@ fn measure(n: usize, per_reader: usize) -> Figures {
     }
     let total = n * per_reader;
     assert_eq!(summary.clear as usize, total, "every card clear: {summary:?}");
-    assert!(sink.0.lock().unwrap().iter().all(|o| *o == Outcome::Clear));
+    let results = sink.0.lock().unwrap();
+    assert!(results.iter().all(|(o, _)| *o == Outcome::Clear));
+    let in_reader = Duration::from_millis(results.iter().map(|(_, ms)| ms).sum::<u64>()) / total as u32;
     let apdus: u32 = hoppers.iter().flat_map(Hopper::output).map(|c| c.apdus).sum();
-    Figures { readers: n, cards: total, wall, apdus_per_card: f64::from(apdus) / total as f64 }
+    Figures { readers: n, cards: total, wall, apdus_per_card: f64::from(apdus) / total as f64, in_reader }
 }
 
 fn select() -> Vec<u8> {
@@ -180,6 +194,12 @@ fn main() {
         println!("and run  SIFILMA_TEST_VPCD=1 cargo bench --features pcsc --bench stations  in another shell.");
         return;
     }
+    // The rig tests' lock: the readers are one per machine.
+    let lock_path = std::env::temp_dir().join("sifilma-vpcd-rig.lock");
+    let lock = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path).expect("rig lock file");
+    // SAFETY: flock on a file descriptor this File owns.
+    assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) }, 0, "flock");
+    std::thread::sleep(sifilma::station::vpcd::REMOVAL_SEEN);
     let readers = list_readers(&["VPCD-".to_string()]).expect("pcscd");
     assert_eq!(readers.len(), RIG_READERS, "rig readers: {readers:?}");
     let per_reader: usize = std::env::var("SIFILMA_BENCH_CARDS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
@@ -191,11 +211,15 @@ fn main() {
     println!("  removal + insertion (vanish → connect){:>9.1} ms", insertion.as_secs_f64() * 1e3);
     println!();
     println!("{per_reader} cards per reader, {} ms per APDU on the card:", APDU_DELAY.as_millis());
-    println!("readers  cards    wall s  cards/min  APDUs/card  ms/card/reader  ratio  scaling  cards/8h");
+    println!("readers  cards    wall s  cards/min  APDUs/card  ms/card/reader  in-reader ms  ratio  scaling  cards/8h");
     let mut one = None;
     let mut worst_ratio: f64 = 0.0;
     let mut scaling16 = 0.0;
-    for n in [1, 4, 16] {
+    let counts: Vec<usize> = std::env::var("SIFILMA_BENCH_READERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 4, 16]);
+    for n in counts {
         let f = measure(n, per_reader);
         let base = *one.get_or_insert(f.cards_per_min());
         let scaling = f.cards_per_min() / base;
@@ -204,13 +228,14 @@ fn main() {
             scaling16 = scaling;
         }
         println!(
-            "{:>7}  {:>5}  {:>8.2}  {:>9.1}  {:>10.1}  {:>14.1}  {:>5.3}  {:>6.2}×  {:>8.0}",
+            "{:>7}  {:>5}  {:>8.2}  {:>9.1}  {:>10.1}  {:>14.1}  {:>12.1}  {:>5.3}  {:>6.2}×  {:>8.0}",
             f.readers,
             f.cards,
             f.wall.as_secs_f64(),
             f.cards_per_min(),
             f.apdus_per_card,
             f.per_card_per_reader().as_secs_f64() * 1e3,
+            f.in_reader.as_secs_f64() * 1e3,
             f.ratio(),
             scaling,
             f.cards_per_min() * DAY,

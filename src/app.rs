@@ -66,6 +66,7 @@ impl Hooks for App {
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
         queue.register(MailDelivery::build(ctx)).await?;
+        queue.register(crate::workers::documents::DocumentBuilder::build(ctx)).await?;
         MailDelivery::start_sweeper(ctx);
         // Station reports and expired leases are handled by worker processes.
         let stations = Stations::get(ctx);

@@ -8,6 +8,7 @@ mod m20261125_000003_submissions;
 mod m20261125_000004_perso_data;
 mod m20261125_000005_counter_indexes;
 mod m20261125_000006_perso_runs;
+mod m20261125_000007_bast;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_perso_data::Migration),
             Box::new(m20261125_000005_counter_indexes::Migration),
             Box::new(m20261125_000006_perso_runs::Migration),
+            Box::new(m20261125_000007_bast::Migration),
         ]
     }
 }

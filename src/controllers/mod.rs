@@ -4,6 +4,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod handovers;
 pub mod home;
 pub mod master;
 pub mod personalization;
@@ -12,6 +13,7 @@ pub mod registration;
 pub mod session;
 pub mod submissions;
 pub mod upcoming;
+pub mod verification;
 
 use axum::{
     http::{header, request::Parts, StatusCode},
@@ -35,6 +37,8 @@ pub fn routes() -> AppRoutes {
         .add_route(personalization_requests::routes())
         .add_route(submissions::routes())
         .add_route(personalization::routes())
+        .add_route(handovers::routes())
+        .add_route(verification::routes())
         .add_route(upcoming::routes())
 }
 

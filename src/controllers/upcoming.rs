@@ -16,7 +16,7 @@ async fn show(v: ViewEngine<TeraView>, auth: Auth, OriginalUri(uri): OriginalUri
 }
 
 pub fn routes() -> Routes {
-    ["/bast", "/faq", "/reports", "/manual"]
+    ["/faq", "/reports", "/manual"]
         .into_iter()
         .fold(Routes::new(), |r, path| r.add(path, axum::routing::get(show)))
 }

@@ -3,6 +3,7 @@
 //! in the outbox inside the caller's transaction (see `models::mail_outbox`);
 //! `workers::mail_delivery` sends them with Loco's mailer (lettre).
 pub mod account;
+pub mod handovers;
 pub mod requests;
 pub mod submissions;
 

@@ -1,9 +1,12 @@
 pub mod _entities;
+pub mod archived_documents;
 pub mod audit_events;
 pub mod card_list;
 pub mod dashboard;
+pub mod documents;
 pub mod demo;
 pub mod errors;
+pub mod handovers;
 pub mod holidays;
 pub mod login_failures;
 pub mod machine_types;

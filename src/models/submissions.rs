@@ -122,7 +122,8 @@ impl Viewer {
         }
     }
 
-    fn condition(self) -> Condition {
+    #[must_use]
+    pub fn condition(self) -> Condition {
         match self {
             Self::Producer(org) => Condition::all().add(Column::ProducerId.eq(org)),
             Self::Admin => Condition::all(),

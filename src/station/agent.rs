@@ -652,7 +652,8 @@ impl Worker {
                 self.shared.lock().last_busy = Instant::now();
                 Phase::Card
             }
-            Ok(Ok(false)) => Phase::Wait,
+            // A card that left on its own leaves nothing to power-cycle.
+            Ok(Ok(false) | Err(ReaderError::NoCard | ReaderError::Removed)) => Phase::Wait,
             Ok(Err(err)) => {
                 tracing::warn!(reader = %self.name, error = ?err, "power cycle failed");
                 Phase::Wait

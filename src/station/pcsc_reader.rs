@@ -46,7 +46,7 @@ pub struct PcscReader {
 
 impl std::fmt::Debug for PcscReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PcscReader").field("name", &self.name).field("connected", &self.card.is_some()).finish()
+        f.debug_struct("PcscReader").field("name", &self.name).field("connected", &self.card.is_some()).finish_non_exhaustive()
     }
 }
 

@@ -209,13 +209,10 @@ impl Card {
                     break;
                 }
             }
-            let stream = match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
-                Ok(s) => s,
-                Err(_) => {
-                    self.sleep(backoff);
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                    continue;
-                }
+            let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+                self.sleep(backoff);
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
             };
             backoff = BACKOFF_MIN;
             self.insertions.fetch_add(1, Ordering::Relaxed);
@@ -337,7 +334,7 @@ fn quickack(stream: &TcpStream) {
             libc::IPPROTO_TCP,
             libc::TCP_QUICKACK,
             std::ptr::addr_of!(on).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4),
         );
     }
 }

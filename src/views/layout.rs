@@ -34,6 +34,8 @@ const FLASH: &[(&str, &str)] = &[
     ("run-dimulai", "Proses personalisasi dimulai: kartu dikirim ke stasiun. Kemajuan tampil di bawah tanpa memuat ulang halaman."),
     ("perso-selesai", "Status Personalisasi: Done. Lembaga pengguna telah diberi tahu melalui email."),
     ("kartu-diubah", "Status kartu telah diubah dengan catatan admin."),
+    ("diterima-produsen", "Penerimaan tersimpan: status Received. Dokumen BAST dan daftar kartu dapat dicetak."),
+    ("dokumen-diproses", "Dokumen sedang dibuat; tautan unduhan muncul di tabel Dokumen setelah selesai."),
     ("dihapus", "Pengajuan telah dihapus; permintaan di dalamnya kembali berstatus Approved."),
     ("diterima", "Pengajuan diterima: Kode Tiket diterbitkan dan jadwal personalisasi dihitung."),
     ("disetujui", "Permintaan telah disetujui; lembaga pengguna diberi tahu melalui email."),

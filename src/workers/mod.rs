@@ -1,2 +1,3 @@
+pub mod documents;
 pub mod mail_delivery;
 pub mod stations;

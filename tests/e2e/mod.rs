@@ -1,6 +1,7 @@
 //! Headless-Chromium journeys against the real router on a loopback port.
 #[allow(dead_code)]
 mod webdriver;
+mod bast;
 mod pengajuan;
 mod permintaan;
 mod portal;

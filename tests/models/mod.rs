@@ -1,4 +1,5 @@
 mod demo;
+mod documents;
 mod mail_outbox;
 mod schedule;
 mod sessions;

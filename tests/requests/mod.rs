@@ -1,6 +1,7 @@
 pub mod account;
 mod admin_users;
 mod audit;
+pub mod bast;
 mod auth;
 mod csrf;
 mod master;

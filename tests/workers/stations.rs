@@ -61,6 +61,17 @@ async fn run_finished(ctx: &loco_rs::app::AppContext, submission: i32, within: D
     }
 }
 
+/// Waits until `n` cards left the feeder: a card is reported before it is
+/// ejected, so the run may finish a moment before its last card leaves.
+async fn settled(hopper: &vsam::Hopper, n: usize) {
+    for _ in 0..200 {
+        if hopper.output().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn serials_of(ctx: &loco_rs::app::AppContext, submission: i32) -> Vec<String> {
     cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).all(&ctx.db).await.unwrap().into_iter().map(|c| c.serial).collect()
 }
@@ -101,6 +112,7 @@ async fn a_batch_travels_through_redis_and_every_card_comes_back_once() {
         let run = run_finished(&ctx, id, Duration::from_secs(20)).await;
         let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
         assert!(done.iter().all(|c| c.status == "clear" && c.run_id == Some(run.id)), "{done:?}");
+        settled(&hopper, done.len()).await;
         for c in &done {
             let out = hopper.output_of(&c.serial);
             assert_eq!(out.len(), 1, "{} left the feeder once", c.serial);
@@ -236,6 +248,7 @@ async fn a_redis_restart_mid_run_loses_and_doubles_nothing() {
         run_finished(&ctx, id, Duration::from_secs(30)).await;
         let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
         assert!(done.iter().all(|c| c.status == "clear"), "{done:?}");
+        settled(&hopper, done.len()).await;
         for c in &done {
             let out = hopper.output_of(&c.serial);
             assert_eq!(out.len(), 1, "{} personalized once", c.serial);

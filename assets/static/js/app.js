@@ -11,6 +11,8 @@
  *  - [data-progress-url]: while a personalization run is going, polls its
  *    progress every second and updates the bar, counts, readers and the Done
  *    button in place (no reload); stops polling once the run is over.
+ *  - [data-documents-url]: while documents are being built, polls their
+ *    state and turns each row into its download link when it is ready.
  */
 (function () {
   'use strict';
@@ -216,6 +218,42 @@
         .catch(function () { window.setTimeout(tick, 3000); });
     };
     if (panel.getAttribute('data-running') === '1') { tick(); }
+  }
+
+  // Hand-over documents being built in the background.
+  var docs = document.querySelector('[data-documents-url]');
+  if (docs && docs.getAttribute('data-building') === '1') {
+    var docsUrl = docs.getAttribute('data-documents-url');
+    var pollDocs = function () {
+      fetch(docsUrl, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          var body = docs.querySelector('tbody');
+          body.textContent = '';
+          var building = false;
+          data.documents.forEach(function (d) {
+            var tr = document.createElement('tr');
+            tr.setAttribute('data-status', d.status);
+            [['Nomor', d.number], ['Jenis', d.kind], ['Dibuat', new Date(d.created_at).toLocaleString('id-ID')]].forEach(function (c) {
+              var td = document.createElement('td'); td.setAttribute('data-label', c[0]); td.textContent = c[1]; tr.appendChild(td);
+            });
+            var td = document.createElement('td'); td.setAttribute('data-label', 'Berkas');
+            if (d.status === 'ready') {
+              var a = document.createElement('a'); a.href = '/bast/dokumen/' + d.id; a.className = 'doc-link'; a.setAttribute('download', ''); a.textContent = d.file_name; td.appendChild(a);
+            } else if (d.status === 'failed') {
+              var err = document.createElement('span'); err.className = 'field-error'; err.textContent = 'Gagal dibuat: ' + (d.error || ''); td.appendChild(err);
+            } else {
+              building = true;
+              var wait = document.createElement('span'); wait.className = 'hint'; wait.textContent = 'Sedang dibuat…'; td.appendChild(wait);
+            }
+            tr.appendChild(td);
+            body.appendChild(tr);
+          });
+          if (building) { window.setTimeout(pollDocs, 1000); }
+        })
+        .catch(function () { window.setTimeout(pollDocs, 3000); });
+    };
+    pollDocs();
   }
 
   // Coming back through the history (back/forward cache): make forms usable.

@@ -3,6 +3,7 @@
 pub mod prelude;
 
 pub mod audit_events;
+pub mod documents;
 pub mod cards;
 pub mod holidays;
 pub mod login_failures;

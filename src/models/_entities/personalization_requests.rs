@@ -25,6 +25,7 @@ pub struct Model {
     pub search_text: String,
     pub decided_at: Option<DateTimeWithTimeZone>,
     pub submission_id: Option<i32>,
+    pub received_count: Option<i32>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

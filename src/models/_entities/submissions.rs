@@ -31,6 +31,8 @@ pub struct Model {
     pub updated_at: DateTimeWithTimeZone,
     pub perso_started_at: Option<DateTimeWithTimeZone>,
     pub perso_finished_at: Option<DateTimeWithTimeZone>,
+    pub received_at: Option<DateTimeWithTimeZone>,
+    pub received_by: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,413 @@
+//! The archive of generated hand-over documents: ordering them (numbers are
+//! given at once, files are built by a background worker), building one,
+//! downloading it, and the public verification.
+//!
+//! Numbers, unique and sequential per year and kind:
+//! - BAST: `SAM-<year>-<00001>` (file `BAST-SAM-2026-00001.docx`);
+//! - card list: `DK-<year>-<00001>` (file `Daftar-Kartu-<Kode Tiket>.xlsx`,
+//!   `-<n>` added when the submission has more than one line);
+//! - Surat Balasan: `SB-<year>-<00001>` (file `Surat-Balasan-SB-2026-00001.docx`).
+//!
+//! Every document carries a verification link with its number and a random
+//! code, and is archived with its SHA-256: the public verify page shows the
+//! document's number, type, parties and date when the number and the code (or
+//! the SHA-256 of the file) match, and nothing else.
+use std::collections::HashMap;
+
+use chrono::{Datelike, Utc};
+use rand::RngCore;
+use sea_orm::{prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use super::_entities::documents::{ActiveModel, Column, Entity, Model};
+use super::{
+    _entities::{cards, machine_types, officials, organisations, personalization_requests as requests, submissions, users},
+    audit_events::{Actor, Event},
+    documents::{self, Bast, ListRow, Party, Reply, ReplyLine},
+    errors::{AppError, AppResult, FieldErrors},
+    handovers,
+    submissions::{Status, Viewer, SUBJECT},
+    uploads,
+};
+
+/// Upload area of the archive.
+pub const AREA: &str = "documents";
+
+/// The kinds of documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bast,
+    CardList,
+    Reply,
+}
+
+impl Kind {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bast => "bast",
+            Self::CardList => "card_list",
+            Self::Reply => "reply",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Bast, Self::CardList, Self::Reply].into_iter().find(|k| k.as_str() == s)
+    }
+
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Bast => "Berita Acara Serah Terima (BAST)",
+            Self::CardList => "Daftar Kartu SAM hasil personalisasi",
+            Self::Reply => "Surat Balasan",
+        }
+    }
+
+    const fn prefix(self) -> &'static str {
+        match self {
+            Self::Bast => "SAM",
+            Self::CardList => "DK",
+            Self::Reply => "SB",
+        }
+    }
+}
+
+impl Model {
+    #[must_use]
+    pub fn kind(&self) -> Kind {
+        Kind::parse(&self.kind).unwrap_or(Kind::Bast)
+    }
+
+    /// The link printed on the document and in its QR code.
+    #[must_use]
+    pub fn verify_url(&self, base_url: &str) -> String {
+        format!("{}/verifikasi?nomor={}&kode={}", base_url.trim_end_matches('/'), self.number, self.verify_code)
+    }
+}
+
+fn random_code() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode_upper(bytes)
+}
+
+/// The next number of `kind` in `year`.
+async fn next_number<C: ConnectionTrait>(db: &C, kind: Kind, year: i32) -> AppResult<String> {
+    let prefix = format!("{}-{year}-", kind.prefix());
+    let last = Entity::find()
+        .filter(Column::Number.starts_with(&prefix))
+        .order_by_desc(Column::Number)
+        .one(db)
+        .await?
+        .and_then(|d| d.number.trim_start_matches(&prefix).parse::<u32>().ok())
+        .unwrap_or(0);
+    Ok(format!("{prefix}{:05}", last + 1))
+}
+
+/// Cetak: `bast_<request id>`, `list_<request id>` and `reply` checkboxes.
+/// Creates the queued documents in one transaction; returns their ids for
+/// the worker.
+///
+/// # Errors
+/// `NotFound` outside the producer of the submission and the admin;
+/// `Conflict` before Done (and BAST/list before Received); `Invalid` when
+/// nothing is chosen.
+pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: &HashMap<String, String>, ip: &str) -> AppResult<Vec<i32>> {
+    let viewer = Viewer::of(user);
+    if !matches!(viewer, Viewer::Admin | Viewer::Producer(_)) {
+        return Err(AppError::NotFound);
+    }
+    let txn = super::begin_write(db).await?;
+    let s = submissions::Model::find_for(&txn, viewer, id).await?;
+    let status = s.status();
+    if !matches!(status, Status::Done | Status::Received) {
+        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; dokumen serah terima dicetak setelah personalisasi selesai (Done).", s.number, status.label())));
+    }
+    let lines = handovers::lines(&txn, id).await?;
+    let checked = |name: String| form.get(&name).is_some_and(|v| !v.is_empty());
+    let mut wanted: Vec<(Kind, Option<&handovers::Line>)> = Vec::new();
+    for line in &lines {
+        if checked(format!("bast_{}", line.request.id)) {
+            wanted.push((Kind::Bast, Some(line)));
+        }
+        if checked(format!("list_{}", line.request.id)) {
+            wanted.push((Kind::CardList, Some(line)));
+        }
+    }
+    if checked("reply".into()) {
+        wanted.push((Kind::Reply, None));
+    }
+    if wanted.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add("documents", "Pilih dokumen yang akan dicetak: Cetak BAST?, Cetak List? pada baris lembaga, atau Cetak Surat Balasan.");
+        return Err(AppError::Invalid(errors));
+    }
+    if status == Status::Done && wanted.iter().any(|(k, _)| *k != Kind::Reply) {
+        return Err(AppError::Conflict(format!("BAST dan daftar kartu pengajuan {} dicetak setelah Submit Penerimaan (status Received): jumlah yang diserahkan adalah Jumlah Diterima.", s.number)));
+    }
+    let year = chrono::Utc::now().with_timezone(&crate::views::filters::wib()).year();
+    let ticket = s.ticket_code.clone().unwrap_or_else(|| s.number.clone());
+    let now: sea_orm::prelude::DateTimeWithTimeZone = Utc::now().into();
+    let mut ids = Vec::new();
+    for (kind, line) in wanted {
+        let number = next_number(&txn, kind, year).await?;
+        let file_name = match kind {
+            Kind::Bast => uploads::download_name("BAST", &number, "docx"),
+            Kind::Reply => uploads::download_name("Surat-Balasan", &number, "docx"),
+            Kind::CardList => {
+                let position = line.and_then(|l| lines.iter().position(|x| x.request.id == l.request.id)).unwrap_or(0);
+                let suffix = if lines.len() > 1 { format!("-{}", position + 1) } else { String::new() };
+                uploads::download_name("Daftar-Kartu", &format!("{ticket}{suffix}"), "xlsx")
+            }
+        };
+        let doc = ActiveModel {
+            submission_id: Set(id),
+            request_id: Set(line.map(|l| l.request.id)),
+            kind: Set(kind.as_str().into()),
+            number: Set(number.clone()),
+            status: Set("queued".into()),
+            verify_code: Set(random_code()),
+            file_name: Set(file_name),
+            created_by: Set(user.id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        Event::new("document.ordered", SUBJECT).subject(id, &s.number).note(format!("{} {number}", kind.label())).record(&txn, &Actor::user(user, ip)).await?;
+        ids.push(doc.id);
+    }
+    txn.commit().await?;
+    Ok(ids)
+}
+
+/// Builds one queued document, archives it and, for a BAST, queues the
+/// mail to the institution and the producer. Returns the mail ids.
+///
+/// # Errors
+/// On database or file failure; a document that cannot be built is marked
+/// `failed` with the reason.
+pub async fn build(db: &DatabaseConnection, env: &super::Env<'_>, id: i32) -> AppResult<Vec<i32>> {
+    let Some(doc) = Entity::find_by_id(id).one(db).await? else { return Ok(Vec::new()) };
+    if doc.status != "queued" {
+        return Ok(Vec::new());
+    }
+    let made = render(db, env.base_url, &doc).await;
+    let txn = super::begin_write(db).await?;
+    let mut mails = Vec::new();
+    match made {
+        Ok(bytes) => {
+            let key = uploads::store(env.upload_dir, AREA, &bytes).await?;
+            let hash = hex::encode(Sha256::digest(&bytes));
+            Entity::update_many()
+                .col_expr(Column::Status, Expr::value("ready"))
+                .col_expr(Column::Sha256, Expr::value(hash))
+                .col_expr(Column::FileKey, Expr::value(key))
+                .col_expr(Column::FileSize, Expr::value(i32::try_from(bytes.len()).unwrap_or(i32::MAX)))
+                .col_expr(Column::ReadyAt, Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now())))
+                .filter(Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+            if doc.kind() == Kind::Bast {
+                mails = bast_mail(&txn, env.base_url, &doc).await?;
+            }
+        }
+        Err(err) => {
+            tracing::error!(err = err.to_string(), doc = doc.number, "document not built");
+            Entity::update_many()
+                .col_expr(Column::Status, Expr::value("failed"))
+                .col_expr(Column::Error, Expr::value(err.to_string()))
+                .filter(Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(mails)
+}
+
+/// The first active Dukcapil official signs as Pihak Pertama.
+async fn signer<C: ConnectionTrait>(db: &C) -> AppResult<Party> {
+    let o = officials::Entity::find()
+        .filter(officials::Column::Active.eq(true))
+        .order_by_asc(officials::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Conflict("Belum ada pejabat Dukcapil aktif di Master Data (Pihak Pertama BAST).".into()))?;
+    Ok(Party { name: o.name, position: o.position, office_address: o.office_address })
+}
+
+async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResult<Vec<u8>> {
+    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let verify_url = doc.verify_url(base_url);
+    let today = Utc::now().with_timezone(&crate::views::filters::wib()).date_naive();
+    let lines = handovers::lines(db, s.id).await?;
+    let line = doc.request_id.and_then(|r| lines.iter().find(|l| l.request.id == r));
+    let pic = Party {
+        name: producer.pic_name.clone().unwrap_or_else(|| producer.name.clone()),
+        position: producer.pic_position.clone().unwrap_or_else(|| "PIC Produsen".into()),
+        office_address: producer.pic_address.clone().or_else(|| producer.address.clone()).unwrap_or_default(),
+    };
+    let docerr = |e: documents::DocumentError| AppError::Internal(e.to_string());
+    match doc.kind() {
+        Kind::Bast => {
+            let line = line.ok_or(AppError::NotFound)?;
+            let machine = machine_types::Entity::find_by_id(line.request.machine_type_id).one(db).await?.map(|m| m.name).unwrap_or_default();
+            let bast = Bast {
+                number: doc.number.clone(),
+                date: today,
+                producer: producer.name.clone(),
+                first: signer(db).await?,
+                second: pic,
+                institution: line.institution.clone(),
+                letter_number: line.request.number.clone(),
+                letter_date: line.request.request_date,
+                letter_subject: line.request.title.clone(),
+                quantity: line.received.unwrap_or(line.clear),
+                machine_type: machine,
+                verify_url,
+                verify_code: doc.verify_code.clone(),
+            };
+            tokio::task::spawn_blocking(move || documents::bast_docx(&bast)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+        }
+        Kind::CardList => {
+            let line = line.ok_or(AppError::NotFound)?;
+            let rows: Vec<ListRow> = cards::Entity::find()
+                .filter(cards::Column::RequestId.eq(line.request.id))
+                .filter(cards::Column::Status.eq("clear"))
+                .order_by_asc(cards::Column::RowNo)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| ListRow { serial: c.serial, manifest: c.manifest_number.unwrap_or_default(), pcid: c.pcid.unwrap_or_default(), note: c.note.unwrap_or_default() })
+                .collect();
+            let (producer_name, institution) = (producer.name.clone(), line.institution.clone());
+            tokio::task::spawn_blocking(move || documents::card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(docerr)
+        }
+        Kind::Reply => {
+            let reply = Reply {
+                number: doc.number.clone(),
+                date: today,
+                producer: producer.name.clone(),
+                producer_address: producer.address.clone().unwrap_or_default(),
+                recipient: pic,
+                signer: signer(db).await?,
+                submission_number: s.number.clone(),
+                submission_date: s.created_on,
+                ticket: s.ticket_code.clone().unwrap_or_default(),
+                lines: lines
+                    .iter()
+                    .map(|l| ReplyLine { institution: l.institution.clone(), request_number: l.request.number.clone(), request_date: l.request.request_date, requested: l.requested, clear: l.clear })
+                    .collect(),
+                verify_url,
+                verify_code: doc.verify_code.clone(),
+            };
+            tokio::task::spawn_blocking(move || documents::reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+        }
+    }
+}
+
+async fn bast_mail<C: ConnectionTrait>(db: &C, base_url: &str, doc: &Model) -> AppResult<Vec<i32>> {
+    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let Some(request) = doc.request_id else { return Ok(Vec::new()) };
+    let request = requests::Entity::find_by_id(request).one(db).await?.ok_or(AppError::NotFound)?;
+    let institution = organisations::Entity::find_by_id(request.organisation_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let mut to = super::personalization_requests::recipients(db, &institution).await?;
+    to.extend(super::personalization_requests::recipients(db, &producer).await?);
+    crate::mailers::handovers::bast_ready(db, base_url, &s, doc, &producer, &institution, &request, &to).await
+}
+
+/// A document the user may download, with its bytes.
+///
+/// # Errors
+/// `NotFound` outside the user's scope or while the file is not ready.
+pub async fn for_download(db: &DatabaseConnection, upload_dir: &str, user: &users::Model, id: i32) -> AppResult<(Model, Vec<u8>)> {
+    let doc = Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let viewer = Viewer::of(user);
+    submissions::Model::find_for(db, viewer, doc.submission_id).await?;
+    if let Viewer::Institution(org) = viewer {
+        // An institution gets the documents of its own lines only.
+        let Some(request) = doc.request_id else { return Err(AppError::NotFound) };
+        let own = requests::Entity::find_by_id(request).filter(requests::Column::OrganisationId.eq(org)).one(db).await?;
+        if own.is_none() {
+            return Err(AppError::NotFound);
+        }
+    }
+    if doc.status != "ready" {
+        return Err(AppError::NotFound);
+    }
+    let path = doc.file_key.as_deref().and_then(|k| uploads::path_of(upload_dir, AREA, k)).ok_or(AppError::NotFound)?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| AppError::Internal(format!("document file: {e}")))?;
+    Ok((doc, bytes))
+}
+
+/// The documents of a submission the user may see, newest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn of_submission(db: &DatabaseConnection, user: &users::Model, id: i32) -> AppResult<Vec<Model>> {
+    let viewer = Viewer::of(user);
+    let mut q = Entity::find().filter(Column::SubmissionId.eq(id)).order_by_desc(Column::Id);
+    if let Viewer::Institution(org) = viewer {
+        let own: Vec<i32> = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).filter(requests::Column::OrganisationId.eq(org)).all(db).await?.into_iter().map(|r| r.id).collect();
+        q = q.filter(Column::RequestId.is_in(own));
+    }
+    Ok(q.all(db).await?)
+}
+
+/// What the public verify page shows of a genuine document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    pub number: String,
+    pub kind: String,
+    pub first_party: String,
+    pub second_party: String,
+    pub date: String,
+}
+
+/// Looks a document up by number and proof: its verification code or the
+/// SHA-256 of its file (hex). `None` unless both match a ready document.
+///
+/// # Errors
+/// On database failure.
+pub async fn verify(db: &DatabaseConnection, number: &str, proof: &str) -> AppResult<Option<Verified>> {
+    let (number, proof) = (number.trim(), proof.trim().to_lowercase());
+    if number.is_empty() || proof.is_empty() || number.len() > 60 || proof.len() > 64 {
+        return Ok(None);
+    }
+    let Some(doc) = Entity::find().filter(Column::Number.eq(number)).filter(Column::Status.eq("ready")).one(db).await? else { return Ok(None) };
+    let code_ok = constant_eq(proof.as_bytes(), doc.verify_code.to_lowercase().as_bytes());
+    let hash_ok = doc.sha256.as_deref().is_some_and(|h| constant_eq(proof.as_bytes(), h.as_bytes()));
+    if !(code_ok || hash_ok) {
+        return Ok(None);
+    }
+    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.map(|o| o.name).unwrap_or_default();
+    let institution = match doc.request_id {
+        Some(r) => match requests::Entity::find_by_id(r).one(db).await? {
+            Some(r) => organisations::Entity::find_by_id(r.organisation_id).one(db).await?.map(|o| o.name).unwrap_or_default(),
+            None => String::new(),
+        },
+        None => String::new(),
+    };
+    let kind = doc.kind();
+    let (first, second) = match kind {
+        Kind::Bast => ("Direktorat Jenderal Kependudukan dan Pencatatan Sipil".to_string(), producer),
+        Kind::CardList => (producer, institution),
+        Kind::Reply => ("Direktorat Jenderal Kependudukan dan Pencatatan Sipil".to_string(), producer),
+    };
+    let date = doc.ready_at.map(|t| crate::locale::long_date(t.with_timezone(&crate::views::filters::wib()).date_naive())).unwrap_or_default();
+    Ok(Some(Verified { number: doc.number, kind: kind.label().into(), first_party: first, second_party: second, date }))
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

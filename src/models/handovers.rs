@@ -1,0 +1,219 @@
+//! Cetak Dokumen BAST: hand-over of personalized cards. Lists submissions
+//! that are Done or Received; the producer enters Jumlah Diterima for each
+//! request line (Submit Penerimaan → `received`).
+//!
+//! Reconciliation per line: requested (Qty) → listed (cards in the list) →
+//! clear (personalized) → received. A line whose received count differs
+//! from its clear cards is flagged on the page and in reports.
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{prelude::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    _entities::{cards, machine_types, organisations, personalization_requests as requests, submissions},
+    audit_events::{Actor, Event},
+    errors::{AppError, AppResult, FieldErrors},
+    submissions::{Status, Viewer, SUBJECT},
+};
+
+/// The list's query string: `status` is `done`, `received` or all.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+impl ListQuery {
+    #[must_use]
+    pub fn page_number(&self) -> u64 {
+        Ord::max(self.page.unwrap_or(1), 1)
+    }
+
+    /// One page of Done/Received submissions the viewer may see, newest
+    /// finished first, and whether more follow.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+        let statuses = match self.status.as_str() {
+            "done" => vec![Status::Done.as_str()],
+            "received" => vec![Status::Received.as_str()],
+            _ => vec![Status::Done.as_str(), Status::Received.as_str()],
+        };
+        let mut q = submissions::Entity::find()
+            .find_also_related(organisations::Entity)
+            .filter(viewer.condition())
+            .filter(submissions::Column::Status.is_in(statuses));
+        let term = self.q.trim();
+        if !term.is_empty() {
+            q = q.filter(
+                sea_orm::Condition::any()
+                    .add(submissions::Column::Number.contains(term))
+                    .add(submissions::Column::TicketCode.contains(term))
+                    .add(submissions::Column::Title.contains(term)),
+            );
+        }
+        let mut rows = q
+            .order_by_desc(submissions::Column::PersoFinishedAt)
+            .order_by_desc(submissions::Column::Id)
+            .offset((self.page_number() - 1) * per_page)
+            .limit(per_page + 1)
+            .all(db)
+            .await?;
+        let more = rows.len() as u64 > per_page;
+        rows.truncate(per_page as usize);
+        Ok((rows, more))
+    }
+}
+
+/// One request line of a submission, reconciled.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub request: requests::Model,
+    pub institution: String,
+    pub machine: String,
+    pub requested: u64,
+    pub listed: u64,
+    pub clear: u64,
+    pub received: Option<u64>,
+    /// Received differs from clear.
+    pub mismatch: bool,
+}
+
+/// The request lines of a submission, in request-number order.
+///
+/// # Errors
+/// On database failure.
+pub async fn lines<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<Vec<Line>> {
+    let bundle = requests::Entity::find()
+        .find_also_related(organisations::Entity)
+        .filter(requests::Column::SubmissionId.eq(submission))
+        .order_by_asc(requests::Column::Number)
+        .all(db)
+        .await?;
+    let counts: Vec<(i32, String, i64)> = cards::Entity::find()
+        .select_only()
+        .column(cards::Column::RequestId)
+        .column(cards::Column::Status)
+        .column_as(cards::Column::Id.count(), "n")
+        .filter(cards::Column::SubmissionId.eq(submission))
+        .group_by(cards::Column::RequestId)
+        .group_by(cards::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut listed: HashMap<i32, u64> = HashMap::new();
+    let mut clear: HashMap<i32, u64> = HashMap::new();
+    for (request, status, n) in counts {
+        let n = u64::try_from(n).unwrap_or(0);
+        *listed.entry(request).or_default() += n;
+        if status == "clear" {
+            *clear.entry(request).or_default() += n;
+        }
+    }
+    let machines: HashMap<i32, String> = machine_types::Entity::find().all(db).await?.into_iter().map(|m| (m.id, m.name)).collect();
+    Ok(bundle
+        .into_iter()
+        .map(|(r, org)| {
+            let clear = clear.get(&r.id).copied().unwrap_or(0);
+            let received = r.received_count.and_then(|n| u64::try_from(n).ok());
+            Line {
+                institution: org.map(|o| o.name).unwrap_or_default(),
+                machine: machines.get(&r.machine_type_id).cloned().unwrap_or_default(),
+                requested: u64::try_from(r.quantity).unwrap_or(0),
+                listed: listed.get(&r.id).copied().unwrap_or(0),
+                clear,
+                mismatch: received.is_some_and(|n| n != clear),
+                received,
+                request: r,
+            }
+        })
+        .collect())
+}
+
+/// Submit Penerimaan: the producer's Jumlah Diterima per line, fields
+/// `received_<request id>`; 0 ≤ value ≤ the line's clear cards.
+///
+/// # Errors
+/// `NotFound` for anyone but the submission's producer; `Invalid` with a
+/// message per line; `Conflict` unless the submission is Done (received
+/// twice, not finished yet).
+pub async fn receive(db: &DatabaseConnection, user: &super::_entities::users::Model, id: i32, form: &HashMap<String, String>, ip: &str) -> AppResult<submissions::Model> {
+    let Viewer::Producer(_) = Viewer::of(user) else {
+        return Err(AppError::NotFound);
+    };
+    let txn = super::begin_write(db).await?;
+    let s = submissions::Model::find_for(&txn, Viewer::of(user), id).await?;
+    match s.status() {
+        Status::Done => {}
+        Status::Received => return Err(AppError::Conflict(format!("Penerimaan pengajuan {} sudah dicatat; Jumlah Diterima tidak dapat diubah lagi.", s.number))),
+        other => return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; penerimaan dicatat setelah personalisasi selesai (Done).", s.number, other.label()))),
+    }
+    let lines = lines(&txn, id).await?;
+    let mut errors = FieldErrors::new();
+    let mut values = Vec::new();
+    for line in &lines {
+        let field = format!("received_{}", line.request.id);
+        let raw = form.get(&field).map_or("", |v| v.trim());
+        let number = &line.request.number;
+        let parsed = if raw.is_empty() {
+            Err(format!("Jumlah Diterima untuk {number} wajib diisi."))
+        } else if raw.starts_with('-') && raw[1..].chars().all(|c| c.is_ascii_digit()) && raw.len() > 1 {
+            Err(format!("Jumlah Diterima untuk {number} tidak boleh negatif."))
+        } else if !raw.chars().all(|c| c.is_ascii_digit()) || raw.len() > 9 {
+            Err(format!("Jumlah Diterima untuk {number} harus berupa angka bulat 0 sampai {}.", line.clear))
+        } else {
+            let n: u64 = raw.parse().unwrap_or(u64::MAX);
+            if n > line.clear {
+                Err(format!("Jumlah Diterima untuk {number} ({n}) melebihi kartu yang berhasil dipersonalisasi (Clear: {}).", line.clear))
+            } else {
+                Ok(n)
+            }
+        };
+        match parsed {
+            Ok(n) => values.push((line.request.id, n)),
+            Err(message) => errors.add(&field, message),
+        }
+    }
+    errors.into_result()?;
+    let now: sea_orm::prelude::DateTimeWithTimeZone = Utc::now().into();
+    for (request, n) in &values {
+        requests::Entity::update_many()
+            .col_expr(requests::Column::ReceivedCount, Expr::value(i32::try_from(*n).unwrap_or(i32::MAX)))
+            .filter(requests::Column::Id.eq(*request))
+            .exec(&txn)
+            .await?;
+    }
+    let moved = submissions::Entity::update_many()
+        .col_expr(submissions::Column::Status, Expr::value(Status::Received.as_str()))
+        .col_expr(submissions::Column::ReceivedAt, Expr::value(now))
+        .col_expr(submissions::Column::ReceivedBy, Expr::value(user.id))
+        .col_expr(submissions::Column::UpdatedAt, Expr::value(now))
+        .filter(submissions::Column::Id.eq(id))
+        .filter(submissions::Column::Status.eq(Status::Done.as_str()))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(format!("Penerimaan pengajuan {} baru saja dicatat pengguna lain.", s.number)));
+    }
+    let summary: Vec<String> = lines
+        .iter()
+        .zip(&values)
+        .map(|(l, (_, n))| format!("{}: diterima {n} dari {} clear{}", l.request.number, l.clear, if *n == l.clear { "" } else { " (selisih)" }))
+        .collect();
+    Event::new("submission.received", SUBJECT)
+        .subject(id, &s.number)
+        .transition(Status::Done.as_str(), Status::Received.as_str())
+        .note(summary.join("; "))
+        .record(&txn, &Actor::user(user, ip))
+        .await?;
+    let received = submissions::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(received)
+}

@@ -1,0 +1,70 @@
+//! In Chromium: from a Done submission, the producer records Jumlah
+//! Diterima, prints the BAST and the card list, and downloads the BAST.
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::{
+    log_in,
+    portal::{artifact, serve},
+    webdriver::{Browser, WdError},
+};
+use crate::{requests::bast::done_submission, support::boot};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_receives_prints_and_downloads_the_bast() {
+    let Some(browser) = Browser::from_env().await else {
+        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
+        return;
+    };
+    let browser = browser.expect("start browser");
+    let boot = boot().await;
+    let ctx = boot.app_context.clone();
+    let router = boot.router.clone().expect("router");
+    let server = axum_test::TestServer::new(router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>()).unwrap();
+    let id = done_submission(&server, &ctx).await;
+    let base = serve(router).await;
+
+    let outcome = async {
+        log_in(&browser, &base, "pt_nyra").await?;
+        browser.goto(&format!("{base}/bast")).await?;
+        browser.find(&format!("#bast-table a[href='/bast/{id}#penerimaan']")).await?.click().await?;
+        browser.wait_for_text("#handover-status", "Done", Duration::from_secs(5)).await?;
+        super::assert_fits_phone(&browser, "bast-receive-360.png").await?;
+        browser.find("#submit-receipt").await?.click().await?;
+        browser.accept_alert().await?;
+        browser.wait_for_text("#handover-status", "Received", Duration::from_secs(5)).await?;
+        for c in browser.find_all("#lines input[type=checkbox]").await? {
+            c.click().await?;
+        }
+        browser.find("#print-documents").await?.click().await?;
+        browser.wait_for_text(".alert-success", "Dokumen sedang dibuat", Duration::from_secs(5)).await?;
+        let link = browser.wait_for_text("#documents a.doc-link", "BAST-SAM-", Duration::from_secs(10)).await?;
+        let href = link.attr("href").await?.unwrap_or_default();
+        let got = browser
+            .execute(
+                "return fetch(arguments[0]).then(r => r.arrayBuffer().then(a => { const b = new Uint8Array(a); return [r.status, r.headers.get('content-disposition'), b.length, b[0], b[1]]; }));",
+                &[json!(href)],
+            )
+            .await?;
+        assert_eq!(got[0], json!(200));
+        assert!(got[1].as_str().is_some_and(|d| d.starts_with("attachment; filename=\"BAST-SAM-") && d.ends_with(".docx\"")), "{got:?}");
+        assert_eq!((got[3].clone(), got[4].clone()), (json!(b'P'), json!(b'K')), "a .docx (zip) file");
+        let names: Vec<String> = {
+            let mut v = Vec::new();
+            for a in browser.find_all("#documents a.doc-link").await? {
+                v.push(a.text().await?);
+            }
+            v
+        };
+        assert!(names.iter().any(|n| n.starts_with("Daftar-Kartu-PERSO-")), "{names:?}");
+        browser.screenshot(artifact("bast-documents.png")).await?;
+        Ok::<Value, WdError>(Value::Null)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = browser.screenshot(artifact("bast-failure.png")).await;
+    }
+    browser.close().await.expect("close browser");
+    outcome.expect("browser journey");
+}

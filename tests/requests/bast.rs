@@ -1,0 +1,214 @@
+//! Cetak Dokumen BAST: Received (Jumlah Diterima per line), documents built
+//! by the background worker (inline in tests), downloads in scope, the
+//! public verify page and the BAST mail.
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sifilma::{
+    models::{
+        _entities::{audit_events, cards, documents, officials, personalization_requests as requests, submissions, users},
+        perso_runs,
+    },
+    settings::StationSettings,
+    station::protocol::{CardResult, Outcome, Report},
+};
+
+use super::{personalisasi::accepted_submission, proses::station};
+use crate::support::{location, mails_to, unescape, with_app, Client};
+
+async fn user(ctx: &loco_rs::app::AppContext, name: &str) -> users::Model {
+    users::Entity::find().filter(users::Column::Username.eq(name)).one(&ctx.db).await.unwrap().unwrap()
+}
+
+/// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
+/// clear; a Dukcapil official in master data. Returns its id.
+pub async fn done_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
+    let id = accepted_submission(server, ctx).await;
+    let st = station(ctx, "ST-01", true).await;
+    let op = user(ctx, "operator_dc").await;
+    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    let settings = StationSettings::default();
+    let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings, "127.0.0.1").await.unwrap();
+    for c in cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap() {
+        let r = Report::Card(CardResult { run: batch.run, card: i64::from(c.id), serial: c.serial, reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 5, apdus: 10 });
+        perso_runs::apply(&ctx.db, &r, &settings).await.unwrap();
+    }
+    let now = Utc::now();
+    officials::ActiveModel {
+        name: Set("Ir. Gunawan, MA".into()),
+        nip: Set(None),
+        position: Set("Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into()),
+        office_address: Set("Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap();
+    let mut opc = Client::signed_in(server, "operator_dc").await;
+    opc.get(&format!("/personalisasi/{id}")).await;
+    assert_eq!(opc.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 303);
+    id
+}
+
+async fn lines(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<requests::Model> {
+    requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).order_by_asc(requests::Column::Number).all(&ctx.db).await.unwrap()
+}
+
+fn docx_text(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a docx is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    xml
+}
+
+#[tokio::test]
+async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifies() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        let list = nyra.get("/bast").await.text();
+        assert!(list.contains("SP/PERSO/2026") && list.contains("Received"));
+        assert!(!nyra.get("/bast?status=received").await.text().contains("SP/PERSO/2026"));
+        let page = nyra.get(&format!("/bast/{id}")).await.text();
+        assert!(page.contains(&format!("name=\"received_{}\"", a.id)) && page.contains("Submit Penerimaan"));
+
+        // Documents other than the reply wait for Received.
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[(&format!("bast_{}", a.id), "1")]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(unescape(&r.text()).contains("setelah Submit Penerimaan"));
+
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "3"), (&format!("received_{}", b.id), "1")]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        assert_eq!(location(&r), format!("/bast/{id}?ok=diterima-produsen"));
+        let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!(s.status, "received");
+        assert!(s.received_at.is_some());
+        let [a2, b2] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        assert_eq!((a2.received_count, b2.received_count), (Some(3), Some(1)));
+        let page = unescape(&nyra.get(&format!("/bast/{id}")).await.text());
+        assert!(page.contains("selisih 1"), "the short line is flagged");
+        assert!(audit_events::Entity::find().filter(audit_events::Column::Action.eq("submission.received")).one(&ctx.db).await.unwrap().unwrap().note.unwrap().contains("selisih"));
+        assert_eq!(nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "2"), (&format!("received_{}", b.id), "2")]).await.status_code(), 409, "receiving twice");
+        assert_eq!(lines(&ctx, id).await[0].received_count, Some(3), "unchanged");
+
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[]).await;
+        assert_eq!(r.status_code(), 422);
+        assert!(r.text().contains("id=\"err-documents\""));
+
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[(&format!("bast_{}", a.id), "1"), (&format!("list_{}", a.id), "1"), ("reply", "1")]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let docs = documents::Entity::find().filter(documents::Column::SubmissionId.eq(id)).order_by_asc(documents::Column::Id).all(&ctx.db).await.unwrap();
+        assert_eq!(docs.len(), 3);
+        assert!(docs.iter().all(|d| d.status == "ready"), "built by the worker: {docs:?}");
+        let year = Utc::now().format("%Y").to_string();
+        let bast = docs.iter().find(|d| d.kind == "bast").unwrap();
+        assert_eq!(bast.number, format!("SAM-{year}-00001"));
+        let polled: Value = nyra.get(&format!("/bast/{id}/dokumen")).await.json();
+        assert_eq!(polled["documents"].as_array().unwrap().len(), 3);
+
+        let got = nyra.get(&format!("/bast/dokumen/{}", bast.id)).await;
+        got.assert_status_ok();
+        assert_eq!(got.header("content-disposition"), format!("attachment; filename=\"BAST-SAM-{year}-00001.docx\"").as_str());
+        let bytes = got.as_bytes().to_vec();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), bast.sha256.clone().unwrap(), "archived with its SHA-256");
+        let xml = docx_text(&bytes);
+        assert!(xml.contains("BERITA ACARA SERAH TERIMA") && xml.contains(&bast.number) && xml.contains("3 (tiga)"), "BAST text");
+        let list = docs.iter().find(|d| d.kind == "card_list").unwrap();
+        let got = nyra.get(&format!("/bast/dokumen/{}", list.id)).await;
+        let ticket = s.ticket_code.clone().unwrap();
+        assert_eq!(got.header("content-disposition"), format!("attachment; filename=\"Daftar-Kartu-{ticket}-1.xlsx\"").as_str());
+        let reply = docs.iter().find(|d| d.kind == "reply").unwrap();
+        nyra.get(&format!("/bast/dokumen/{}", reply.id)).await.assert_status_ok();
+
+        // Scope: the institution gets its line's documents, never the reply
+        // letter; another producer and another institution get nothing.
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        bank.get(&format!("/bast/dokumen/{}", bast.id)).await.assert_status_ok();
+        assert_eq!(bank.get(&format!("/bast/dokumen/{}", reply.id)).await.status_code(), 404);
+        let mut lain = Client::signed_in(&server, "pt_lain").await;
+        assert_eq!(lain.get(&format!("/bast/dokumen/{}", bast.id)).await.status_code(), 404);
+        assert_eq!(lain.get(&format!("/bast/{id}")).await.status_code(), 404);
+        let mut xyz = Client::signed_in(&server, "bank_xyz").await;
+        assert_eq!(xyz.get(&format!("/bast/dokumen/{}", bast.id)).await.status_code(), 404);
+        assert_eq!(lain.post(&format!("/bast/{id}/cetak"), &[("reply", "1")]).await.status_code(), 404);
+
+        // Verification: number + code (the QR link) or number + SHA-256.
+        let mut anon = Client::new(&server);
+        let ok = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, bast.verify_code)).await;
+        ok.assert_status_ok();
+        let text = unescape(&ok.text());
+        assert!(text.contains("id=\"verified\"") && text.contains(&bast.number) && text.contains("Berita Acara Serah Terima") && text.contains("Organisasi pt_nyra"));
+        let by_hash = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, bast.sha256.clone().unwrap())).await;
+        by_hash.assert_status_ok();
+        let wrong = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, "0".repeat(64))).await;
+        assert_eq!(wrong.status_code(), 404);
+        let text = wrong.text();
+        assert!(text.contains("id=\"not-verified\"") && !text.contains("Organisasi pt_nyra") && !text.contains("verified-details"), "nothing else shown");
+        let other = anon.get(&format!("/verifikasi?nomor={}&kode={}", list.number, bast.verify_code)).await;
+        assert_eq!(other.status_code(), 404, "a code proves its own document only");
+
+        if let Some(mails) = mails_to("bank_abc@") {
+            assert!(mails.iter().any(|m| m.contains(&format!("BAST {}", bast.number)) && m.contains(&format!("/bast/{id}")) && !m.contains("Content-Disposition: attachment")), "link, not attachment");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_receipts_are_refused_per_line_and_change_nothing() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        nyra.get(&format!("/bast/{id}")).await;
+        let (fa, fb) = (format!("received_{}", a.id), format!("received_{}", b.id));
+        for (va, vb, field, message) in [
+            ("-1", "2", &fa, "tidak boleh negatif"),
+            ("4", "2", &fa, "melebihi kartu yang berhasil dipersonalisasi (Clear: 3)"),
+            ("tiga", "2", &fa, "harus berupa angka bulat 0 sampai 3"),
+            ("3", "", &fb, "wajib diisi"),
+            ("3", "1.5", &fb, "harus berupa angka bulat"),
+        ] {
+            let r = nyra.post(&format!("/bast/{id}/terima"), &[(&fa, va), (&fb, vb)]).await;
+            assert_eq!(r.status_code(), 422, "{va}/{vb}");
+            let text = unescape(&r.text());
+            assert!(text.contains(&format!("id=\"err-{field}\"")) && text.contains(message), "{va}/{vb}: {message}");
+            assert!(text.contains(&format!("value=\"{va}\"")), "what was typed is shown again");
+        }
+        assert_eq!(submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().status, "done");
+        assert!(lines(&ctx, id).await.iter().all(|r| r.received_count.is_none()));
+
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        bank.get(&format!("/bast/{id}")).await.assert_status_ok();
+        assert_eq!(bank.post(&format!("/bast/{id}/terima"), &[(&fa, "3"), (&fb, "2")]).await.status_code(), 404, "only the producer receives");
+        let mut lain = Client::signed_in(&server, "pt_lain").await;
+        assert_eq!(lain.post(&format!("/bast/{id}/terima"), &[(&fa, "3"), (&fb, "2")]).await.status_code(), 404, "another producer's submission");
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        assert_eq!(op.get("/bast").await.status_code(), 403);
+        assert_eq!(submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().status, "done");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nothing_is_printed_or_received_before_done() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        nyra.get("/bast").await;
+        assert_eq!(nyra.get(&format!("/bast/{id}")).await.status_code(), 404);
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[("reply", "1")]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(unescape(&r.text()).contains("setelah personalisasi selesai"));
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[("received_1", "1")]).await;
+        assert_eq!(r.status_code(), 409);
+        assert_eq!(documents::Entity::find().all(&ctx.db).await.unwrap().len(), 0);
+        assert!(!nyra.get("/bast").await.text().contains("SP/PERSO/2026"));
+    })
+    .await;
+}
