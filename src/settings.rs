@@ -55,6 +55,10 @@ pub struct StationSettings {
     /// Time a simulated card takes per APDU, so progress is visible.
     #[serde(default = "default_sim_apdu_ms")]
     pub simulated_apdu_ms: u64,
+    /// The APDU script stations run (`src/station/profile.rs`); the default
+    /// matches the test SAM. Parts left out keep their default.
+    #[serde(default)]
+    pub profile: crate::station::profile::Profile,
 }
 
 impl Default for StationSettings {

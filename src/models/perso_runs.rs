@@ -34,7 +34,6 @@ use super::{
 use crate::{
     settings::StationSettings,
     station::{
-        profile::Profile,
         protocol::{Batch, BatchCard, Outcome, ReaderActivity, Report},
     },
 };
@@ -196,7 +195,7 @@ async fn batch_for<C: ConnectionTrait>(db: &C, run: &Model, station: &stations::
         lease_secs: settings.lease_secs,
         card_wait_ms: settings.card_wait_ms,
         apdu_timeout_ms: settings.apdu_timeout_ms,
-        profile: Profile::default(),
+        profile: settings.profile.clone(),
         cards,
     })
 }

@@ -26,6 +26,9 @@ const CONNECT_SLICE: Duration = Duration::from_millis(100);
 const STUCK_POLL: Duration = Duration::from_millis(20);
 /// Shortest heartbeat interval, whatever the lease.
 const MIN_HEARTBEAT: Duration = Duration::from_millis(50);
+/// Heartbeats also carry the per-reader activity the progress page shows,
+/// so they come at least this often whatever the lease.
+const MAX_HEARTBEAT: Duration = Duration::from_secs(2);
 /// Tries to eject one card before the reader is given up.
 const EJECT_TRIES: u32 = 3;
 
@@ -54,7 +57,7 @@ pub struct Summary {
 
 /// Runs `batch` on `readers` until every card has a result or no reader has
 /// had a card for `card_wait_ms`. Sends a heartbeat at the start and at least
-/// every `lease_secs / 3`, one `Card` report per batch card, `Stray` reports,
+/// every `lease_secs / 3` (and every 2 s at most apart), one `Card` report per batch card, `Stray` reports,
 /// and `Finished` last.
 pub fn run_batch(batch: &Batch, readers: Vec<Box<dyn Reader>>, sink: Arc<dyn Sink>) -> Summary {
     let started = Instant::now();
@@ -76,7 +79,7 @@ pub fn run_batch(batch: &Batch, readers: Vec<Box<dyn Reader>>, sink: Arc<dyn Sin
         .filter_map(|(idx, reader)| Worker::spawn(Arc::clone(&shared), idx, reader))
         .collect();
 
-    let interval = Duration::from_millis(batch.lease_secs.saturating_mul(1000) / 3).max(MIN_HEARTBEAT);
+    let interval = Duration::from_millis(batch.lease_secs.saturating_mul(1000) / 3).clamp(MIN_HEARTBEAT, MAX_HEARTBEAT);
     let mut next_beat = Instant::now() + interval;
     let mut state = shared.lock();
     loop {

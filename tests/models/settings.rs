@@ -45,3 +45,14 @@ fn session_cookie_is_secure_when_configured() {
     let plain = visitor(false).session_cookie("t");
     assert_eq!(plain, "sifilma_session=t; Path=/; HttpOnly; SameSite=Lax");
 }
+
+#[test]
+fn the_station_profile_comes_from_config_with_defaults_for_what_is_left_out() {
+    use sifilma::settings::StationSettings;
+    let s: StationSettings = serde_json::from_value(serde_json::json!({ "lease_secs": 90, "profile": { "name": "SAM Dukcapil v2" } })).unwrap();
+    assert_eq!((s.lease_secs, s.profile.name.as_str()), (90, "SAM Dukcapil v2"));
+    let default = sifilma::station::profile::Profile::default();
+    assert_eq!(s.profile.select, default.select, "steps not configured keep the test card's");
+    assert!(s.profile.compile().is_ok());
+    assert!(s.redis_url.is_empty(), "no Redis: the simulated station");
+}
