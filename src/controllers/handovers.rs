@@ -42,7 +42,7 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let (rows, more) = handovers::page(&ctx.db, &q, viewer, PER_PAGE).await?;
     let offset = (q.page_number() - 1) * PER_PAGE;
     let rows: Vec<_> = rows
         .into_iter()

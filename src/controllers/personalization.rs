@@ -46,7 +46,7 @@ fn staff(auth: &Auth) -> Result<(), Failure> {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {
     staff(&auth)?;
-    let (rows, more) = q.page(&ctx.db, PER_PAGE).await?;
+    let (rows, more) = perso_data::queue_page(&ctx.db, &q, PER_PAGE).await?;
     let offset = (q.page_number() - 1) * PER_PAGE;
     let rows: Vec<_> = rows
         .into_iter()

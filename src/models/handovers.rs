@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{prelude::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     _entities::{cards, machine_types, organisations, personalization_requests as requests, submissions},
@@ -19,57 +19,21 @@ use super::{
 };
 
 /// The list's query string: `status` is `done`, `received` or all.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub page: Option<u64>,
-}
+pub use super::submissions::ListQuery;
 
-impl ListQuery {
-    #[must_use]
-    pub fn page_number(&self) -> u64 {
-        Ord::max(self.page.unwrap_or(1), 1)
-    }
-
-    /// One page of Done/Received submissions the viewer may see, newest
-    /// finished first, and whether more follow.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
-        let statuses = match self.status.as_str() {
-            "done" => vec![Status::Done.as_str()],
-            "received" => vec![Status::Received.as_str()],
-            _ => vec![Status::Done.as_str(), Status::Received.as_str()],
-        };
-        let mut q = submissions::Entity::find()
-            .find_also_related(organisations::Entity)
-            .filter(viewer.condition())
-            .filter(submissions::Column::Status.is_in(statuses));
-        let term = self.q.trim();
-        if !term.is_empty() {
-            q = q.filter(
-                sea_orm::Condition::any()
-                    .add(submissions::Column::Number.contains(term))
-                    .add(submissions::Column::TicketCode.contains(term))
-                    .add(submissions::Column::Title.contains(term)),
-            );
-        }
-        let mut rows = q
-            .order_by_desc(submissions::Column::PersoFinishedAt)
-            .order_by_desc(submissions::Column::Id)
-            .offset((self.page_number() - 1) * per_page)
-            .limit(per_page + 1)
-            .all(db)
-            .await?;
-        let more = rows.len() as u64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, more))
-    }
+/// One page of Done/Received submissions the viewer may see, newest
+/// finished first, and whether more follow.
+///
+/// # Errors
+/// On database failure.
+pub async fn page(db: &DatabaseConnection, q: &ListQuery, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+    let statuses = match q.status.as_str() {
+        "done" => vec![Status::Done],
+        "received" => vec![Status::Received],
+        _ => vec![Status::Done, Status::Received],
+    };
+    let order = [(submissions::Column::PersoFinishedAt, sea_orm::Order::Desc), (submissions::Column::Id, sea_orm::Order::Desc)];
+    super::submissions::search_page(db, viewer.condition(), &statuses, q, &order, per_page).await
 }
 
 /// One request line of a submission, reconciled.

@@ -15,7 +15,7 @@ use sea_orm::{
     prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     _entities::{cards, organisations, personalization_requests as requests, submissions, users},
@@ -31,56 +31,24 @@ pub fn may_personalize(user: &users::Model) -> bool {
     matches!(Role::parse(&user.role), Some(Role::Admin | Role::Operator))
 }
 
-/// Submissions that reached the registry's queue.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-pub struct QueueQuery {
-    /// `progress` (accepted, running) or `done` (done, received); all otherwise.
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub page: Option<u64>,
-}
+/// The registry's queue: submissions accepted and after. The query's
+/// `status` is `progress` (accepted, running), `done` (done, received) or
+/// all.
+pub use super::submissions::ListQuery as QueueQuery;
 
-impl QueueQuery {
-    #[must_use]
-    pub fn page_number(&self) -> u64 {
-        Ord::max(self.page.unwrap_or(1), 1)
-    }
-
-    /// One page, earliest estimated start first, and whether more follow.
-    ///
-    /// # Errors
-    /// On database failure.
-    pub async fn page(&self, db: &DatabaseConnection, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
-        use sea_orm::QuerySelect;
-        let statuses: Vec<&str> = match self.status.as_str() {
-            "progress" => vec![Status::Accepted.as_str(), Status::InProgress.as_str()],
-            "done" => vec![Status::Done.as_str(), Status::Received.as_str()],
-            _ => vec![Status::Accepted.as_str(), Status::InProgress.as_str(), Status::Done.as_str(), Status::Received.as_str()],
-        };
-        let mut q = submissions::Entity::find().find_also_related(organisations::Entity).filter(submissions::Column::Status.is_in(statuses));
-        let term = self.q.trim();
-        if !term.is_empty() {
-            q = q.filter(
-                sea_orm::Condition::any()
-                    .add(submissions::Column::Number.contains(term))
-                    .add(submissions::Column::TicketCode.contains(term))
-                    .add(submissions::Column::Title.contains(term)),
-            );
-        }
-        let mut rows = q
-            .order_by_asc(submissions::Column::EstimatedStart)
-            .order_by_asc(submissions::Column::Id)
-            .offset((self.page_number() - 1) * per_page)
-            .limit(per_page + 1)
-            .all(db)
-            .await?;
-        let more = rows.len() as u64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, more))
-    }
+/// One page of the queue, earliest estimated start first, and whether more
+/// follow.
+///
+/// # Errors
+/// On database failure.
+pub async fn queue_page(db: &DatabaseConnection, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+    let statuses = match q.status.as_str() {
+        "progress" => vec![Status::Accepted, Status::InProgress],
+        "done" => vec![Status::Done, Status::Received],
+        _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
+    };
+    let order = [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
+    super::submissions::search_page(db, sea_orm::Condition::all(), &statuses, q, &order, per_page).await
 }
 
 /// Cards of a submission by status, and how many carry perso data.

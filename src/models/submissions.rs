@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr, sea_query::{ExprTrait as _, Query}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ pub enum Status {
 }
 
 impl Status {
-    const ALL: [Self; 6] = [Self::New, Self::Accepted, Self::Rejected, Self::InProgress, Self::Done, Self::Received];
+    pub const ALL: [Self; 6] = [Self::New, Self::Accepted, Self::Rejected, Self::InProgress, Self::Done, Self::Received];
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
@@ -182,20 +182,37 @@ impl ListQuery {
     /// # Errors
     /// On database failure.
     pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, bool)> {
-        let mut q = Entity::find().find_also_related(organisations::Entity).filter(viewer.condition());
-        if let Some(status) = Status::parse(&self.status) {
-            q = q.filter(Column::Status.eq(status.as_str()));
-        }
-        let term = self.q.trim();
-        if !term.is_empty() {
-            let like = format!("%{term}%");
-            q = q.filter(Condition::any().add(Column::Number.like(like.clone())).add(Column::Title.like(like.clone())).add(Column::TicketCode.like(like)));
-        }
-        let mut rows = q.order_by_desc(Column::Id).offset((self.page_number() - 1) * per_page).limit(per_page + 1).all(db).await?;
-        let more = rows.len() as u64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, more))
+        let statuses: Vec<Status> = Status::parse(&self.status).map_or_else(|| Status::ALL.to_vec(), |s| vec![s]);
+        search_page(db, viewer.condition(), &statuses, self, &[(Column::Id, Order::Desc)], per_page).await
     }
+}
+
+/// One page of the submissions in `scope` with one of `statuses`, matching
+/// the query's search term on No. Pengajuan, Kode Tiket or judul, in `order`,
+/// with the producer; and whether more pages follow.
+///
+/// # Errors
+/// On database failure.
+pub async fn search_page(
+    db: &DatabaseConnection,
+    scope: Condition,
+    statuses: &[Status],
+    q: &ListQuery,
+    order: &[(Column, Order)],
+    per_page: u64,
+) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, bool)> {
+    let mut query = Entity::find().find_also_related(organisations::Entity).filter(scope).filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+    let term = q.q.trim();
+    if !term.is_empty() {
+        query = query.filter(Condition::any().add(Column::Number.contains(term)).add(Column::Title.contains(term)).add(Column::TicketCode.contains(term)));
+    }
+    for (column, direction) in order {
+        query = query.order_by(*column, direction.clone());
+    }
+    let mut rows = query.offset((q.page_number() - 1) * per_page).limit(per_page + 1).all(db).await?;
+    let more = rows.len() as u64 > per_page;
+    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    Ok((rows, more))
 }
 
 /// The create/edit form, as typed (files come separately).

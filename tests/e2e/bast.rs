@@ -7,17 +7,13 @@ use serde_json::{json, Value};
 use super::{
     log_in,
     portal::{artifact, serve},
-    webdriver::{Browser, WdError},
+    webdriver::WdError,
 };
 use crate::{requests::bast::done_submission, support::boot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_receives_prints_and_downloads_the_bast() {
-    let Some(browser) = Browser::from_env().await else {
-        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
-        return;
-    };
-    let browser = browser.expect("start browser");
+    let Some(browser) = super::browser().await else { return };
     let boot = boot().await;
     let ctx = boot.app_context.clone();
     let router = boot.router.clone().expect("router");

@@ -13,6 +13,16 @@ use webdriver::{Browser, WdError};
 
 use crate::support::PASSWORD;
 
+/// A headless browser, or `None` (after a note) when the suite runs without
+/// chromedriver (plain `cargo test`).
+async fn browser() -> Option<Browser> {
+    let Some(browser) = Browser::from_env().await else {
+        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
+        return None;
+    };
+    Some(browser.expect("start browser"))
+}
+
 /// Logs `username` in through the login form and waits for the dashboard.
 async fn log_in(browser: &Browser, base: &str, username: &str) -> Result<(), WdError> {
     browser.goto(&format!("{base}/login")).await?;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::{
     log_in, log_out,
     portal::{artifact, serve},
-    webdriver::{Browser, WdError},
+    webdriver::WdError,
 };
 use crate::{
     requests::{
@@ -21,11 +21,7 @@ use crate::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_submits_admin_accepts_producer_sees_ticket_and_dates() {
-    let Some(browser) = Browser::from_env().await else {
-        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
-        return;
-    };
-    let browser = browser.expect("start browser");
+    let Some(browser) = super::browser().await else { return };
     let boot = boot().await;
     let ctx = boot.app_context.clone();
     let w = world(&ctx).await;

@@ -10,17 +10,13 @@ use sifilma::models::_entities::machine_types;
 use super::{
     log_in, log_out,
     portal::{artifact, serve},
-    webdriver::{Browser, WdError},
+    webdriver::WdError,
 };
 use crate::support::{account, boot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn institution_files_producer_approves_institution_sees_approved() {
-    let Some(browser) = Browser::from_env().await else {
-        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
-        return;
-    };
-    let browser = browser.expect("start browser");
+    let Some(browser) = super::browser().await else { return };
     let boot = boot().await;
     let ctx = boot.app_context.clone();
     account(&ctx, "bank_abc", "lembaga", "active").await;

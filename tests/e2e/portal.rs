@@ -37,11 +37,7 @@ async fn open_user_menu(browser: &Browser) -> Result<(), WdError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_change_password_logout_in_chromium() {
-    let Some(browser) = Browser::from_env().await else {
-        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
-        return;
-    };
-    let browser = browser.expect("start browser");
+    let Some(browser) = super::browser().await else { return };
     let boot = boot().await;
     let ctx = boot.app_context.clone();
     account(&ctx, "pt_nyra", "produsen", "active").await;

@@ -12,7 +12,7 @@ use sifilma::{
 use super::{
     log_in,
     portal::{artifact, serve},
-    webdriver::{Browser, WdError},
+    webdriver::WdError,
 };
 use crate::{
     requests::{personalisasi::accepted_submission, proses::station},
@@ -22,11 +22,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
-    let Some(browser) = Browser::from_env().await else {
-        eprintln!("skipping: SIFILMA_TEST_WEBDRIVER is not set (run the suite with `bash .ci/test`)");
-        return;
-    };
-    let browser = browser.expect("start browser");
+    let Some(browser) = super::browser().await else { return };
     let boot = boot().await;
     let ctx = boot.app_context.clone();
     let router = boot.router.clone().expect("router");

@@ -7,29 +7,22 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sifilma::{
     models::{
-        _entities::{audit_events, cards, documents, officials, personalization_requests as requests, submissions, users},
+        _entities::{audit_events, cards, documents, officials, personalization_requests as requests, submissions},
         perso_runs,
     },
     settings::StationSettings,
     station::protocol::{CardResult, Outcome, Report},
 };
 
-use super::{personalisasi::accepted_submission, proses::station};
+use super::{personalisasi::accepted_submission, proses::started_run};
 use crate::support::{location, mails_to, unescape, with_app, Client};
 
-async fn user(ctx: &loco_rs::app::AppContext, name: &str) -> users::Model {
-    users::Entity::find().filter(users::Column::Username.eq(name)).one(&ctx.db).await.unwrap().unwrap()
-}
 
 /// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
 /// clear; a Dukcapil official in master data. Returns its id.
 pub async fn done_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
-    let id = accepted_submission(server, ctx).await;
-    let st = station(ctx, "ST-01", true).await;
-    let op = user(ctx, "operator_dc").await;
-    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    let (id, _, batch) = started_run(server, ctx).await;
     let settings = StationSettings::default();
-    let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings, "127.0.0.1").await.unwrap();
     for c in cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap() {
         let r = Report::Card(CardResult { run: batch.run, card: i64::from(c.id), serial: c.serial, reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 5, apdus: 10 });
         perso_runs::apply(&ctx.db, &r, &settings).await.unwrap();

@@ -163,11 +163,7 @@ async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
 #[tokio::test]
 async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
     with_app(|server, ctx| async move {
-        let id = accepted_submission(&server, &ctx).await;
-        let st = station(&ctx, "ST-01", true).await;
-        let op = user(&ctx, "operator_dc").await;
-        perso_data_for(&ctx, &op, id).await;
-        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let (id, _, batch) = started_run(&server, &ctx).await;
         assert_eq!((batch.cards.len(), batch.attempt, batch.station.as_str()), (5, 1, "ST-01"));
         assert!(batch.cards.iter().all(|c| !c.perso_number.is_empty() && c.pcid.len() == 16 && c.manifest.starts_with("MNF-")));
         let run = i32::try_from(batch.run).unwrap();
@@ -225,18 +221,21 @@ fn card_of(r: Report) -> CardResult {
     }
 }
 
-async fn perso_data_for(ctx: &loco_rs::app::AppContext, op: &users::Model, id: i32) {
-    sifilma::models::perso_data::generate(&ctx.db, op, id, "127.0.0.1").await.unwrap();
+/// An accepted submission with perso data and a run on station ST-01 that
+/// no station answers: (submission, station, batch).
+pub async fn started_run(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> (i32, i32, sifilma::station::protocol::Batch) {
+    let id = accepted_submission(server, ctx).await;
+    let st = station(ctx, "ST-01", true).await;
+    let op = user(ctx, "operator_dc").await;
+    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+    (id, st, batch)
 }
 
 #[tokio::test]
 async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
     with_app(|server, ctx| async move {
-        let id = accepted_submission(&server, &ctx).await;
-        let st = station(&ctx, "ST-01", true).await;
-        let op = user(&ctx, "operator_dc").await;
-        perso_data_for(&ctx, &op, id).await;
-        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let (id, st, batch) = started_run(&server, &ctx).await;
         let run = i32::try_from(batch.run).unwrap();
         let list = cards_of(&ctx, id).await;
         for (i, c) in list.iter().enumerate() {
@@ -284,11 +283,7 @@ async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
 #[tokio::test]
 async fn an_expired_lease_sends_the_pending_cards_again_once() {
     with_app(|server, ctx| async move {
-        let id = accepted_submission(&server, &ctx).await;
-        let st = station(&ctx, "ST-01", true).await;
-        let op = user(&ctx, "operator_dc").await;
-        perso_data_for(&ctx, &op, id).await;
-        let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        let (id, _, batch) = started_run(&server, &ctx).await;
         let run = i32::try_from(batch.run).unwrap();
         let list = cards_of(&ctx, id).await;
         for c in &list[..2] {
