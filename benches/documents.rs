@@ -5,24 +5,11 @@
 //! Run: `cargo bench --bench documents`.
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
-use sifilma::models::documents::{bast_docx, card_list_xlsx, reply_docx, Bast, ListRow, Party, Reply, ReplyLine};
+use sifilma::models::documents::{bast_docx, card_list_xlsx, reply_docx, ListRow, ReplyLine};
 
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn official() -> Party {
-    Party {
-        name: "Ir. Gunawan, MA".into(),
-        position: "Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into(),
-        office_address: "Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into(),
-    }
-}
-
-fn pic() -> Party {
-    Party { name: "Maqbool".into(), position: "PIC Produsen".into(), office_address: "Jl. Thamrin Boulevard No. 1, Jakarta Pusat 10230".into() }
-}
+#[path = "../tests/support/sample_documents.rs"]
+mod sample_documents;
+use sample_documents::{sample_bast, sample_reply, ymd};
 
 /// Builds `make` `n` times; prints and returns (mean, median) in milliseconds.
 fn measure(label: &str, n: usize, mut make: impl FnMut() -> usize) -> (f64, f64) {
@@ -42,37 +29,11 @@ fn measure(label: &str, n: usize, mut make: impl FnMut() -> usize) -> (f64, f64)
 }
 
 fn main() {
-    let bast = Bast {
-        number: "SAM-2026-00001".into(),
-        date: ymd(2026, 11, 25),
-        producer: "PT Nyra".into(),
-        first: official(),
-        second: pic(),
-        institution: "Bank ABC".into(),
-        letter_number: "470/123/BABC/X/2026".into(),
-        letter_date: ymd(2026, 10, 7),
-        letter_subject: "Permohonan Personalisasi Kartu SAM".into(),
-        quantity: 100,
-        machine_type: "Type IdGlobalScan GSX-01".into(),
-        verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=SAM-2026-00001&kode=7K3Q-9XWD".into(),
-        verify_code: "7K3Q-9XWD".into(),
-    };
-    let reply = Reply {
-        number: "BLS-2026-00007".into(),
-        date: ymd(2026, 11, 25),
-        producer: "PT Nyra".into(),
-        producer_address: "Jl. Thamrin Boulevard No. 1, Jakarta Pusat 10230".into(),
-        recipient: pic(),
-        signer: official(),
-        submission_number: "NYRA/SAM/2026/041".into(),
-        submission_date: ymd(2026, 11, 2),
-        ticket: "TKT-8H2M5Q".into(),
-        lines: (1..=10)
-            .map(|i| ReplyLine { institution: format!("Lembaga Pengguna {i}"), request_number: format!("470/{i:03}/X/2026"), request_date: ymd(2026, 10, i), requested: 100 * u64::from(i), clear: 100 * u64::from(i) - 1 })
-            .collect(),
-        verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=BLS-2026-00007&kode=Q2W4-E6R8".into(),
-        verify_code: "Q2W4-E6R8".into(),
-    };
+    let bast = sample_bast();
+    let mut reply = sample_reply();
+    reply.lines = (1..=10)
+        .map(|i| ReplyLine { institution: format!("Lembaga Pengguna {i}"), request_number: format!("470/{i:03}/X/2026"), request_date: ymd(2026, 10, i), requested: 100 * u64::from(i), clear: 100 * u64::from(i) - 1 })
+        .collect();
     let rows: Vec<ListRow> = (0..10_000)
         .map(|i| ListRow { serial: format!("0SAM{i:010}"), manifest: format!("MNF-2026-{:05}", i / 100), pcid: format!("PCID{i:08X}"), note: if i % 50 == 0 { "kartu cadangan".into() } else { String::new() } })
         .collect();

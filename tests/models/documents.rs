@@ -9,76 +9,17 @@ use std::{
 };
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::NaiveDate;
 use qrcode::{Color, EcLevel, QrCode};
 use serde_json::Value;
 use sifilma::{
     locale,
     models::documents::{
-        bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, Bast, DocumentError, ListRow, Party, Reply,
-        ReplyLine, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX, QR_QUIET_ZONE,
+        bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError, ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX, QR_QUIET_ZONE,
     },
 };
 
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+use crate::support::sample_documents::{sample_bast, sample_reply, ymd, VERIFY_URL};
 
-const VERIFY_URL: &str = "https://sifilma.dukcapil.example/verifikasi?nomor=SAM-2026-00001&kode=7K3Q-9XWD";
-
-fn official() -> Party {
-    Party {
-        name: "Ir. Gunawan, MA".into(),
-        position: "Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into(),
-        office_address: "Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into(),
-    }
-}
-
-fn pic() -> Party {
-    Party {
-        name: "Maqbool".into(),
-        position: "PIC Produsen".into(),
-        office_address: "Thamrin Residence Ruko C19/H2, Jl. Thamrin Boulevard, Kebon Melati, Tanah Abang, Jakarta Pusat 10230".into(),
-    }
-}
-
-fn sample_bast() -> Bast {
-    Bast {
-        number: "SAM-2026-00001".into(),
-        date: ymd(2026, 11, 25),
-        producer: "PT Nyra".into(),
-        first: official(),
-        second: pic(),
-        institution: "Bank ABC".into(),
-        letter_number: "470/123/BABC/X/2026".into(),
-        letter_date: ymd(2026, 10, 7),
-        letter_subject: "Permohonan Personalisasi Kartu SAM".into(),
-        quantity: 100,
-        machine_type: "Type IdGlobalScan GSX-01".into(),
-        verify_url: VERIFY_URL.into(),
-        verify_code: "7K3Q-9XWD".into(),
-    }
-}
-
-fn sample_reply() -> Reply {
-    Reply {
-        number: "BLS-2026-00007".into(),
-        date: ymd(2026, 11, 25),
-        producer: "PT Nyra".into(),
-        producer_address: "Jl. Thamrin Boulevard No. 1, Jakarta Pusat 10230".into(),
-        recipient: pic(),
-        signer: official(),
-        submission_number: "NYRA/SAM/2026/041".into(),
-        submission_date: ymd(2026, 11, 2),
-        ticket: "TKT-8H2M5Q".into(),
-        lines: vec![
-            ReplyLine { institution: "Bank ABC".into(), request_number: "470/123/BABC/X/2026".into(), request_date: ymd(2026, 10, 7), requested: 100, clear: 98 },
-            ReplyLine { institution: "PT Inti Persero".into(), request_number: "INTI-002".into(), request_date: ymd(2026, 10, 9), requested: 1_250, clear: 1_250 },
-        ],
-        verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=BLS-2026-00007&kode=Q2W4-E6R8".into(),
-        verify_code: "Q2W4-E6R8".into(),
-    }
-}
 
 /// Card rows whose values a spreadsheet would otherwise take for formulas or numbers.
 fn sample_rows() -> Vec<ListRow> {

@@ -3,6 +3,8 @@
 //! small cookie-keeping client that speaks forms like a browser.
 #![allow(dead_code)]
 
+pub mod sample_documents;
+
 use std::{collections::BTreeMap, future::Future, sync::LazyLock};
 
 use axum_test::{multipart::MultipartForm, TestResponse, TestServer};
