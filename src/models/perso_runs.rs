@@ -536,6 +536,8 @@ pub struct RunView {
     pub readers: Vec<ReaderView>,
     /// Seconds left at the pace so far; `None` before the first result.
     pub eta_secs: Option<u64>,
+    /// Running, and no station has reported anything yet.
+    pub waiting_for_station: bool,
     pub strays: Vec<String>,
 }
 
@@ -629,6 +631,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         started_at: stamp(Some(run.started_at)),
         heartbeat_at: stamp(run.heartbeat_at),
         finished_at: stamp(run.finished_at),
+        waiting_for_station: running && run.heartbeat_at.is_none() && done == 0,
         readers,
         eta_secs,
         strays,

@@ -121,6 +121,14 @@ impl Stations {
         let batches = perso_runs::reclaim_due(db, chrono::Utc::now(), &self.settings).await?;
         let n = batches.len();
         for batch in batches {
+            // A batch no agent has taken yet is not pushed again: a station
+            // that is off would otherwise find one copy per lease waiting.
+            if let Link::Redis(pool) = &self.link {
+                if link::queued_runs(pool, &batch.station).await.is_ok_and(|runs| runs.contains(&batch.run)) {
+                    tracing::warn!(run = batch.run, station = batch.station, "batch still waits in the station's queue; is the station's agent running?");
+                    continue;
+                }
+            }
             tracing::warn!(run = batch.run, attempt = batch.attempt, cards = batch.cards.len(), "run reclaimed after its lease expired");
             self.dispatch(db, batch).await;
         }

@@ -258,3 +258,44 @@ async fn a_redis_restart_mid_run_loses_and_doubles_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_offline_station_gets_one_batch_not_one_per_lease() {
+    let Some(url) = redis_url() else { return };
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let st = station(&ctx, "ST-OFF1", true).await;
+        let ns = format!("t{}", uuid::Uuid::new_v4().simple());
+        let pool = link::pool(&url, &ns).unwrap();
+        let stations = Stations { link: Link::Redis(pool.clone()), settings: StationSettings { lease_secs: 1, ..quick_settings() } };
+        ctx.shared_store.insert(stations.clone());
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+        op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
+        let client = redis_rs::Client::open(url.as_str()).unwrap();
+        let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+        let key = format!("{ns}:queue:station:ST-OFF1");
+
+        // No agent takes the batch: the lease expires, the run is reclaimed,
+        // but the queue keeps a single batch.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        stations.sweep(&ctx.db).await.unwrap();
+        let waiting: usize = raw.llen(&key).await.unwrap();
+        assert_eq!(waiting, 1, "still one batch");
+        let page = crate::support::unescape(&op.get(&format!("/personalisasi/{id}")).await.text());
+        assert!(page.contains("menunggu stasiun mengambil batch"), "the page says the station has not answered");
+        let run = runs::Entity::find().filter(runs::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap();
+        assert_eq!(run.attempt, 2, "the reclaim is recorded");
+
+        // The batch was lost (taken by an agent that died): the next reclaim sends it again.
+        let _: Option<String> = raw.rpop(&key, None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        stations.sweep(&ctx.db).await.unwrap();
+        let jobs: Vec<String> = raw.lrange(&key, 0, -1).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        let job: serde_json::Value = serde_json::from_str(&jobs[0]).unwrap();
+        assert_eq!((job["args"][0]["run"].as_i64(), job["args"][0]["attempt"].as_u64()), (Some(i64::from(run.id)), Some(3)));
+        assert_eq!(job["args"][0]["cards"].as_array().unwrap().len(), 5);
+    })
+    .await;
+}

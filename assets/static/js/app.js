@@ -170,7 +170,8 @@
       if (run) {
         var state = '· run #' + run.id + ' di ' + run.station;
         if (run.running) {
-          state += ' — berjalan' + (run.eta_secs !== null ? ', perkiraan selesai ' + run.eta_secs + ' detik lagi' : '');
+          state += run.waiting_for_station ? ' — menunggu stasiun mengambil batch (pastikan agen stasiun berjalan)' : ' — berjalan';
+          state += run.eta_secs !== null ? ', perkiraan selesai ' + run.eta_secs + ' detik lagi' : '';
         } else {
           state += ' — selesai ' + run.finished_at;
         }
