@@ -68,12 +68,20 @@ pub struct EditQuery {
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
-    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), Problems::default(), StatusCode::OK).await
+    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), PageState::default(), StatusCode::OK).await
 }
 
-/// What went wrong on the page's forms, shown beside them.
+/// View: the submission, its requests, cards and progress, read-only.
+async fn view(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
+    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), serde_json::Value::Null, PageState { view_only: true, ..PageState::default() }, StatusCode::OK).await
+}
+
+/// How the page shows: what went wrong on its forms (beside them), or the
+/// read-only View.
 #[derive(Default)]
-struct Problems {
+struct PageState {
+    /// View: the same page without any form (Export Excel stays).
+    view_only: bool,
     import: Vec<String>,
     /// Field messages of the run form (`station`) or of an override
     /// (`status`, `note`, with the card's id in `card`).
@@ -81,7 +89,7 @@ struct Problems {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, problems: Problems, status: StatusCode) -> PageResult {
+async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, problems: PageState, status: StatusCode) -> PageResult {
     staff(auth)?;
     let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
     if s.status() == Status::New || s.status() == Status::Rejected {
@@ -128,8 +136,8 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         "personalisasi",
         json!({
             "s": s, "producer": producer, "bundle": bundle, "cards": cards, "counts": counts, "label": st.label(), "code": st.as_str(),
-            "editable": matches!(st, Status::Accepted | Status::InProgress) && progress.run.as_ref().is_none_or(|r| !r.running),
-            "workable": matches!(st, Status::Accepted | Status::InProgress), "pager": pager_open(page, more, ""), "flash": flash,
+            "editable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress) && progress.run.as_ref().is_none_or(|r| !r.running),
+            "workable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress), "view_only": problems.view_only, "pager": pager_open(page, more, ""), "flash": flash,
             "import_errors": problems.import, "errors": problems.fields, "progress": progress, "stations": stations, "simulated": simulated,
             "is_admin": Role::parse(&auth.user().role) == Some(Role::Admin),
         }),
@@ -153,13 +161,13 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     staff(&auth)?;
     let (_, file) = super::read_multipart(multipart, "perso").await?;
     let Some((bytes, _)) = file else {
-        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
         Err(AppError::Invalid(errors)) => {
             let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();
-            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { import: lines, ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { import: lines, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -203,7 +211,7 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
             Ok(see_other(&format!("/personalisasi/{id}?ok=run-dimulai")))
         }
         Err(AppError::Invalid(errors)) => {
-            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, Problems { fields: json!(errors), ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { fields: json!(errors), ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -237,7 +245,7 @@ async fn override_card(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, a
         Ok(_) => Ok(see_other(&format!("/personalisasi/{}?ok=kartu-diubah", c.submission_id))),
         Err(AppError::Invalid(errors)) => {
             let fields = json!({ "card": card, "status": errors.get("status"), "note": errors.get("note"), "note_value": form.note });
-            edit_page(&ctx, &v, &auth, c.submission_id, 1, serde_json::Value::Null, Problems { fields, ..Problems::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, c.submission_id, 1, serde_json::Value::Null, PageState { fields, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -247,6 +255,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .add("/personalisasi", axum::routing::get(index))
         .add("/personalisasi/{id}", axum::routing::get(edit))
+        .add("/personalisasi/{id}/lihat", axum::routing::get(view))
         .add("/personalisasi/{id}/generate", axum::routing::post(generate))
         .add("/personalisasi/{id}/clear", axum::routing::post(clear))
         .add("/personalisasi/{id}/import", axum::routing::post(import))

@@ -304,3 +304,22 @@ async fn an_expired_lease_sends_the_pending_cards_again_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn view_is_the_read_only_page_with_export_excel() {
+    with_app(|server, ctx| async move {
+        let (id, _, _) = started_run(&server, &ctx).await;
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        assert!(op.get("/personalisasi").await.text().contains(&format!("href=\"/personalisasi/{id}/lihat\"")), "the list's View");
+        let page = op.get(&format!("/personalisasi/{id}/lihat")).await;
+        page.assert_status_ok();
+        let text = page.text();
+        assert!(text.contains("id=\"export\"") && text.contains("(View)") && text.contains("id=\"run-bar\""));
+        for form in ["id=\"run-form\"", "id=\"generate\"", "id=\"clear-all\"", "id=\"mark-done\"", "override"] {
+            assert!(!text.contains(form), "no {form} on View");
+        }
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        assert_eq!(bank.get(&format!("/personalisasi/{id}/lihat")).await.status_code(), 403);
+    })
+    .await;
+}
