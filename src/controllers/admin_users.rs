@@ -62,6 +62,7 @@ async fn find(ctx: &AppContext, id: i32) -> Result<users::Model, AppError> {
     users::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &super::session::Auth, user: &users::Model, form: &Assignment, errors: serde_json::Value, status: StatusCode, extra: serde_json::Value) -> PageResult {
     let organisations: Vec<_> = Organisation::all_ordered(&ctx.db)
         .await?

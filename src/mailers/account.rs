@@ -13,5 +13,5 @@ pub async fn activated<C: ConnectionTrait>(conn: &C, base_url: &str, user: &User
         "account_activated",
         &json!({ "name": user.name, "username": user.username, "login_url": format!("{}/login", base_url.trim_end_matches('/')) }),
     )?;
-    mail_outbox::enqueue(conn, &[user.email.clone()], &message).await
+    mail_outbox::enqueue(conn, std::slice::from_ref(&user.email), &message).await
 }

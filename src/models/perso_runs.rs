@@ -566,7 +566,7 @@ pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) 
         None => None,
     };
     let st = submission.status();
-    let percent = if counts.total == 0 { 0 } else { (counts.clear + counts.failed) * 100 / counts.total };
+    let percent = ((counts.clear + counts.failed) * 100).checked_div(counts.total).unwrap_or(0);
     let running = run.as_ref().is_some_and(|r| r.running);
     Ok(Progress {
         total: counts.total,

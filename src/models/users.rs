@@ -73,7 +73,7 @@ impl LoginRefusal {
 
 /// The outcome of a login attempt.
 pub enum LoginOutcome {
-    SignedIn { token: String, user: Model },
+    SignedIn { token: String, user: Box<Model> },
     Refused(LoginRefusal),
 }
 
@@ -158,7 +158,7 @@ impl Model {
         let user = active.update(&txn).await?;
         Event::new("login.succeeded", "user").subject(user.id, &user.username).record(&txn, &Actor::user(&user, ip)).await?;
         txn.commit().await?;
-        Ok(LoginOutcome::SignedIn { token, user })
+        Ok(LoginOutcome::SignedIn { token, user: Box::new(user) })
     }
 }
 

@@ -154,16 +154,19 @@ pub async fn consume(mut processor: Processor, pool: RedisPool, cancel: Cancella
     }
 }
 
+/// Gives the readers to run a batch on (listed afresh for each batch).
+pub type ReaderSource = Arc<dyn Fn(&Batch) -> Vec<Box<dyn super::Reader>> + Send + Sync>;
+
 /// The reader agent's job: a batch from `station:<code>`, personalized on
 /// the readers `readers` returns, reported through a [`RedisSink`].
 pub struct BatchWorker {
     pool: RedisPool,
-    readers: Arc<dyn Fn(&Batch) -> Vec<Box<dyn super::Reader>> + Send + Sync>,
+    readers: ReaderSource,
 }
 
 impl BatchWorker {
     #[must_use]
-    pub fn new(pool: RedisPool, readers: Arc<dyn Fn(&Batch) -> Vec<Box<dyn super::Reader>> + Send + Sync>) -> Self {
+    pub fn new(pool: RedisPool, readers: ReaderSource) -> Self {
         Self { pool, readers }
     }
 

@@ -1,5 +1,7 @@
 //! The context every page shares (user menu, navigation, CSRF token, flash)
 //! and the one function controllers render through.
+// `Failure` is a ready response: returned at most once per request.
+#![allow(clippy::result_large_err)]
 use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Response},

@@ -65,6 +65,8 @@ async fn bad_master_data_is_refused_per_field() {
         let mut client = Client::signed_in(&server, "admin_pusat").await;
         client.get("/master/stasiun/baru").await;
         client.post("/master/stasiun", &[("code", "DC-01"), ("name", "Satu"), ("readers", "4"), ("capacity_per_day", "250")]).await;
+        // (form, fields, field with the error, message)
+        #[allow(clippy::type_complexity)]
         let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
             ("stasiun", vec![("code", "DC-01"), ("name", "Dua"), ("readers", "4"), ("capacity_per_day", "250")], "code", "Kode stasiun sudah dipakai."),
             ("stasiun", vec![("code", "DC 02!"), ("name", "Dua"), ("readers", "4"), ("capacity_per_day", "250")], "code", "hanya berisi huruf"),

@@ -125,6 +125,7 @@ async fn bad_letters_are_refused_and_nothing_is_saved() {
         let mut big = pdf();
         big.resize(3 * 1024 * 1024 + 1, b' ');
         let png = crate::requests::account::png();
+        #[allow(clippy::type_complexity)]
         let cases: Vec<(Option<(Vec<u8>, &str)>, &str)> = vec![
             (Some((b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run in DOS mode".to_vec(), "surat.pdf")), "isi berkas tidak dikenali"),
             (Some((b"<!doctype html><script>alert(1)</script>".to_vec(), "surat.pdf")), "isi berkas tidak dikenali"),

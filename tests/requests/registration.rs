@@ -61,6 +61,7 @@ async fn bad_registrations_are_shown_per_field_and_save_nothing() {
         let mut client = Client::new(&server);
         client.get("/daftar").await;
         let before = users::Entity::find().count(&ctx.db).await.unwrap();
+        #[allow(clippy::type_complexity)]
         let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
             (vec![("username", ""), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "username", "Username minimal 3 karakter"),
             (vec![("username", "Bank ABC!"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "username", "hanya boleh berisi huruf kecil"),

@@ -246,7 +246,7 @@ fn rig_refused_command_fails_that_card_only() {
         let sam = VirtualSam::new(&c.serial);
         if c.card == 2 { sam.with_fault(5, FaultKind::Sw(0x6581)) } else { sam }
     }));
-    let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), &[hopper.clone()], Duration::ZERO);
+    let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), std::slice::from_ref(&hopper), Duration::ZERO);
     assert_eq!((summary.clear, summary.failed), (3, 1), "{summary:?}");
     let outcomes = reports.outcomes();
     let step = "tulis PCID".to_string();
@@ -267,7 +267,7 @@ fn rig_card_vanishing_mid_apdu_is_removed_and_the_next_card_comes() {
         let sam = VirtualSam::new(&c.serial);
         if c.card == 2 { sam.with_fault(7, FaultKind::Vanish) } else { sam }
     }));
-    let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), &[hopper.clone()], Duration::ZERO);
+    let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), std::slice::from_ref(&hopper), Duration::ZERO);
     assert_eq!((summary.clear, summary.failed), (2, 1), "{summary:?}");
     let step = "kunci kartu".to_string();
     assert_eq!(reports.outcomes()["VAN2"].0, Outcome::Failed { reason: Failure::CardRemoved { step } });
