@@ -34,8 +34,12 @@ fn counters(role: Role) -> &'static [Counter] {
             ("Pengajuan baru menunggu keputusan", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE status = 'new'"),
             ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
             ("Akun menunggu aktivasi", "/admin/pengguna?status=pending", "SELECT COUNT(*) FROM users WHERE status = 'pending'"),
+            ("Personalisasi selesai, menunggu penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE status = 'done'"),
         ],
-        Role::Operator => &[("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE)],
+        Role::Operator => &[
+            ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
+            ("Proses personalisasi sedang berjalan", "/personalisasi?status=progress", "SELECT COUNT(*) FROM perso_runs WHERE status = 'running'"),
+        ],
         Role::Produsen => &[
             ("Permintaan menunggu persetujuan Anda", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'submitted'"),
             (
@@ -44,6 +48,7 @@ fn counters(role: Role) -> &'static [Counter] {
                 "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'approved' AND submission_id IS NULL",
             ),
             ("Pengajuan Anda menunggu keputusan Dukcapil", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'new'"),
+            ("Kartu selesai dipersonalisasi, catat penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'done'"),
         ],
         Role::Lembaga | Role::DukcapilKota => &[
             ("Permintaan menunggu persetujuan produsen", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'submitted'"),
@@ -51,6 +56,11 @@ fn counters(role: Role) -> &'static [Counter] {
                 "Permintaan disetujui atau dalam proses",
                 "/permintaan?status=approved",
                 "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status IN ('approved', 'bundled')",
+            ),
+            (
+                "Kartu selesai dipersonalisasi (BAST)",
+                "/bast",
+                "SELECT COUNT(*) FROM personalization_requests r JOIN submissions s ON s.id = r.submission_id WHERE r.organisation_id = ? AND s.status IN ('done', 'received')",
             ),
         ],
     }

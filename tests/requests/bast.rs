@@ -15,7 +15,7 @@ use sifilma::{
 };
 
 use super::{personalisasi::accepted_submission, proses::started_run};
-use crate::support::{location, mails_to, unescape, with_app, Client};
+use crate::support::{location, mails_to, tile, unescape, with_app, Client};
 
 
 /// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
@@ -158,6 +158,9 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
         let id = done_submission(&server, &ctx).await;
         let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        // The dashboard keeps its counts for 5 s; the setup above saw them before Done.
+        ctx.cache.clear().await.unwrap();
+        assert_eq!(tile(&nyra.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi, catat penerimaan"), "1", "the dashboard points the producer here");
         nyra.get(&format!("/bast/{id}")).await;
         let (fa, fb) = (format!("received_{}", a.id), format!("received_{}", b.id));
         for (va, vb, field, message) in [
@@ -177,6 +180,7 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
         assert!(lines(&ctx, id).await.iter().all(|r| r.received_count.is_none()));
 
         let mut bank = Client::signed_in(&server, "bank_abc").await;
+        assert_eq!(tile(&bank.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi (BAST)"), "2", "both of its requests");
         bank.get(&format!("/bast/{id}")).await.assert_status_ok();
         assert_eq!(bank.post(&format!("/bast/{id}/terima"), &[(&fa, "3"), (&fb, "2")]).await.status_code(), 404, "only the producer receives");
         let mut lain = Client::signed_in(&server, "pt_lain").await;

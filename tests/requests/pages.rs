@@ -59,12 +59,7 @@ async fn the_dashboard_counts_what_waits_for_the_role() {
             super::permintaan::seed_request(&ctx, &w, n, status, day).await;
         }
         account(&ctx, "calon_baru", "lembaga", "pending").await;
-        let tile = |html: &str, label: &str| -> String {
-            let at = html.find(label).unwrap_or_else(|| panic!("tile {label} missing"));
-            let before = &html[..at];
-            let start = before.rfind("tile-count\">").unwrap() + "tile-count\">".len();
-            before[start..].split('<').next().unwrap().to_string()
-        };
+        let tile = crate::support::tile;
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         let html = nyra.get("/dashboard").await.text();
         assert_eq!(tile(&html, "Permintaan menunggu persetujuan Anda"), "2");

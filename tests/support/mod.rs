@@ -256,6 +256,17 @@ where
     f(boot.app_context.clone()).await;
 }
 
+/// The count shown on the dashboard tile labelled `label`.
+///
+/// # Panics
+/// When the page has no such tile.
+pub fn tile(html: &str, label: &str) -> String {
+    let at = html.find(label).unwrap_or_else(|| panic!("tile {label} missing"));
+    let before = &html[..at];
+    let start = before.rfind("tile-count\">").expect("a tile count before the label") + "tile-count\">".len();
+    before[start..].split('<').next().unwrap_or_default().to_string()
+}
+
 /// Page text with Tera's HTML escapes undone, for sentence assertions.
 pub fn unescape(html: &str) -> String {
     html.replace("&#39;", "'").replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#x2F;", "/").replace("&amp;", "&")
