@@ -1,7 +1,8 @@
 //! The public verify page of hand-over documents: `/verifikasi?nomor=&kode=`
-//! (the QR code's link), or a number with the SHA-256 of the file. It shows
-//! the document's number, type, parties and date when both match, and
-//! nothing else.
+//! (the QR code's link), a number with the SHA-256 of the file, or a number
+//! with the file itself (uploaded; only its SHA-256 is used, nothing is
+//! kept). It shows the document's number, type, parties and date when both
+//! match, and nothing else.
 use axum::{extract::{Query, State}, http::StatusCode};
 use loco_rs::{
     app::AppContext,
@@ -10,6 +11,7 @@ use loco_rs::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{session::Visitor, PageResult};
 use crate::{models::archived_documents, views::layout::public_page};
@@ -30,6 +32,19 @@ async fn verify(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor:
     public_page(&v, &visitor, status, "verification/show.html", json!({ "asked": asked, "found": found, "nomor": q.nomor.trim(), "kode": q.kode.trim() }))
 }
 
+/// The file a person received, checked by its SHA-256.
+async fn verify_file(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, multipart: axum::extract::Multipart) -> PageResult {
+    let (fields, file) = super::read_multipart(multipart, "berkas").await?;
+    let nomor = fields.get("nomor").map_or("", |n| n.trim()).to_string();
+    let Some((bytes, _)) = file else {
+        return public_page(&v, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "verification/show.html", json!({ "asked": false, "nomor": nomor, "kode": "", "file_error": "Pilih berkas dokumen (.docx atau .xlsx) yang akan diperiksa." }));
+    };
+    let hash = hex::encode(Sha256::digest(&bytes));
+    let found = archived_documents::verify(&ctx.db, &nomor, &hash).await?;
+    let status = if found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    public_page(&v, &visitor, status, "verification/show.html", json!({ "asked": true, "found": found, "nomor": nomor, "kode": "", "by_file": true }))
+}
+
 pub fn routes() -> Routes {
-    Routes::new().add("/verifikasi", axum::routing::get(verify))
+    Routes::new().add("/verifikasi", axum::routing::get(verify).post(verify_file))
 }

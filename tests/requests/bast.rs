@@ -144,6 +144,20 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         assert!(text.contains("id=\"not-verified\"") && !text.contains("Organisasi pt_nyra") && !text.contains("verified-details"), "nothing else shown");
         let other = anon.get(&format!("/verifikasi?nomor={}&kode={}", list.number, bast.verify_code)).await;
         assert_eq!(other.status_code(), 404, "a code proves its own document only");
+        // The received file itself, uploaded (CSRF like every POST).
+        anon.get("/verifikasi").await;
+        let upload = |c: &Client, file: Vec<u8>| c.multipart().add_text("nomor", bast.number.clone()).add_part("berkas", axum_test::multipart::Part::bytes(file).file_name("bast.docx"));
+        let form = upload(&anon, bytes.clone());
+        let genuine = anon.post_multipart("/verifikasi", form).await;
+        genuine.assert_status_ok();
+        assert!(genuine.text().contains("id=\"verified\""));
+        let mut altered = bytes.clone();
+        altered.push(b' ');
+        let form = upload(&anon, altered);
+        let forged = anon.post_multipart("/verifikasi", form).await;
+        assert_eq!(forged.status_code(), 404, "one byte more is another file");
+        let form = anon.multipart().add_text("nomor", bast.number.clone());
+        assert!(anon.post_multipart("/verifikasi", form).await.text().contains("id=\"err-berkas\""));
 
         if let Some(mails) = mails_to("bank_abc@") {
             assert!(mails.iter().any(|m| m.contains(&format!("BAST {}", bast.number)) && m.contains(&format!("/bast/{id}")) && !m.contains("Content-Disposition: attachment")), "link, not attachment");
