@@ -1,8 +1,7 @@
 //! Admin: the audit trail, filtered, and its CSV export.
 use axum::{
     extract::{Query, RawQuery, State},
-    http::{header, StatusCode},
-    response::IntoResponse,
+    http::StatusCode,
 };
 use loco_rs::{
     app::AppContext,
@@ -65,11 +64,7 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
         out.push_str("\r\n");
     }
     let name = format!("Audit-SIFILMA-{}.csv", chrono::Utc::now().with_timezone(&wib()).format("%Y%m%d-%H%M"));
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
-        out,
-    )
-        .into_response())
+    Ok(super::send_file("text/csv; charset=utf-8", &name, out.into_bytes()))
 }
 
 pub fn routes() -> Routes {

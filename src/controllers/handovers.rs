@@ -145,16 +145,7 @@ async fn download(State(ctx): State<AppContext>, auth: Auth, Path(doc): Path<i32
         Kind::CardList => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         Kind::Bast | Kind::Reply => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", doc.file_name)),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::send_file(content_type, &doc.file_name, bytes))
 }
 
 pub fn routes() -> Routes {

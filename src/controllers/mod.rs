@@ -191,16 +191,23 @@ pub async fn attachment(upload_dir: &str, area: &str, key: &str, extension: &str
     let kind = crate::models::uploads::Kind::from_extension(extension).ok_or_else(Failure::not_found)?;
     let path = crate::models::uploads::path_of(upload_dir, area, key).ok_or_else(Failure::not_found)?;
     let bytes = tokio::fs::read(path).await.map_err(|_| Failure::not_found())?;
-    Ok((
+    Ok(send_file(kind.content_type(), name, bytes))
+}
+
+/// `bytes` as a download named `name`: never shown inline, never sniffed,
+/// never cached by a shared cache.
+#[must_use]
+pub fn send_file(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, kind.content_type().to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// 303 to `to`: after a POST the browser GETs the result page.

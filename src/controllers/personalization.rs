@@ -181,14 +181,7 @@ async fn export(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>, 
         return Err(Failure::not_found());
     }
     let bytes = perso_data::export(&ctx.db, &s).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", perso_data::export_name(&s))),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::send_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &perso_data::export_name(&s), bytes))
 }
 
 #[derive(Deserialize)]

@@ -3,8 +3,7 @@
 //! Reject, and the institutions' read-only view.
 use axum::{
     extract::{Multipart, Path, Query, RawQuery, State},
-    http::{header, StatusCode},
-    response::IntoResponse,
+    http::StatusCode,
     Form as AxumForm,
 };
 use chrono::Utc;
@@ -80,14 +79,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
 /// The card-list template (.xlsx) to fill in.
 async fn template(auth: Auth) -> PageResult {
     producer(&auth)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"Template-Daftar-Kartu-SAM.xlsx\""),
-        ],
-        card_list::template(),
-    )
-        .into_response())
+    Ok(super::send_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Template-Daftar-Kartu-SAM.xlsx", card_list::template()))
 }
 
 async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, existing: Option<&Model>, form: &Form, errors: &FieldErrors) -> PageResult {
