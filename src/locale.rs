@@ -4,6 +4,13 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Weekday};
 
+/// Western Indonesia Time (UTC+7, no daylight saving): every time a person
+/// reads is in WIB; the database stores UTC.
+#[must_use]
+pub fn wib() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset")
+}
+
 const MONTH_NAMES: [&str; 12] = [
     "Januari",
     "Februari",

@@ -12,7 +12,7 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         uploads::{self, check_photo},
@@ -20,7 +20,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{app_page, flash},
+    views::layout::flash,
 };
 
 async fn password_form(v: ViewEngine<TeraView>, auth: Auth) -> PageResult {

@@ -13,28 +13,21 @@ use loco_rs::{
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use super::{see_other, session::Admin, PageResult};
+use super::{app_page, see_other, session::Admin, strip_page, PageResult};
 use crate::{
     models::{
         organisations::Model as Organisation,
         roles::Role,
-        users::{self, ActiveModel, Assignment, UserQuery, STATUS_ACTIVE, STATUS_INACTIVE, STATUS_PENDING},
+        users::{self, ActiveModel, Assignment, Status, UserQuery},
         AppError,
     },
     settings::Settings,
-    views::layout::{app_page, flash, pager},
+    views::layout::{flash, pager},
     workers::mail_delivery::MailDelivery,
 };
 
 const PER_PAGE: u64 = 20;
 
-fn status_label(s: &str) -> &'static str {
-    match s {
-        STATUS_ACTIVE => "Aktif",
-        STATUS_PENDING => "Menunggu aktivasi",
-        _ => "Nonaktif",
-    }
-}
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let (rows, page, total) = q.page(&ctx.db, PER_PAGE).await?;
@@ -44,7 +37,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(aut
             json!({
                 "id": u.id, "username": u.username, "name": u.name, "email": u.email,
                 "role": u.role().label(), "organisation": o.map(|o| o.name).unwrap_or_default(),
-                "status": u.status, "status_label": status_label(&u.status),
+                "status": u.status, "status_label": u.status.label(),
             })
         })
         .collect();
@@ -54,9 +47,6 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(aut
 
 /// The query string without its `page` parameter, for pagination links.
 #[must_use]
-pub fn strip_page(raw: Option<&str>) -> String {
-    raw.unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")).collect::<Vec<_>>().join("&")
-}
 
 async fn find(ctx: &AppContext, id: i32) -> Result<users::Model, AppError> {
     users::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)
@@ -72,7 +62,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &super::ses
     let roles: Vec<_> = Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
     let mut data = json!({
         "user": { "id": user.id, "username": user.username, "name": user.name, "email": user.email, "phone": user.phone.clone().unwrap_or_default(),
-                  "status": user.status, "status_label": status_label(&user.status), "created_at": user.created_at.to_rfc3339(),
+                  "status": user.status, "status_label": user.status.label(), "created_at": user.created_at.to_rfc3339(),
                   "last_login_at": user.last_login_at.map(|t| t.to_rfc3339()).unwrap_or_default() },
         "form": form, "errors": errors, "roles": roles, "organisations": organisations, "new_password": null,
     });
@@ -82,7 +72,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &super::ses
     app_page(v, auth, status, "admin_users/edit.html", "pengguna", data)
 }
 
-async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Query(q): Query<super::home::Flash>) -> PageResult {
+async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Query(q): Query<super::Flash>) -> PageResult {
     let user = find(&ctx, id).await?;
     let form = Assignment { role: user.role.clone(), organisation_id: user.organisation_id.map(|i| i.to_string()).unwrap_or_default() };
     edit_page(&ctx, &v, &auth, &user, &form, json!({}), StatusCode::OK, json!({ "flash": flash(q.ok()) })).await
@@ -99,14 +89,14 @@ async fn assign(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(au
 
 async fn activate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
     let user = find(&ctx, id).await?;
-    let (_, mails) = ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_ACTIVE, &Settings::get(&ctx).public_url, auth.ip()).await?;
+    let (_, mails) = ActiveModel::set_status(&ctx.db, auth.user(), user, Status::Active, &Settings::get(&ctx).public_url, auth.ip()).await?;
     MailDelivery::dispatch(&ctx, mails).await;
     Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
 }
 
 async fn deactivate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
     let user = find(&ctx, id).await?;
-    ActiveModel::set_status(&ctx.db, auth.user(), user, STATUS_INACTIVE, &Settings::get(&ctx).public_url, auth.ip()).await?;
+    ActiveModel::set_status(&ctx.db, auth.user(), user, Status::Inactive, &Settings::get(&ctx).public_url, auth.ip()).await?;
     Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun")))
 }
 

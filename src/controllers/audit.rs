@@ -10,10 +10,10 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{admin_users::strip_page, session::Admin, PageResult};
+use super::{app_page, strip_page, session::Admin, PageResult};
 use crate::{
     models::audit_events::{AuditFilter, Model as AuditEvent},
-    views::{filters::wib, layout::{app_page, pager}},
+    views::layout::pager,
 };
 
 const PER_PAGE: u64 = 50;
@@ -54,7 +54,7 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
     let events = filter.all(&ctx.db, EXPORT_CAP).await?;
     let mut out = String::from("\u{feff}No,Waktu (WIB),Pengguna,Aksi,Subjek,Dari,Menjadi,Catatan,IP\r\n");
     for e in &events {
-        let time = e.created_at.with_timezone(&wib()).format("%Y-%m-%d %H:%M:%S").to_string();
+        let time = e.created_at.with_timezone(&crate::locale::wib()).format("%Y-%m-%d %H:%M:%S").to_string();
         let subject = format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default());
         let cells = [
             e.id.to_string(), time, e.actor_name.clone().unwrap_or_default(), e.action.clone(), subject.trim().to_string(),
@@ -63,7 +63,7 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
         out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
-    let name = format!("Audit-SIFILMA-{}.csv", chrono::Utc::now().with_timezone(&wib()).format("%Y%m%d-%H%M"));
+    let name = format!("Audit-SIFILMA-{}.csv", chrono::Utc::now().with_timezone(&crate::locale::wib()).format("%Y%m%d-%H%M"));
     Ok(super::send_file("text/csv; charset=utf-8", &name, out.into_bytes()))
 }
 

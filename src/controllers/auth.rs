@@ -13,14 +13,14 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{see_other, session::Visitor, PageResult};
+use super::{public_page, see_other, session::Visitor, PageResult};
 use crate::{
     models::{
-        audit_events::{Actor, Event},
+        audit_events::{Action, Actor, Event},
         sessions,
         users::{LoginOutcome, LoginRefusal, Model as User},
     },
-    views::layout::{flash, public_page},
+    views::layout::flash,
 };
 
 #[derive(Deserialize, Default)]
@@ -97,7 +97,7 @@ async fn logout(State(ctx): State<AppContext>, visitor: Visitor) -> PageResult {
         let db = &ctx.db;
         let txn = sea_orm::TransactionTrait::begin(db).await.map_err(crate::models::AppError::from)?;
         sessions::close(&txn, current.session.id).await?;
-        Event::new("logout", "user").subject(current.user.id, &current.user.username).record(&txn, &Actor::user(&current.user, &visitor.ip)).await?;
+        Event::new(Action::Logout, "user").subject(current.user.id, &current.user.username).record(&txn, &Actor::user(&current.user, &visitor.ip)).await?;
         txn.commit().await.map_err(crate::models::AppError::from)?;
     }
     let mut response = see_other("/login?ok=logout").into_response();

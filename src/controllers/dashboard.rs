@@ -10,8 +10,8 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{home::Flash, session::Auth, PageResult};
-use crate::{locale, models::{dashboard, roles::navigation}, views::{filters::wib, layout::{app_page, flash}}};
+use super::{app_page, Flash, session::Auth, PageResult};
+use crate::{locale, models::{dashboard, roles::navigation}, views::layout::flash};
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
     let user = auth.user().clone();
@@ -31,7 +31,7 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
             dashboard::tiles(&ctx.db, auth.user()).await?
         }
     };
-    let today = chrono::Utc::now().with_timezone(&wib()).date_naive();
+    let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive();
     let menu: Vec<_> = navigation(auth.user().role()).into_iter().filter(|i| i.key != "dashboard").collect();
     app_page(
         &v,

@@ -17,17 +17,17 @@ use loco_rs::{
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
-use super::{admin_users::strip_page, home::Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, strip_page, Flash, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         _entities::organisations,
-        archived_documents::{self, Kind},
-        handovers::{self, ListQuery},
+        documents::{self, Kind},
+        submissions::handover::{self, ListQuery},
         submissions::{Model, Status, Viewer},
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{app_page, flash, flash_from_query, pager_open},
+    views::layout::{flash, flash_from_query, pager_open},
     workers::documents::DocumentBuilder,
 };
 
@@ -42,7 +42,7 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, more) = handovers::page(&ctx.db, &q, viewer, PER_PAGE).await?;
+    let (rows, more) = handover::page(&ctx.db, &q, viewer, PER_PAGE).await?;
     let offset = (q.page_number() - 1) * PER_PAGE;
     let rows: Vec<_> = rows
         .into_iter()
@@ -62,7 +62,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
     )
 }
 
-fn document_json(d: &archived_documents::Model) -> Value {
+fn document_json(d: &documents::Model) -> Value {
     json!({ "id": d.id, "number": d.number, "kind": d.kind().label(), "status": d.status, "file_name": d.file_name, "error": d.error, "created_at": d.created_at.to_rfc3339(), "request_id": d.request_id })
 }
 
@@ -79,7 +79,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         return Err(Failure::not_found());
     }
     let producer = organisations::Entity::find_by_id(s.producer_id).one(&ctx.db).await.map_err(AppError::from)?.map(|o| o.name).unwrap_or_default();
-    let mut lines = handovers::lines(&ctx.db, id).await?;
+    let mut lines = handover::lines(&ctx.db, id).await?;
     if let Viewer::Institution(org) = viewer {
         lines.retain(|l| l.request.organisation_id == org);
     }
@@ -90,7 +90,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             json!({ "line": l, "field": field, "typed": typed.get(&field).cloned().unwrap_or_else(|| l.clear.to_string()), "error": errors.get(&field) })
         })
         .collect();
-    let documents: Vec<_> = archived_documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();
+    let documents: Vec<_> = documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();
     let may_print = matches!(viewer, Viewer::Admin | Viewer::Producer(_));
     app_page(
         v,
@@ -110,7 +110,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
 /// Submit Penerimaan.
 async fn receive(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<HashMap<String, String>>) -> PageResult {
     viewer(&auth)?;
-    match handovers::receive(&ctx.db, auth.user(), id, &form, auth.ip()).await {
+    match handover::receive(&ctx.db, auth.user(), id, &form, &Settings::get(&ctx).env(auth.ip())).await {
         Ok(_) => Ok(see_other(&format!("/bast/{id}?ok=diterima-produsen"))),
         Err(AppError::Invalid(errors)) => show_page(&ctx, &v, &auth, id, StatusCode::UNPROCESSABLE_ENTITY, Value::Null, &errors, &form).await,
         Err(e) => Err(e.into()),
@@ -120,7 +120,7 @@ async fn receive(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: A
 /// Cetak BAST / List / Surat Balasan: documents are built in the background.
 async fn order(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<HashMap<String, String>>) -> PageResult {
     viewer(&auth)?;
-    match archived_documents::order(&ctx.db, auth.user(), id, &form, auth.ip()).await {
+    match documents::order(&ctx.db, auth.user(), id, &form, auth.ip()).await {
         Ok(ids) => {
             DocumentBuilder::dispatch(&ctx, ids).await;
             Ok(see_other(&format!("/bast/{id}?ok=dokumen-diproses")))
@@ -134,13 +134,13 @@ async fn order(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
 async fn documents(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
     let viewer = viewer(&auth)?;
     Model::find_for(&ctx.db, viewer, id).await?;
-    let docs: Vec<_> = archived_documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();
+    let docs: Vec<_> = documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(json!({ "documents": docs }))).into_response())
 }
 
 async fn download(State(ctx): State<AppContext>, auth: Auth, Path(doc): Path<i32>) -> PageResult {
     viewer(&auth)?;
-    let (doc, bytes) = archived_documents::for_download(&ctx.db, &Settings::get(&ctx).upload_dir, auth.user(), doc).await?;
+    let (doc, bytes) = documents::for_download(&ctx.db, &Settings::get(&ctx).upload_dir, auth.user(), doc).await?;
     let content_type = match doc.kind() {
         Kind::CardList => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         Kind::Bast | Kind::Reply => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

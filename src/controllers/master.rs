@@ -17,7 +17,7 @@ use sea_orm::{ActiveModelBehavior, ActiveModelTrait, DatabaseConnection, FromQue
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
 
-use super::{admin_users::strip_page, see_other, session::{Admin, Auth}, PageResult};
+use super::{app_page, strip_page, see_other, session::{Admin, Auth}, PageResult};
 use crate::{
     models::{
         holidays, machine_types,
@@ -26,7 +26,7 @@ use crate::{
         roles::OrgKind,
         stations, users, AppError, FieldErrors,
     },
-    views::layout::{app_page, flash_from_query, pager},
+    views::layout::{flash_from_query, pager},
 };
 
 const PER_PAGE: u64 = 20;

@@ -11,7 +11,7 @@ pub mod handovers;
 pub mod home;
 pub mod master;
 pub mod personalization;
-pub mod personalization_requests;
+pub mod requests;
 pub mod registration;
 pub mod session;
 pub mod submissions;
@@ -24,7 +24,16 @@ use axum::{
 };
 use loco_rs::controller::AppRoutes;
 
-use crate::models::AppError;
+use axum::response::Html;
+use loco_rs::controller::views::{engines::TeraView, ViewEngine, ViewRenderer};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    models::{roles::navigation, AppError},
+    views::layout::merge,
+};
+use session::{Auth, Visitor};
 
 #[must_use]
 pub fn routes() -> AppRoutes {
@@ -37,7 +46,7 @@ pub fn routes() -> AppRoutes {
         .add_route(admin_users::routes())
         .add_route(audit::routes())
         .add_route(master::routes())
-        .add_route(personalization_requests::routes())
+        .add_route(requests::routes())
         .add_route(submissions::routes())
         .add_route(personalization::routes())
         .add_route(handovers::routes())
@@ -140,6 +149,86 @@ impl From<loco_rs::Error> for Failure {
 }
 
 pub type PageResult = Result<Response, Failure>;
+
+fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Result<Response, Failure> {
+    let body = v.render(template, context)?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// Renders a page of the signed-in portal (`layouts/app.html`).
+///
+/// # Errors
+/// When the template fails to render (logged, shown as a 500 page).
+pub fn app_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    auth: &Auth,
+    status: StatusCode,
+    template: &str,
+    active: &str,
+    data: Value,
+) -> Result<Response, Failure> {
+    let user = auth.user();
+    let role = user.role();
+    let base = json!({
+        "me": {
+            "username": user.username,
+            "name": user.name,
+            "role": role.as_str(),
+            "role_label": role.label(),
+            "organisation": auth.current.organisation.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+            "initials": user.initials(),
+            "has_photo": user.photo_key.is_some(),
+        },
+        "nav": navigation(role),
+        "active": active,
+        "csrf": auth.visitor.csrf,
+        "app_version": env!("CARGO_PKG_VERSION"),
+        "flash": Value::Null,
+        "errors": {},
+    });
+    html(v, status, template, &merge(base, data))
+}
+
+/// Renders a public page (`layouts/public.html`): landing, login, register.
+///
+/// # Errors
+/// When the template fails to render.
+pub fn public_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    data: Value,
+) -> Result<Response, Failure> {
+    let base = json!({
+        "csrf": visitor.csrf,
+        "app_version": env!("CARGO_PKG_VERSION"),
+        "signed_in": visitor.current.is_some(),
+        "flash": Value::Null,
+        "errors": {},
+    });
+    html(v, status, template, &merge(base, data))
+}
+
+/// `?ok=<code>`: which flash message to show after a redirect.
+#[derive(Deserialize)]
+pub struct Flash {
+    ok: Option<String>,
+}
+
+impl Flash {
+    #[must_use]
+    pub fn ok(&self) -> Option<&str> {
+        self.ok.as_deref()
+    }
+}
+
+/// The raw query string without its `page` parameter: the base of page links.
+#[must_use]
+pub fn strip_page(raw: Option<&str>) -> String {
+    raw.unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")).collect::<Vec<_>>().join("&")
+}
+
 
 /// The text fields of a multipart form and, when one was chosen, the file
 /// of `file_field` (bytes and the user's name for it).

@@ -17,19 +17,19 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin_users::strip_page, home::Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, strip_page, Flash, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         _entities::{organisations, personalization_requests as requests, submissions},
         _entities::{cards, stations},
-        perso_data::{self, may_personalize, QueueQuery},
-        perso_runs::{self, OverrideForm},
+        cards::perso_data::{self, may_personalize, QueueQuery},
+        runs, cards::{self as card_rules, OverrideForm},
         roles::Role,
         submissions::{self as subs, Status},
         AppError,
     },
     settings::Settings,
-    views::layout::{app_page, flash, pager_open},
+    views::layout::{flash, pager_open},
     workers::{mail_delivery::MailDelivery, stations::Stations},
 };
 
@@ -106,7 +106,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
         .collect();
     let page = page.max(1);
-    let (cards, more) = subs::cards_page(&ctx.db, id, "", page, CARDS_PER_PAGE).await?;
+    let (cards, more) = subs::cards_page(&ctx.db, subs::Viewer::Admin, id, "", page, CARDS_PER_PAGE).await?;
     let cards: Vec<_> = cards
         .into_iter()
         .map(|(c, n)| {
@@ -117,7 +117,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         })
         .collect();
     let counts = perso_data::counts(&ctx.db, id).await?;
-    let progress = perso_runs::progress(&ctx.db, &s).await?;
+    let progress = runs::progress(&ctx.db, &s).await?;
     let stations: Vec<_> = stations::Entity::find()
         .filter(stations::Column::Active.eq(true))
         .all(&ctx.db)
@@ -198,7 +198,7 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
     staff(&auth)?;
     let stations = Stations::get(&ctx);
     let station = form.station.trim().parse().unwrap_or(0);
-    match perso_runs::start(&ctx.db, auth.user(), id, station, form.retry == "1", &stations.settings, auth.ip()).await {
+    match runs::start(&ctx.db, auth.user(), id, station, form.retry == "1", &stations.settings, &Settings::get(&ctx).env(auth.ip())).await {
         Ok(batch) => {
             stations.dispatch(&ctx.db, batch).await;
             Ok(see_other(&format!("/personalisasi/{id}?ok=run-dimulai")))
@@ -217,7 +217,7 @@ async fn progress(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>
     if s.status() == Status::New || s.status() == Status::Rejected {
         return Err(Failure::not_found());
     }
-    let p = perso_runs::progress(&ctx.db, &s).await?;
+    let p = runs::progress(&ctx.db, &s).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(p)).into_response())
 }
 
@@ -225,7 +225,7 @@ async fn progress(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>
 async fn finish(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
     staff(&auth)?;
     let settings = Settings::get(&ctx);
-    let (_, mails) = perso_runs::finish(&ctx.db, auth.user(), id, &settings.env(auth.ip())).await?;
+    let (_, mails) = runs::finish(&ctx.db, auth.user(), id, &settings.env(auth.ip())).await?;
     MailDelivery::dispatch(&ctx, mails).await;
     Ok(see_other(&format!("/personalisasi/{id}?ok=perso-selesai")))
 }
@@ -234,7 +234,7 @@ async fn finish(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) 
 async fn override_card(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(card): Path<i32>, AxumForm(form): AxumForm<OverrideForm>) -> PageResult {
     staff(&auth)?;
     let c = cards::Entity::find_by_id(card).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
-    match perso_runs::override_card(&ctx.db, auth.user(), card, &form, auth.ip()).await {
+    match card_rules::override_card(&ctx.db, auth.user(), card, &form, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{}?ok=kartu-diubah", c.submission_id))),
         Err(AppError::Invalid(errors)) => {
             let fields = json!({ "card": card, "status": errors.get("status"), "note": errors.get("note"), "note_value": form.note });

@@ -7,10 +7,9 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{see_other, session::Visitor, PageResult};
+use super::{public_page, see_other, session::Visitor, PageResult};
 use crate::{
     models::{organisations::Model as Organisation, users::Registration, AppError},
-    views::layout::public_page,
 };
 
 async fn render(ctx: &AppContext, v: &ViewEngine<TeraView>, visitor: &Visitor, status: StatusCode, form: &Registration, errors: serde_json::Value) -> PageResult {

@@ -15,18 +15,16 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{admin_users::strip_page, attachment, home::Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, strip_page, attachment, Flash, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
         _entities::{machine_types, organisations, personalization_requests as requests},
-        card_list,
-        personalization_requests::Letter,
-        schedule,
-        submissions::{self, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
+        requests::Letter,
+        submissions::{self, card_list, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::{filters::wib, layout::{app_page, flash, flash_from_query, pager_open}},
+    views::layout::{flash, flash_from_query, pager_open},
     workers::mail_delivery::MailDelivery,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -49,8 +47,7 @@ fn producer(auth: &Auth) -> Result<i32, Failure> {
 }
 
 fn status_json(s: &Model) -> Value {
-    let st = s.status();
-    json!({ "code": st.as_str(), "label": st.label(), "percent": st.percent() })
+    json!({ "code": s.status.as_str(), "label": s.status.label(), "percent": s.status.percent() })
 }
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
@@ -101,7 +98,7 @@ async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, stat
         "pengajuan",
         json!({
             "id": existing.map(|s| s.id), "form": form, "errors": errors, "cards_errors": cards_errors, "requests": open, "machines": machines,
-            "today": crate::locale::long_date(Utc::now().with_timezone(&wib()).date_naive()),
+            "today": crate::locale::long_date(Utc::now().with_timezone(&crate::locale::wib()).date_naive()),
         }),
     )
 }
@@ -145,53 +142,9 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
 }
 
 async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, status: StatusCode, flash: Value, errors: &FieldErrors) -> PageResult {
-    let viewer = viewer(auth)?;
-    let s = Model::find_for(&ctx.db, viewer, id).await?;
-    let producer = organisations::Entity::find_by_id(s.producer_id).one(&ctx.db).await.map_err(AppError::from)?.map(|o| o.name).unwrap_or_default();
-    let machine = machine_types::Entity::find_by_id(s.machine_type_id).one(&ctx.db).await.map_err(AppError::from)?.map(|m| m.name).unwrap_or_default();
-    let mut bundle_q = requests::Entity::find().find_also_related(organisations::Entity).filter(requests::Column::SubmissionId.eq(id));
-    if let Viewer::Institution(org) = viewer {
-        bundle_q = bundle_q.filter(requests::Column::OrganisationId.eq(org));
-    }
-    let bundle: Vec<_> = bundle_q
-        .all(&ctx.db)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
-        .collect();
-    let timeline: Vec<_> = submissions::timeline(&ctx.db, id)
-        .await?
-        .iter()
-        .map(|e| {
-            let label = |x: &Option<String>| x.as_deref().and_then(Status::parse).map(Status::label).unwrap_or("").to_string();
-            json!({ "who": e.actor_name.clone().unwrap_or_default(), "when": e.created_at.to_rfc3339(), "action": e.action, "from": label(&e.from_state), "to": label(&e.to_state), "to_code": e.to_state.clone().unwrap_or_default(), "note": e.note.clone().unwrap_or_default() })
-        })
-        .collect();
-    let today = Utc::now().with_timezone(&wib()).date_naive();
-    let sla = match s.accepted_at {
-        Some(t) => {
-            let calendar = submissions::calendar(&ctx.db).await?;
-            let accepted = t.with_timezone(&wib()).date_naive();
-            let on_time = schedule::sla_on_time(accepted, None, today, &calendar);
-            let deadline = calendar.nth_working_day(accepted, schedule::IDEAL_TOTAL_DAYS);
-            json!({ "on_time": on_time, "deadline": deadline })
-        }
-        None => Value::Null,
-    };
-    let is_new = s.status() == Status::New;
-    app_page(
-        v,
-        auth,
-        status,
-        "submissions/show.html",
-        "pengajuan",
-        json!({
-            "s": s, "status": status_json(&s), "producer": producer, "machine_type": machine, "bundle": bundle, "timeline": timeline, "sla": sla,
-            "can_edit": is_new && matches!(viewer, Viewer::Producer(_)), "can_decide": is_new && viewer == Viewer::Admin,
-            "download_name": s.download_name(), "flash": flash, "errors": errors,
-        }),
-    )
+    let page = submissions::page::Page::load(&ctx.db, viewer(auth)?, id).await?;
+    let data = serde_json::to_value(&page).map_err(|e| Failure::internal(&e.to_string()))?;
+    app_page(v, auth, status, "submissions/show.html", "pengajuan", crate::views::layout::merge(data, json!({ "flash": flash, "errors": errors })))
 }
 
 #[derive(Deserialize)]
@@ -206,8 +159,8 @@ pub struct CardQuery {
 async fn cards(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<CardQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, more) = submissions::cards_page(&ctx.db, id, &q.q, page, CARDS_PER_PAGE).await?;
-    let rows: Vec<_> = rows.into_iter().map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status })).collect();
+    let (rows, more) = submissions::cards_page(&ctx.db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
+    let rows: Vec<_> = rows.into_iter().map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status.badge() })).collect();
     app_page(&v, &auth, StatusCode::OK, "submissions/cards.html", "pengajuan", json!({ "s": s, "rows": rows, "q": q.q, "pager": pager_open(page, more, &strip_page(raw.as_deref())) }))
 }
 

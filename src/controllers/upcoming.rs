@@ -7,8 +7,8 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{session::Auth, Failure, PageResult};
-use crate::{models::roles::navigation, views::layout::app_page};
+use super::{app_page, session::Auth, Failure, PageResult};
+use crate::{models::roles::navigation, };
 
 async fn show(v: ViewEngine<TeraView>, auth: Auth, OriginalUri(uri): OriginalUri) -> PageResult {
     let item = navigation(auth.user().role()).into_iter().find(|i| i.href == uri.path()).ok_or_else(Failure::forbidden)?;

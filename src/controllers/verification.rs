@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{session::Visitor, PageResult};
-use crate::{models::archived_documents, views::layout::public_page};
+use super::{public_page, session::Visitor, PageResult};
+use crate::{models::documents, };
 
 #[derive(Debug, Default, Deserialize)]
 pub struct VerifyQuery {
@@ -27,7 +27,7 @@ pub struct VerifyQuery {
 
 async fn verify(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, Query(q): Query<VerifyQuery>) -> PageResult {
     let asked = !q.nomor.trim().is_empty() || !q.kode.trim().is_empty();
-    let found = if asked { archived_documents::verify(&ctx.db, &q.nomor, &q.kode).await? } else { None };
+    let found = if asked { documents::verify(&ctx.db, &q.nomor, &q.kode).await? } else { None };
     let status = if asked && found.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
     public_page(&v, &visitor, status, "verification/show.html", json!({ "asked": asked, "found": found, "nomor": q.nomor.trim(), "kode": q.kode.trim() }))
 }
@@ -40,7 +40,7 @@ async fn verify_file(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, vis
         return public_page(&v, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "verification/show.html", json!({ "asked": false, "nomor": nomor, "kode": "", "file_error": "Pilih berkas dokumen (.docx atau .xlsx) yang akan diperiksa." }));
     };
     let hash = hex::encode(Sha256::digest(&bytes));
-    let found = archived_documents::verify(&ctx.db, &nomor, &hash).await?;
+    let found = documents::verify(&ctx.db, &nomor, &hash).await?;
     let status = if found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
     public_page(&v, &visitor, status, "verification/show.html", json!({ "asked": true, "found": found, "nomor": nomor, "kode": "", "by_file": true }))
 }

@@ -1,17 +1,20 @@
 //! Mails about accounts.
-use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::models::{mail_outbox, users::Model as User, AppResult};
+use super::{render, MailError, Message};
 
-/// Tells an applicant that the admin activated the account.
-///
-/// # Errors
-/// On database or template failure.
-pub async fn activated<C: ConnectionTrait>(conn: &C, base_url: &str, user: &User) -> AppResult<Vec<i32>> {
-    let message = super::render(
-        "account_activated",
-        &json!({ "name": user.name, "username": user.username, "login_url": format!("{}/login", base_url.trim_end_matches('/')) }),
-    )?;
-    mail_outbox::enqueue(conn, std::slice::from_ref(&user.email), &message).await
+/// To an applicant whose account the admin activated.
+#[derive(Debug, Serialize)]
+pub struct Activated<'a> {
+    pub name: &'a str,
+    pub username: &'a str,
+    pub login_url: String,
+}
+
+impl Activated<'_> {
+    /// # Errors
+    /// When the template fails to render.
+    pub fn message(&self) -> Result<Message, MailError> {
+        render("account_activated", self)
+    }
 }

@@ -1,86 +1,71 @@
 //! Mails about Pengajuan SAM Rekam Cetak.
-use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::{
-    locale,
-    models::{
-        _entities::organisations, mail_outbox, submissions::{Model as Submission, Status}, AppResult,
-    },
-};
+use super::{render, MailError, Message};
 
-fn url(base_url: &str, s: &Submission) -> String {
-    format!("{}/pengajuan/{}", base_url.trim_end_matches('/'), s.id)
+/// To the producer: the admin accepted (Kode Tiket, estimated dates) or
+/// rejected (reason) its submission.
+#[derive(Debug, Serialize)]
+pub struct Decided<'a> {
+    #[serde(skip)]
+    pub accepted: bool,
+    pub producer: &'a str,
+    pub number: &'a str,
+    pub title: &'a str,
+    pub ticket: &'a str,
+    pub cards: String,
+    pub start: String,
+    pub finish: String,
+    pub reason: &'a str,
+    pub url: String,
 }
 
-fn date(d: Option<chrono::NaiveDate>) -> String {
-    d.map(locale::long_date).unwrap_or_default()
+impl Decided<'_> {
+    /// # Errors
+    /// When the template fails to render.
+    pub fn message(&self) -> Result<Message, MailError> {
+        render(if self.accepted { "submission_accepted" } else { "submission_rejected" }, self)
+    }
 }
 
-/// Tells the producer that the admin accepted (with Kode Tiket and the
-/// estimated dates) or rejected (with the reason) its submission.
-///
-/// # Errors
-/// On database or template failure.
-pub async fn decided<C: ConnectionTrait>(conn: &C, base_url: &str, s: &Submission, producer: &organisations::Model, to: &[String]) -> AppResult<Vec<i32>> {
-    let template = if s.status() == Status::Accepted { "submission_accepted" } else { "submission_rejected" };
-    let message = super::render(
-        template,
-        &json!({
-            "producer": producer.name, "number": s.number, "title": s.title, "ticket": s.ticket_code.clone().unwrap_or_default(),
-            "cards": locale::group_thousands(u64::try_from(s.card_count).unwrap_or(0)), "start": date(s.estimated_start), "finish": date(s.estimated_finish),
-            "reason": s.decision_note.clone().unwrap_or_default(), "url": url(base_url, s),
-        }),
-    )?;
-    mail_outbox::enqueue(conn, to, &message).await
+/// To an institution: a submission carrying its requests was accepted.
+#[derive(Debug, Serialize)]
+pub struct AcceptedForInstitution<'a> {
+    pub institution: &'a str,
+    pub producer: &'a str,
+    pub ticket: &'a str,
+    /// The institution's own request numbers, comma-separated.
+    pub requests: String,
+    pub start: String,
+    pub finish: String,
+    pub url: String,
 }
 
-/// Tells an institution that a submission carrying its requests was accepted.
-///
-/// # Errors
-/// On database or template failure.
-pub async fn accepted_for_institution<C: ConnectionTrait>(
-    conn: &C,
-    base_url: &str,
-    s: &Submission,
-    producer: &organisations::Model,
-    institution: &organisations::Model,
-    request_numbers: &[String],
-    to: &[String],
-) -> AppResult<Vec<i32>> {
-    let message = super::render(
-        "submission_accepted_institution",
-        &json!({
-            "institution": institution.name, "producer": producer.name, "ticket": s.ticket_code.clone().unwrap_or_default(),
-            "requests": request_numbers.join(", "), "start": date(s.estimated_start), "finish": date(s.estimated_finish), "url": url(base_url, s),
-        }),
-    )?;
-    mail_outbox::enqueue(conn, to, &message).await
+impl AcceptedForInstitution<'_> {
+    /// # Errors
+    /// When the template fails to render.
+    pub fn message(&self) -> Result<Message, MailError> {
+        render("submission_accepted_institution", self)
+    }
 }
 
-/// Tells an institution that its cards are personalized (Status Done).
-///
-/// # Errors
-/// On database or template failure.
-#[allow(clippy::too_many_arguments)]
-pub async fn done_for_institution<C: ConnectionTrait>(
-    conn: &C,
-    base_url: &str,
-    s: &Submission,
-    producer: &organisations::Model,
-    institution: &organisations::Model,
-    request_numbers: &[String],
-    clear: u64,
-    total: u64,
-    to: &[String],
-) -> AppResult<Vec<i32>> {
-    let message = super::render(
-        "submission_done_institution",
-        &json!({
-            "institution": institution.name, "producer": producer.name, "ticket": s.ticket_code.clone().unwrap_or_default(),
-            "requests": request_numbers.join(", "), "clear": locale::group_thousands(clear), "total": locale::group_thousands(total),
-            "handover": date(s.estimated_handover), "url": url(base_url, s),
-        }),
-    )?;
-    mail_outbox::enqueue(conn, to, &message).await
+/// To an institution: its cards are personalized (Status Done).
+#[derive(Debug, Serialize)]
+pub struct DoneForInstitution<'a> {
+    pub institution: &'a str,
+    pub producer: &'a str,
+    pub ticket: &'a str,
+    pub requests: String,
+    pub clear: String,
+    pub total: String,
+    pub handover: String,
+    pub url: String,
+}
+
+impl DoneForInstitution<'_> {
+    /// # Errors
+    /// When the template fails to render.
+    pub fn message(&self) -> Result<Message, MailError> {
+        render("submission_done_institution", self)
+    }
 }

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use super::_entities::audit_events::{ActiveModel, Column, Entity, Model};
 use super::{_entities::users, errors::AppResult};
@@ -31,10 +31,170 @@ impl Actor {
     }
 }
 
+/// What an audit row records. The stored code (`as_str`) is for machines and
+/// filters; people read `label`, in Indonesian, on every page and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    UserRegistered,
+    UserStatusChanged,
+    UserProfileUpdated,
+    UserPasswordReset,
+    UserPasswordChanged,
+    UserAssigned,
+    LoginSucceeded,
+    LoginFailed,
+    LoginRefused,
+    LoginThrottled,
+    Logout,
+    MasterCreated,
+    MasterUpdated,
+    MasterActivated,
+    MasterDeactivated,
+    RequestSubmitted,
+    RequestEdited,
+    RequestWithdrawn,
+    RequestApproved,
+    RequestRejected,
+    RequestBundled,
+    RequestFreed,
+    RequestInProgress,
+    RequestDone,
+    RequestReceived,
+    SubmissionCreated,
+    SubmissionEdited,
+    SubmissionRemoved,
+    SubmissionAccepted,
+    SubmissionRejected,
+    SubmissionPersoStarted,
+    SubmissionDone,
+    SubmissionReceived,
+    PersoGenerated,
+    PersoImported,
+    PersoCleared,
+    RunStarted,
+    RunRetry,
+    RunFinished,
+    RunReclaimed,
+    CardOverride,
+    DocumentOrdered,
+}
+
+impl Action {
+    pub const ALL: [Self; 42] = [Self::UserRegistered, Self::UserStatusChanged, Self::UserProfileUpdated, Self::UserPasswordReset, Self::UserPasswordChanged, Self::UserAssigned, Self::LoginSucceeded, Self::LoginFailed, Self::LoginRefused, Self::LoginThrottled, Self::Logout, Self::MasterCreated, Self::MasterUpdated, Self::MasterActivated, Self::MasterDeactivated, Self::RequestSubmitted, Self::RequestEdited, Self::RequestWithdrawn, Self::RequestApproved, Self::RequestRejected, Self::RequestBundled, Self::RequestFreed, Self::RequestInProgress, Self::RequestDone, Self::RequestReceived, Self::SubmissionCreated, Self::SubmissionEdited, Self::SubmissionRemoved, Self::SubmissionAccepted, Self::SubmissionRejected, Self::SubmissionPersoStarted, Self::SubmissionDone, Self::SubmissionReceived, Self::PersoGenerated, Self::PersoImported, Self::PersoCleared, Self::RunStarted, Self::RunRetry, Self::RunFinished, Self::RunReclaimed, Self::CardOverride, Self::DocumentOrdered];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::UserRegistered => "user.registered",
+            Self::UserStatusChanged => "user.status_changed",
+            Self::UserProfileUpdated => "user.profile_updated",
+            Self::UserPasswordReset => "user.password_reset",
+            Self::UserPasswordChanged => "user.password_changed",
+            Self::UserAssigned => "user.assigned",
+            Self::LoginSucceeded => "login.succeeded",
+            Self::LoginFailed => "login.failed",
+            Self::LoginRefused => "login.refused",
+            Self::LoginThrottled => "login.throttled",
+            Self::Logout => "logout",
+            Self::MasterCreated => "master.created",
+            Self::MasterUpdated => "master.updated",
+            Self::MasterActivated => "master.activated",
+            Self::MasterDeactivated => "master.deactivated",
+            Self::RequestSubmitted => "request.submitted",
+            Self::RequestEdited => "request.edited",
+            Self::RequestWithdrawn => "request.withdrawn",
+            Self::RequestApproved => "request.approved",
+            Self::RequestRejected => "request.rejected",
+            Self::RequestBundled => "request.bundled",
+            Self::RequestFreed => "request.freed",
+            Self::RequestInProgress => "request.in_progress",
+            Self::RequestDone => "request.done",
+            Self::RequestReceived => "request.received",
+            Self::SubmissionCreated => "submission.created",
+            Self::SubmissionEdited => "submission.edited",
+            Self::SubmissionRemoved => "submission.removed",
+            Self::SubmissionAccepted => "submission.accepted",
+            Self::SubmissionRejected => "submission.rejected",
+            Self::SubmissionPersoStarted => "submission.perso_started",
+            Self::SubmissionDone => "submission.done",
+            Self::SubmissionReceived => "submission.received",
+            Self::PersoGenerated => "perso.generated",
+            Self::PersoImported => "perso.imported",
+            Self::PersoCleared => "perso.cleared",
+            Self::RunStarted => "perso.run_started",
+            Self::RunRetry => "perso.run_retry",
+            Self::RunFinished => "perso.run_finished",
+            Self::RunReclaimed => "perso.run_reclaimed",
+            Self::CardOverride => "perso.card_override",
+            Self::DocumentOrdered => "document.ordered",
+        }
+    }
+
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::UserRegistered => "Pendaftaran akun",
+            Self::UserStatusChanged => "Status akun diubah",
+            Self::UserProfileUpdated => "Profil diperbarui",
+            Self::UserPasswordReset => "Password direset admin",
+            Self::UserPasswordChanged => "Password diubah",
+            Self::UserAssigned => "Peran/organisasi akun diubah",
+            Self::LoginSucceeded => "Login berhasil",
+            Self::LoginFailed => "Login gagal",
+            Self::LoginRefused => "Login ditolak",
+            Self::LoginThrottled => "Login diblokir sementara",
+            Self::Logout => "Logout",
+            Self::MasterCreated => "Data master ditambahkan",
+            Self::MasterUpdated => "Data master diubah",
+            Self::MasterActivated => "Data master diaktifkan",
+            Self::MasterDeactivated => "Data master dinonaktifkan",
+            Self::RequestSubmitted => "Permintaan dikirim",
+            Self::RequestEdited => "Permintaan diubah",
+            Self::RequestWithdrawn => "Permintaan ditarik",
+            Self::RequestApproved => "Permintaan disetujui produsen",
+            Self::RequestRejected => "Permintaan ditolak produsen",
+            Self::RequestBundled => "Permintaan diajukan dalam pengajuan",
+            Self::RequestFreed => "Permintaan dikeluarkan dari pengajuan",
+            Self::RequestInProgress => "Permintaan dalam proses personalisasi",
+            Self::RequestDone => "Personalisasi permintaan selesai",
+            Self::RequestReceived => "Kartu permintaan diterima",
+            Self::SubmissionCreated => "Pengajuan dibuat",
+            Self::SubmissionEdited => "Pengajuan diubah",
+            Self::SubmissionRemoved => "Pengajuan dihapus",
+            Self::SubmissionAccepted => "Pengajuan diterima Dukcapil",
+            Self::SubmissionRejected => "Pengajuan ditolak Dukcapil",
+            Self::SubmissionPersoStarted => "Personalisasi dimulai",
+            Self::SubmissionDone => "Personalisasi selesai (Done)",
+            Self::SubmissionReceived => "Penerimaan kartu dicatat",
+            Self::PersoGenerated => "Data personalisasi dibuat",
+            Self::PersoImported => "Data personalisasi diimpor",
+            Self::PersoCleared => "Data personalisasi dihapus (Clear All)",
+            Self::RunStarted => "Proses personalisasi dikirim ke stasiun",
+            Self::RunRetry => "Kartu gagal diproses ulang",
+            Self::RunFinished => "Stasiun menyelesaikan proses",
+            Self::RunReclaimed => "Kartu dikirim ulang (stasiun tidak memberi kabar)",
+            Self::CardOverride => "Status kartu diubah admin",
+            Self::DocumentOrdered => "Dokumen dipesan",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == code)
+    }
+
+    /// The label of a stored code; a code this version does not know is
+    /// shown as a neutral phrase rather than as the code itself.
+    #[must_use]
+    pub fn label_of(code: &str) -> &'static str {
+        Self::parse(code).map_or("Aktivitas lain", Self::label)
+    }
+}
+
 /// One audit row under construction.
 #[derive(Debug, Clone)]
 pub struct Event {
-    action: &'static str,
+    action: Action,
     subject_type: &'static str,
     subject_id: Option<i32>,
     subject_label: Option<String>,
@@ -45,7 +205,7 @@ pub struct Event {
 
 impl Event {
     #[must_use]
-    pub fn new(action: &'static str, subject_type: &'static str) -> Self {
+    pub fn new(action: Action, subject_type: &'static str) -> Self {
         Self {
             action,
             subject_type,
@@ -85,7 +245,7 @@ impl Event {
         ActiveModel {
             actor_id: Set(actor.id),
             actor_name: Set(actor.name.clone()),
-            action: Set(self.action.to_string()),
+            action: Set(self.action.as_str().to_string()),
             subject_type: Set(self.subject_type.to_string()),
             subject_id: Set(self.subject_id),
             subject_label: Set(self.subject_label),
@@ -99,6 +259,48 @@ impl Event {
         .insert(conn)
         .await?;
         Ok(())
+    }
+}
+
+/// One row of a timeline as a page shows it: every code turned into
+/// Indonesian here, in one place.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub who: String,
+    /// RFC 3339; templates format it in WIB (`tgl_jam`).
+    pub when: String,
+    pub action: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub to_code: String,
+    pub note: String,
+}
+
+impl Model {
+    /// The label of a stored state of this row's machine.
+    fn state_label(&self, code: &str) -> &'static str {
+        use super::{cards, requests, submissions, users};
+        let label = match (Action::parse(&self.action), self.subject_type.as_str()) {
+            (Some(Action::CardOverride), _) => cards::Status::parse(code).map(cards::Status::label),
+            (_, requests::SUBJECT) => requests::Status::parse(code).map(requests::Status::label),
+            (_, submissions::SUBJECT) => submissions::Status::parse(code).map(submissions::Status::label),
+            (_, "user") => users::Status::parse(code).map(users::Status::label),
+            _ => None,
+        };
+        label.unwrap_or(if code.is_empty() { "" } else { "—" })
+    }
+
+    #[must_use]
+    pub fn entry(&self) -> Entry {
+        Entry {
+            who: self.actor_name.clone().unwrap_or_default(),
+            when: self.created_at.to_rfc3339(),
+            action: Action::label_of(&self.action),
+            from: self.state_label(self.from_state.as_deref().unwrap_or_default()),
+            to: self.state_label(self.to_state.as_deref().unwrap_or_default()),
+            to_code: self.to_state.clone().unwrap_or_default(),
+            note: self.note.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -132,13 +334,13 @@ impl AuditFilter {
             q = q.filter(Column::SubjectType.eq(self.subject.trim()));
         }
         if let Ok(d) = chrono::NaiveDate::parse_from_str(self.from.trim(), "%Y-%m-%d") {
-            let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(crate::views::filters::wib());
+            let start = d.and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(crate::locale::wib());
             if let Some(start) = start.single() {
                 q = q.filter(Column::CreatedAt.gte(start.with_timezone(&Utc)));
             }
         }
         if let Ok(d) = chrono::NaiveDate::parse_from_str(self.to.trim(), "%Y-%m-%d") {
-            let end = (d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(crate::views::filters::wib());
+            let end = (d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(crate::locale::wib());
             if let Some(end) = end.single() {
                 q = q.filter(Column::CreatedAt.lt(end.with_timezone(&Utc)));
             }

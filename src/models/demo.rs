@@ -6,7 +6,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use super::{
     _entities::{holidays, machine_types, officials, organisations, personalization_requests, stations, users},
     errors::AppResult,
-    users::{hash_password, Model as User, STATUS_ACTIVE},
+    requests::Status as RequestStatus,
+    users::{hash_password, Model as User, Status as UserStatus},
 };
 
 /// A one-page PDF used as the demo requests' letter.
@@ -43,7 +44,7 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
         ("Bank ABC", "lembaga", None),
         ("Dinas Dukcapil Kota Bandung", "dukcapil_kota", None),
     ];
-    let letter = super::uploads::store(upload_dir, super::personalization_requests::FILE_AREA, DEMO_LETTER).await?;
+    let letter = super::uploads::store(upload_dir, super::requests::FILE_AREA, DEMO_LETTER).await?;
     let mut org_ids = Vec::new();
     for (name, kind, pic) in orgs {
         let org = organisations::ActiveModel {
@@ -71,7 +72,7 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
             email: Set(format!("{username}@demo.sifilma.local")),
             role: Set(role.to_string()),
             organisation_id: Set(Some(org_ids[org])),
-            status: Set(STATUS_ACTIVE.to_string()),
+            status: Set(UserStatus::Active),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()
@@ -92,8 +93,8 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
     .await?;
     // Two requests of Bank ABC to PT Nyra: one waiting, one approved.
     for (number, title, qty, status, day) in [
-        ("470/101/BANK-ABC/XI/2026", "Kartu SAM untuk kantor cabang Jawa Barat", 100, "submitted", 20),
-        ("470/087/BANK-ABC/X/2026", "Kartu SAM untuk kantor pusat", 250, "approved", 28),
+        ("470/101/BANK-ABC/XI/2026", "Kartu SAM untuk kantor cabang Jawa Barat", 100, RequestStatus::Submitted, 20),
+        ("470/087/BANK-ABC/X/2026", "Kartu SAM untuk kantor pusat", 250, RequestStatus::Approved, 28),
     ] {
         personalization_requests::ActiveModel {
             organisation_id: Set(org_ids[2]),
@@ -102,16 +103,16 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
             created_by: Set(user_ids[3]),
             number: Set(number.to_string()),
             title: Set(title.to_string()),
-            search_text: Set(super::personalization_requests::search_text(number, title, "Bank ABC")),
-            request_date: Set(NaiveDate::from_ymd_opt(2026, if status == "approved" { 10 } else { 11 }, day).expect("valid date")),
+            search_text: Set(super::requests::search_text(number, title, "Bank ABC")),
+            request_date: Set(NaiveDate::from_ymd_opt(2026, if status == RequestStatus::Approved { 10 } else { 11 }, day).expect("valid date")),
             quantity: Set(qty),
             remarks: Set(None),
             file_key: Set(letter.clone()),
             file_kind: Set("pdf".to_string()),
             file_name: Set("surat-permintaan.pdf".to_string()),
             file_size: Set(i32::try_from(DEMO_LETTER.len()).unwrap_or(0)),
-            status: Set(status.to_string()),
-            decided_at: Set((status == "approved").then(|| now.into())),
+            status: Set(status),
+            decided_at: Set((status == RequestStatus::Approved).then(|| now.into())),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()

@@ -68,3 +68,9 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<crate::mailers::MailError> for AppError {
+    fn from(e: crate::mailers::MailError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

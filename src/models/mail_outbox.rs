@@ -12,18 +12,27 @@ use sea_orm::{
 pub use super::_entities::mail_outbox::{ActiveModel, Column, Entity, Model};
 use super::errors::AppResult;
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-/// Given up after `MAX_ATTEMPTS`; visible to the admin in the outbox table.
-pub const FAILED: &str = "failed";
+pub use super::_entities::sea_orm_active_enums::MailStatus as Status;
+pub use crate::mailers::Message;
+
+/// Tries before a mail is given up (`failed`, visible to the admin).
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// A rendered mail: subject, plain text and HTML.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
+impl Status {
+    /// `pending → sent | failed`; nothing leaves `sent` or `failed`.
+    #[must_use]
+    pub const fn can_become(self, to: Self) -> bool {
+        matches!((self, to), (Self::Pending, Self::Sent | Self::Failed))
+    }
+
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Menunggu dikirim",
+            Self::Sent => "Terkirim",
+            Self::Failed => "Gagal dikirim",
+        }
+    }
 }
 
 /// Queues `message` for every address in `to` (duplicates and blanks
@@ -44,7 +53,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, to: &[String], message: &Mess
             subject: Set(message.subject.clone()),
             text_body: Set(message.text.clone()),
             html_body: Set(message.html.clone()),
-            status: Set(PENDING.to_string()),
+            status: Set(Status::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now.into()),
             created_at: Set(now.into()),
@@ -69,7 +78,7 @@ pub fn backoff(attempts: i32) -> Duration {
 /// # Errors
 /// On database failure. A failed send is not an error: it is recorded.
 pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, log_body: bool, id: i32) -> AppResult<bool> {
-    let Some(mail) = Entity::find_by_id(id).filter(Column::Status.eq(PENDING)).one(db).await? else {
+    let Some(mail) = Entity::find_by_id(id).filter(Column::Status.eq(Status::Pending)).one(db).await? else {
         return Ok(false);
     };
     let email = Email {
@@ -89,7 +98,7 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
     row.attempts = Set(attempts);
     match result {
         Ok(()) => {
-            row.status = Set(SENT.to_string());
+            row.status = Set(Status::Sent);
             row.sent_at = Set(Some(Utc::now().into()));
             row.last_error = Set(None);
             row.update(db).await?;
@@ -99,7 +108,7 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
             tracing::warn!(mail_id = id, attempts, err = err.to_string(), "mail send failed; will retry");
             row.last_error = Set(Some(err.to_string().chars().take(500).collect()));
             if attempts >= MAX_ATTEMPTS {
-                row.status = Set(FAILED.to_string());
+                row.status = Set(Status::Failed);
             } else {
                 row.next_attempt_at = Set((Utc::now() + backoff(attempts)).into());
             }
@@ -115,7 +124,7 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
 /// On database failure.
 pub async fn due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<i32>> {
     Ok(Entity::find()
-        .filter(Column::Status.eq(PENDING))
+        .filter(Column::Status.eq(Status::Pending))
         .filter(Column::NextAttemptAt.lte(Utc::now()))
         .order_by_asc(Column::Id)
         .limit(limit)

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{
     _entities::users,
-    audit_events::{Actor, Event},
+    audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult},
 };
 
@@ -89,7 +89,7 @@ where
     let creating = model.is_not_set(primary_col::<R>());
     let txn = crate::models::begin_write(db).await?;
     let saved: R = if creating { model.insert(&txn).await? } else { model.update(&txn).await? };
-    let action = if creating { "master.created" } else { "master.updated" };
+    let action = if creating { Action::MasterCreated } else { Action::MasterUpdated };
     Event::new(action, R::SUBJECT).subject(saved.id(), saved.label()).record(&txn, &Actor::user(admin, ip)).await?;
     txn.commit().await?;
     Ok(saved)
@@ -123,7 +123,7 @@ where
     model.set(R::UPDATED_AT, sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now()).into());
     let saved: R = model.update(&txn).await?;
     let (from, to) = if active { ("nonaktif", "aktif") } else { ("aktif", "nonaktif") };
-    Event::new(if active { "master.activated" } else { "master.deactivated" }, R::SUBJECT)
+    Event::new(if active { Action::MasterActivated } else { Action::MasterDeactivated }, R::SUBJECT)
         .subject(saved.id(), saved.label())
         .transition(from, to)
         .record(&txn, &Actor::user(admin, ip))

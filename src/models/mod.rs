@@ -1,12 +1,10 @@
 pub mod _entities;
-pub mod archived_documents;
 pub mod audit_events;
-pub mod card_list;
 pub mod dashboard;
+pub mod cards;
 pub mod documents;
 pub mod demo;
 pub mod errors;
-pub mod handovers;
 pub mod holidays;
 pub mod login_failures;
 pub mod machine_types;
@@ -14,11 +12,9 @@ pub mod mail_outbox;
 pub mod master_data;
 pub mod officials;
 pub mod organisations;
-pub mod perso_data;
-pub mod perso_runs;
-pub mod personalization_requests;
+pub mod runs;
+pub mod requests;
 pub mod roles;
-pub mod schedule;
 pub mod sessions;
 pub mod stations;
 pub mod submissions;
@@ -47,4 +43,12 @@ pub struct Env<'a> {
 /// When the database cannot start the transaction.
 pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
     db.begin_with_options(sea_orm::TransactionOptions { sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate), ..Default::default() }).await
+}
+
+/// A status as a page shows it: the stored code (CSS class of the badge)
+/// and the Indonesian label.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Badge {
+    pub code: &'static str,
+    pub label: &'static str,
 }

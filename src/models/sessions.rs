@@ -85,7 +85,7 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Optio
         return Ok(None);
     };
     let now = Utc::now();
-    if expired(&session, now) || user.status != "active" {
+    if expired(&session, now) || user.status != super::users::Status::Active {
         Entity::delete_by_id(session.id).exec(db).await?;
         return Ok(None);
     }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 pub use super::_entities::users::{ActiveModel, Column, Entity, Model};
 use super::{
     _entities::organisations,
-    audit_events::{Actor, Event},
+    audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult, FieldErrors},
     login_failures,
     master_data::check_len,
@@ -24,9 +24,46 @@ use super::{
     sessions, uploads,
 };
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_ACTIVE: &str = "active";
-pub const STATUS_INACTIVE: &str = "inactive";
+pub use super::_entities::sea_orm_active_enums::UserStatus as Status;
+
+impl Status {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Active, Self::Inactive];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    #[must_use]
+    pub const fn badge(self) -> crate::models::Badge {
+        crate::models::Badge { code: self.as_str(), label: self.label() }
+    }
+
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Menunggu aktivasi",
+            Self::Active => "Aktif",
+            Self::Inactive => "Nonaktif",
+        }
+    }
+
+    /// A registration waits for the admin; the admin activates and
+    /// deactivates accounts (and may re-activate one).
+    #[must_use]
+    pub const fn can_become(self, to: Self) -> bool {
+        matches!((self, to), (Self::Pending, Self::Active | Self::Inactive) | (Self::Active, Self::Inactive) | (Self::Inactive, Self::Active))
+    }
+}
 
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 128;
@@ -122,7 +159,7 @@ impl Model {
         let actor = Actor::anonymous(Some(username.chars().take(60).collect()), ip);
         let txn = crate::models::begin_write(db).await?;
         if login_failures::is_locked(&txn, &keys).await? {
-            Event::new("login.throttled", "user").record(&txn, &actor).await?;
+            Event::new(Action::LoginThrottled, "user").record(&txn, &actor).await?;
             txn.commit().await?;
             return Ok(LoginOutcome::Refused(LoginRefusal::Throttled));
         }
@@ -136,18 +173,18 @@ impl Model {
             Some(user) if valid => user,
             _ => {
                 login_failures::record(&txn, &keys).await?;
-                Event::new("login.failed", "user").record(&txn, &actor).await?;
+                Event::new(Action::LoginFailed, "user").record(&txn, &actor).await?;
                 txn.commit().await?;
                 return Ok(LoginOutcome::Refused(LoginRefusal::BadCredentials));
             }
         };
-        let refusal = match user.status.as_str() {
-            STATUS_ACTIVE => None,
-            STATUS_PENDING => Some(LoginRefusal::Pending),
-            _ => Some(LoginRefusal::Inactive),
+        let refusal = match user.status {
+            Status::Active => None,
+            Status::Pending => Some(LoginRefusal::Pending),
+            Status::Inactive => Some(LoginRefusal::Inactive),
         };
         if let Some(refusal) = refusal {
-            Event::new("login.refused", "user").subject(user.id, &user.username).note(user.status.clone()).record(&txn, &actor).await?;
+            Event::new(Action::LoginRefused, "user").subject(user.id, &user.username).note(user.status.label()).record(&txn, &actor).await?;
             txn.commit().await?;
             return Ok(LoginOutcome::Refused(refusal));
         }
@@ -156,7 +193,7 @@ impl Model {
         let mut active: ActiveModel = user.clone().into();
         active.last_login_at = Set(Some(Utc::now().into()));
         let user = active.update(&txn).await?;
-        Event::new("login.succeeded", "user").subject(user.id, &user.username).record(&txn, &Actor::user(&user, ip)).await?;
+        Event::new(Action::LoginSucceeded, "user").subject(user.id, &user.username).record(&txn, &Actor::user(&user, ip)).await?;
         txn.commit().await?;
         Ok(LoginOutcome::SignedIn { token, user: Box::new(user) })
     }
@@ -289,16 +326,16 @@ impl Registration {
             phone: Set(opt(&self.phone)),
             role: Set(Role::for_kind(kind).as_str().to_string()),
             organisation_id: Set(Some(org.id)),
-            status: Set(STATUS_PENDING.to_string()),
+            status: Set(Status::Pending),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()
         }
         .insert(&txn)
         .await?;
-        Event::new("user.registered", "user")
+        Event::new(Action::UserRegistered, "user")
             .subject(user.id, &user.username)
-            .transition("", STATUS_PENDING)
+            .transition("", Status::Pending.as_str())
             .note(format!("organisasi: {}", org.name))
             .record(&txn, &Actor::anonymous(Some(user.username.clone()), ip))
             .await?;
@@ -344,7 +381,7 @@ impl PasswordChange {
         active.updated_at = Set(Utc::now().into());
         active.update(&txn).await?;
         let revoked = sessions::close_all_for_user(&txn, user.id, Some(session_id)).await?;
-        Event::new("user.password_changed", "user")
+        Event::new(Action::UserPasswordChanged, "user")
             .subject(user.id, &user.username)
             .note(format!("{revoked} sesi lain dicabut"))
             .record(&txn, &Actor::user(user, ip))
@@ -415,7 +452,7 @@ impl ProfileUpdate {
         }
         active.updated_at = Set(Utc::now().into());
         let updated = active.update(&txn).await?;
-        let mut event = Event::new("user.profile_updated", "user").subject(user.id, &user.username);
+        let mut event = Event::new(Action::UserProfileUpdated, "user").subject(user.id, &user.username);
         if stored.is_some() {
             event = event.note("foto profil diganti");
         }
@@ -460,8 +497,8 @@ impl UserQuery {
                     .add(Column::Email.contains(&term)),
             );
         }
-        if [STATUS_PENDING, STATUS_ACTIVE, STATUS_INACTIVE].contains(&self.status.as_str()) {
-            q = q.filter(Column::Status.eq(self.status.as_str()));
+        if let Some(status) = Status::parse(&self.status) {
+            q = q.filter(Column::Status.eq(status));
         }
         let paginator = q.order_by_asc(Column::Username).paginate(db, per_page);
         let total = paginator.num_pages().await?;
@@ -486,26 +523,37 @@ impl ActiveModel {
     ///
     /// # Errors
     /// `Conflict` when it already has that status, or for one's own account.
-    pub async fn set_status(db: &DatabaseConnection, admin: &Model, user: Model, to: &'static str, base_url: &str, ip: &str) -> AppResult<(Model, Vec<i32>)> {
+    pub async fn set_status(db: &DatabaseConnection, admin: &Model, user: Model, to: Status, base_url: &str, ip: &str) -> AppResult<(Model, Vec<i32>)> {
         if user.status == to {
-            return Err(AppError::Conflict(format!("Akun {} sudah berstatus {to}.", user.username)));
+            return Err(AppError::Conflict(format!("Akun {} sudah berstatus {}.", user.username, to.label())));
+        }
+        if !user.status.can_become(to) {
+            return Err(AppError::Conflict(format!("Akun {} berstatus {}; tidak dapat diubah menjadi {}.", user.username, user.status.label(), to.label())));
         }
         if user.id == admin.id {
             return Err(AppError::Conflict("Anda tidak dapat mengubah status akun Anda sendiri.".into()));
         }
         let txn = crate::models::begin_write(db).await?;
-        let from = user.status.clone();
-        let mut active: Self = user.into();
-        active.status = Set(to.to_string());
-        active.updated_at = Set(Utc::now().into());
-        let user = active.update(&txn).await?;
-        let mails = if to == STATUS_ACTIVE {
-            crate::mailers::account::activated(&txn, base_url, &user).await?
+        let from = user.status;
+        let moved = Entity::update_many()
+            .col_expr(Column::Status, sea_orm::prelude::Expr::value(to))
+            .col_expr(Column::UpdatedAt, sea_orm::prelude::Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now())))
+            .filter(Column::Id.eq(user.id))
+            .filter(Column::Status.eq(from))
+            .exec(&txn)
+            .await?;
+        if moved.rows_affected != 1 {
+            return Err(AppError::Conflict(format!("Akun {} baru saja diubah admin lain. Muat ulang halaman.", user.username)));
+        }
+        let user = Entity::find_by_id(user.id).one(&txn).await?.ok_or(AppError::NotFound)?;
+        let mails = if to == Status::Active {
+            let message = crate::mailers::account::Activated { name: &user.name, username: &user.username, login_url: crate::mailers::link(base_url, "/login") }.message()?;
+            super::mail_outbox::enqueue(&txn, std::slice::from_ref(&user.email), &message).await?
         } else {
             sessions::close_all_for_user(&txn, user.id, None).await?;
             Vec::new()
         };
-        Event::new("user.status_changed", "user").subject(user.id, &user.username).transition(from, to).record(&txn, &Actor::user(admin, ip)).await?;
+        Event::new(Action::UserStatusChanged, "user").subject(user.id, &user.username).transition(from.as_str(), to.as_str()).record(&txn, &Actor::user(admin, ip)).await?;
         txn.commit().await?;
         Ok((user, mails))
     }
@@ -525,7 +573,7 @@ impl ActiveModel {
         active.updated_at = Set(Utc::now().into());
         let user = active.update(&txn).await?;
         sessions::close_all_for_user(&txn, user.id, None).await?;
-        Event::new("user.password_reset", "user").subject(user.id, &user.username).record(&txn, &Actor::user(admin, ip)).await?;
+        Event::new(Action::UserPasswordReset, "user").subject(user.id, &user.username).record(&txn, &Actor::user(admin, ip)).await?;
         txn.commit().await?;
         Ok(password)
     }
@@ -566,7 +614,7 @@ impl ActiveModel {
         if user.id != admin.id {
             sessions::close_all_for_user(&txn, user.id, None).await?;
         }
-        Event::new("user.assigned", "user")
+        Event::new(Action::UserAssigned, "user")
             .subject(user.id, &user.username)
             .transition(from, format!("{}@{}", role.as_str(), org.id))
             .record(&txn, &Actor::user(admin, ip))

@@ -1,15 +1,9 @@
 //! Tera filters that render dates the Indonesian way. Timestamps are stored
 //! in UTC and shown in WIB (UTC+7, no daylight saving).
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, NaiveDate};
 use tera::{Kwargs, State, Tera};
 
-use crate::locale;
-
-/// Western Indonesia Time, the registry's office hours.
-#[must_use]
-pub fn wib() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("valid offset")
-}
+use crate::locale::{self, wib};
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     DateTime::parse_from_rfc3339(s)

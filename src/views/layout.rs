@@ -1,21 +1,6 @@
 //! The context every page shares (user menu, navigation, CSRF token, flash)
 //! and the one function controllers render through.
-// `Failure` is a ready response: returned at most once per request.
-#![allow(clippy::result_large_err)]
-use axum::{
-    http::StatusCode,
-    response::{Html, IntoResponse, Response},
-};
-use loco_rs::controller::views::{engines::TeraView, ViewEngine, ViewRenderer};
 use serde_json::{json, Value};
-
-use crate::{
-    controllers::{
-        session::{Auth, Visitor},
-        Failure,
-    },
-    models::roles::navigation,
-};
 
 /// Messages shown after a redirect, keyed by the `ok` query parameter; a
 /// fixed table, so a link cannot put arbitrary text on the page.
@@ -55,71 +40,13 @@ pub fn flash_from_query(raw: Option<&str>) -> Value {
     flash(raw.unwrap_or_default().split('&').find_map(|p| p.strip_prefix("ok=")))
 }
 
-fn merge(mut base: Value, data: Value) -> Value {
+/// `data` laid over `base` (top-level keys of `data` win).
+#[must_use]
+pub fn merge(mut base: Value, data: Value) -> Value {
     if let (Some(base), Value::Object(data)) = (base.as_object_mut(), data) {
         base.extend(data);
     }
     base
-}
-
-fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Result<Response, Failure> {
-    let body = v.render(template, context)?;
-    Ok((status, Html(body)).into_response())
-}
-
-/// Renders a page of the signed-in portal (`layouts/app.html`).
-///
-/// # Errors
-/// When the template fails to render (logged, shown as a 500 page).
-pub fn app_page(
-    ViewEngine(v): &ViewEngine<TeraView>,
-    auth: &Auth,
-    status: StatusCode,
-    template: &str,
-    active: &str,
-    data: Value,
-) -> Result<Response, Failure> {
-    let user = auth.user();
-    let role = user.role();
-    let base = json!({
-        "me": {
-            "username": user.username,
-            "name": user.name,
-            "role": role.as_str(),
-            "role_label": role.label(),
-            "organisation": auth.current.organisation.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
-            "initials": user.initials(),
-            "has_photo": user.photo_key.is_some(),
-        },
-        "nav": navigation(role),
-        "active": active,
-        "csrf": auth.visitor.csrf,
-        "app_version": env!("CARGO_PKG_VERSION"),
-        "flash": Value::Null,
-        "errors": {},
-    });
-    html(v, status, template, &merge(base, data))
-}
-
-/// Renders a public page (`layouts/public.html`): landing, login, register.
-///
-/// # Errors
-/// When the template fails to render.
-pub fn public_page(
-    ViewEngine(v): &ViewEngine<TeraView>,
-    visitor: &Visitor,
-    status: StatusCode,
-    template: &str,
-    data: Value,
-) -> Result<Response, Failure> {
-    let base = json!({
-        "csrf": visitor.csrf,
-        "app_version": env!("CARGO_PKG_VERSION"),
-        "signed_in": visitor.current.is_some(),
-        "flash": Value::Null,
-        "errors": {},
-    });
-    html(v, status, template, &merge(base, data))
 }
 
 /// Page numbers for `partials/pagination.html`; `base` is the query string

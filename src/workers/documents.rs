@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use loco_rs::{app::AppContext, bgworker::BackgroundWorker, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::{models::archived_documents, settings::Settings, workers::mail_delivery::MailDelivery};
+use crate::{models::documents, settings::Settings, workers::mail_delivery::MailDelivery};
 
 pub struct DocumentBuilder {
     ctx: AppContext,
@@ -24,7 +24,7 @@ impl DocumentBuilder {
         let settings = Settings::get(ctx);
         let env = settings.env("");
         for id in ids {
-            let mails = archived_documents::build(&ctx.db, &env, *id).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            let mails = documents::build(&ctx.db, &env, *id).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
             MailDelivery::dispatch(ctx, mails).await;
         }
         Ok(())

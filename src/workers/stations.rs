@@ -3,7 +3,7 @@
 //!
 //! With `settings.stations.redis_url` empty the portal runs a simulated
 //! station in-process: virtual cards in simulated readers, driven by the same
-//! agent as a real station, reporting through the same [`perso_runs::apply`].
+//! agent as a real station, reporting through the same [`runs::apply`].
 use std::{sync::Arc, time::Duration};
 
 use loco_rs::app::AppContext;
@@ -12,7 +12,7 @@ use sidekiq::{Processor, RedisPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    models::{perso_runs, AppError, AppResult},
+    models::{runs, AppError, AppResult},
     settings::{Settings, StationSettings},
     station::{
         agent::{self, Sink},
@@ -118,7 +118,7 @@ impl Stations {
     /// # Errors
     /// On database failure.
     pub async fn sweep(&self, db: &DatabaseConnection) -> AppResult<usize> {
-        let batches = perso_runs::reclaim_due(db, chrono::Utc::now(), &self.settings).await?;
+        let batches = runs::reclaim_due(db, chrono::Utc::now(), &self.settings).await?;
         let n = batches.len();
         for batch in batches {
             // A batch no agent has taken yet is not pushed again: a station
@@ -145,9 +145,9 @@ impl Sink for ChannelSink {
 }
 
 async fn apply_logged(db: &DatabaseConnection, report: &Report, settings: &StationSettings) -> Option<AppError> {
-    match perso_runs::apply(db, report, settings).await {
-        Ok(perso_runs::Applied::Recorded) => None,
-        Ok(perso_runs::Applied::Dropped(why)) => {
+    match runs::apply(db, report, settings).await {
+        Ok(runs::Applied::Recorded) => None,
+        Ok(runs::Applied::Dropped(why)) => {
             tracing::warn!(why, "station report dropped");
             None
         }

@@ -29,7 +29,7 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
     let server = axum_test::TestServer::new(router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>()).unwrap();
     let id = accepted_submission(&server, &ctx).await;
     let op = users::Entity::find().filter(users::Column::Username.eq("operator_dc")).one(&ctx.db).await.unwrap().unwrap();
-    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
     let st = station(&ctx, "ST-E2E", true).await;
     // Slow virtual cards, so the bar is seen moving.
     ctx.shared_store.insert(Stations { link: Link::Simulated, settings: StationSettings { simulated_readers: 2, simulated_apdu_ms: 60, ..StationSettings::default() } });

@@ -57,7 +57,7 @@ async fn estimates_follow_stations_holidays_and_the_queue() {
         let nyra = account(&ctx, "pt_nyra", "produsen", "active").await;
         let now = Utc::now();
         let machine = machine_types::ActiveModel { name: Set("M".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }.insert(db).await.unwrap();
-        let today = Utc::now().with_timezone(&sifilma::views::filters::wib()).date_naive();
+        let today = Utc::now().with_timezone(&sifilma::locale::wib()).date_naive();
         let calendar = Calendar::new(Vec::<NaiveDate>::new());
         let day = |n: u32| calendar.nth_working_day(today, n);
 

@@ -57,7 +57,7 @@ pub async fn seed_request(ctx: &AppContext, w: &World, number: &str, status: &st
         created_by: Set(w.bank.id),
         number: Set(number.into()),
         title: Set(format!("Kartu SAM cabang {number}")),
-        search_text: Set(sifilma::models::personalization_requests::search_text(number, &format!("Kartu SAM cabang {number}"), "Organisasi bank_abc")),
+        search_text: Set(sifilma::models::requests::search_text(number, &format!("Kartu SAM cabang {number}"), "Organisasi bank_abc")),
         request_date: Set(date),
         quantity: Set(100),
         file_key: Set("0".repeat(32)),

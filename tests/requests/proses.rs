@@ -227,7 +227,7 @@ pub async fn started_run(server: &axum_test::TestServer, ctx: &loco_rs::app::App
     let id = accepted_submission(server, ctx).await;
     let st = station(ctx, "ST-01", true).await;
     let op = user(ctx, "operator_dc").await;
-    sifilma::models::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
     let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
     (id, st, batch)
 }

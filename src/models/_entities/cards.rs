@@ -12,7 +12,7 @@ pub struct Model {
     pub serial: String,
     pub live_serial: Option<String>,
     pub note: Option<String>,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::CardStatus,
     pub created_at: DateTimeWithTimeZone,
     #[sea_orm(unique)]
     pub perso_number: Option<String>,

@@ -11,7 +11,7 @@ pub struct Model {
     pub kind: String,
     #[sea_orm(unique)]
     pub number: String,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::DocumentStatus,
     pub verify_code: String,
     pub sha256: Option<String>,
     pub file_key: Option<String>,

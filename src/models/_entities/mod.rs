@@ -1,6 +1,7 @@
 //! Entities mirror the schema in `migration/`; behaviour lives beside them in
 //! `src/models/<name>.rs`.
 pub mod prelude;
+pub mod sea_orm_active_enums;
 
 pub mod audit_events;
 pub mod documents;

@@ -9,7 +9,7 @@ pub struct Model {
     pub submission_id: i32,
     pub station_id: i32,
     pub started_by: i32,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::RunStatus,
     #[sea_orm(unique)]
     pub active_key: Option<i32>,
     pub attempt: i32,

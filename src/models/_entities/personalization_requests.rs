@@ -19,7 +19,7 @@ pub struct Model {
     pub file_kind: String,
     pub file_name: String,
     pub file_size: i32,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::RequestStatus,
     pub decision_note: Option<String>,
     #[serde(skip)]
     pub search_text: String,

@@ -19,7 +19,7 @@ pub struct Model {
     pub file_name: String,
     pub file_size: i32,
     pub cards_file_name: String,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::SubmissionStatus,
     #[sea_orm(unique)]
     pub ticket_code: Option<String>,
     pub decision_note: Option<String>,

@@ -19,7 +19,7 @@ pub struct Model {
     pub photo_type: Option<String>,
     pub role: String,
     pub organisation_id: Option<i32>,
-    pub status: String,
+    pub status: super::sea_orm_active_enums::UserStatus,
     pub last_login_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,

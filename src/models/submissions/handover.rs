@@ -7,19 +7,19 @@
 //! from its clear cards is flagged on the page and in reports.
 use std::collections::HashMap;
 
-use chrono::Utc;
 use sea_orm::{prelude::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-use super::{
-    _entities::{cards, machine_types, organisations, personalization_requests as requests, submissions},
-    audit_events::{Actor, Event},
-    errors::{AppError, AppResult, FieldErrors},
-    submissions::{Status, Viewer, SUBJECT},
-};
-
 /// The list's query string: `status` is `done`, `received` or all.
-pub use super::submissions::ListQuery;
+pub use super::ListQuery;
+use super::{Move, Status, Viewer};
+use crate::models::{
+    _entities::{cards, machine_types, organisations, personalization_requests as requests, submissions, users},
+    audit_events::Actor,
+    cards::Status as CardStatus,
+    errors::{AppError, AppResult, FieldErrors},
+    Env,
+};
 
 /// One page of Done/Received submissions the viewer may see, newest
 /// finished first, and whether more follow.
@@ -33,7 +33,7 @@ pub async fn page(db: &DatabaseConnection, q: &ListQuery, viewer: Viewer, per_pa
         _ => vec![Status::Done, Status::Received],
     };
     let order = [(submissions::Column::PersoFinishedAt, sea_orm::Order::Desc), (submissions::Column::Id, sea_orm::Order::Desc)];
-    super::submissions::search_page(db, viewer.condition(), &statuses, q, &order, per_page).await
+    super::search_page(db, viewer.condition(), &statuses, q, &order, per_page).await
 }
 
 /// One request line of a submission, reconciled.
@@ -61,7 +61,7 @@ pub async fn lines<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<Vec
         .order_by_asc(requests::Column::Number)
         .all(db)
         .await?;
-    let counts: Vec<(i32, String, i64)> = cards::Entity::find()
+    let counts: Vec<(i32, CardStatus, i64)> = cards::Entity::find()
         .select_only()
         .column(cards::Column::RequestId)
         .column(cards::Column::Status)
@@ -77,7 +77,7 @@ pub async fn lines<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<Vec
     for (request, status, n) in counts {
         let n = u64::try_from(n).unwrap_or(0);
         *listed.entry(request).or_default() += n;
-        if status == "clear" {
+        if status == CardStatus::Clear {
             *clear.entry(request).or_default() += n;
         }
     }
@@ -108,13 +108,13 @@ pub async fn lines<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<Vec
 /// `NotFound` for anyone but the submission's producer; `Invalid` with a
 /// message per line; `Conflict` unless the submission is Done (received
 /// twice, not finished yet).
-pub async fn receive(db: &DatabaseConnection, user: &super::_entities::users::Model, id: i32, form: &HashMap<String, String>, ip: &str) -> AppResult<submissions::Model> {
+pub async fn receive(db: &DatabaseConnection, user: &users::Model, id: i32, form: &HashMap<String, String>, env: &Env<'_>) -> AppResult<submissions::Model> {
     let Viewer::Producer(_) = Viewer::of(user) else {
         return Err(AppError::NotFound);
     };
-    let txn = super::begin_write(db).await?;
+    let txn = crate::models::begin_write(db).await?;
     let s = submissions::Model::find_for(&txn, Viewer::of(user), id).await?;
-    match s.status() {
+    match s.status {
         Status::Done => {}
         Status::Received => return Err(AppError::Conflict(format!("Penerimaan pengajuan {} sudah dicatat; Jumlah Diterima tidak dapat diubah lagi.", s.number))),
         other => return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; penerimaan dicatat setelah personalisasi selesai (Done).", s.number, other.label()))),
@@ -146,7 +146,6 @@ pub async fn receive(db: &DatabaseConnection, user: &super::_entities::users::Mo
         }
     }
     errors.into_result()?;
-    let now: sea_orm::prelude::DateTimeWithTimeZone = Utc::now().into();
     for (request, n) in &values {
         requests::Entity::update_many()
             .col_expr(requests::Column::ReceivedCount, Expr::value(i32::try_from(*n).unwrap_or(i32::MAX)))
@@ -154,30 +153,16 @@ pub async fn receive(db: &DatabaseConnection, user: &super::_entities::users::Mo
             .exec(&txn)
             .await?;
     }
-    let moved = submissions::Entity::update_many()
-        .col_expr(submissions::Column::Status, Expr::value(Status::Received.as_str()))
-        .col_expr(submissions::Column::ReceivedAt, Expr::value(now))
-        .col_expr(submissions::Column::ReceivedBy, Expr::value(user.id))
-        .col_expr(submissions::Column::UpdatedAt, Expr::value(now))
-        .filter(submissions::Column::Id.eq(id))
-        .filter(submissions::Column::Status.eq(Status::Done.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AppError::Conflict(format!("Penerimaan pengajuan {} baru saja dicatat pengguna lain.", s.number)));
-    }
     let summary: Vec<String> = lines
         .iter()
         .zip(&values)
         .map(|(l, (_, n))| format!("{}: diterima {n} dari {} clear{}", l.request.number, l.clear, if *n == l.clear { "" } else { " (selisih)" }))
         .collect();
-    Event::new("submission.received", SUBJECT)
-        .subject(id, &s.number)
-        .transition(Status::Done.as_str(), Status::Received.as_str())
-        .note(summary.join("; "))
-        .record(&txn, &Actor::user(user, ip))
-        .await?;
-    let received = submissions::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let summary = summary.join("; ");
+    let actor = Actor::user(user, env.ip);
+    let also = vec![(submissions::Column::ReceivedBy, user.id.into())];
+    let (received, _) = super::transition(&txn, &s, Move { to: Status::Received, actor: &actor, note: Some(&summary), env, also }).await?;
+
     txn.commit().await?;
     Ok(received)
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use super::_entities::personalization_requests::{ActiveModel, Column, Entity, Model, Relation};
 use super::{
     _entities::{audit_events, machine_types, organisations, users},
-    audit_events::{Actor, Event},
+    audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult, FieldErrors},
     master_data::check_len,
     roles::{OrgKind, Role},
@@ -30,26 +30,21 @@ pub const FILE_AREA: &str = "requests";
 pub const FILE_MAX_BYTES: usize = 3 * 1024 * 1024;
 pub const QTY_MAX: i32 = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Submitted,
-    Approved,
-    Rejected,
-    Withdrawn,
-    Bundled,
-    Done,
-    Received,
-}
+pub use super::_entities::sea_orm_active_enums::RequestStatus as Status;
 
 impl Status {
-    const ALL: [Self; 7] = [Self::Submitted, Self::Approved, Self::Rejected, Self::Withdrawn, Self::Bundled, Self::Done, Self::Received];
+    pub const ALL: [Self; 8] = [
+        Self::Submitted,
+        Self::Approved,
+        Self::Rejected,
+        Self::Withdrawn,
+        Self::Bundled,
+        Self::InProgress,
+        Self::Done,
+        Self::Received,
+    ];
 
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
+    /// The stored value, also the list filter's and the badges' CSS key.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -58,12 +53,23 @@ impl Status {
             Self::Rejected => "rejected",
             Self::Withdrawn => "withdrawn",
             Self::Bundled => "bundled",
+            Self::InProgress => "in_progress",
             Self::Done => "done",
             Self::Received => "received",
         }
     }
 
-    /// The seed's labels: On Progress / Approved / Rejected, and the later stages.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    #[must_use]
+    pub const fn badge(self) -> crate::models::Badge {
+        crate::models::Badge { code: self.as_str(), label: self.label() }
+    }
+
+    /// The seed's labels (On Progress / Approved / Rejected) and the later stages.
     #[must_use]
     pub const fn label(self) -> &'static str {
         match self {
@@ -72,23 +78,145 @@ impl Status {
             Self::Rejected => "Rejected",
             Self::Withdrawn => "Ditarik",
             Self::Bundled => "Dalam Pengajuan",
-            Self::Done => "Selesai Personalisasi",
+            Self::InProgress => "Dalam Proses",
+            Self::Done => "Selesai",
             Self::Received => "Diterima",
         }
     }
 
-    /// The only legal moves.
+    /// Timeline percent of the request's stages: filed 0, approved 20, in a
+    /// submission 40, personalizing 60, done 80, received 100.
     #[must_use]
-    pub fn can_become(self, to: Self) -> bool {
-        use Status::{Approved, Bundled, Done, Received, Rejected, Submitted, Withdrawn};
-        // `bundled → approved` frees a request when its submission is removed
-        // or rejected (the submission issue asks for it; DESIGN lists no
-        // way back).
+    pub const fn percent(self) -> u8 {
+        match self {
+            Self::Submitted | Self::Rejected | Self::Withdrawn => 0,
+            Self::Approved => 20,
+            Self::Bundled => 40,
+            Self::InProgress => 60,
+            Self::Done => 80,
+            Self::Received => 100,
+        }
+    }
+
+    /// The only legal moves (DESIGN §1). The producer decides a `submitted`
+    /// request, the requester may withdraw it; afterwards the request follows
+    /// its submission: bundled in it, freed when the submission is rejected
+    /// or removed, then in progress, done and received with it.
+    #[must_use]
+    pub const fn can_become(self, to: Self) -> bool {
         matches!(
             (self, to),
-            (Submitted, Approved | Rejected | Withdrawn) | (Approved, Bundled) | (Bundled, Approved | Done) | (Done, Received)
+            (Self::Submitted, Self::Approved | Self::Rejected | Self::Withdrawn)
+                | (Self::Approved, Self::Bundled)
+                | (Self::Bundled, Self::Approved | Self::InProgress)
+                | (Self::InProgress, Self::Done)
+                | (Self::Done, Self::Received)
         )
     }
+
+    /// The audit action that records a move into `self`.
+    #[must_use]
+    pub const fn action(from: Self, to: Self) -> Action {
+        match (from, to) {
+            (Self::Bundled, Self::Approved) => Action::RequestFreed,
+            (_, Self::Approved) => Action::RequestApproved,
+            (_, Self::Rejected) => Action::RequestRejected,
+            (_, Self::Withdrawn) => Action::RequestWithdrawn,
+            (_, Self::Bundled) => Action::RequestBundled,
+            (_, Self::InProgress) => Action::RequestInProgress,
+            (_, Self::Done) => Action::RequestDone,
+            (_, Self::Received) => Action::RequestReceived,
+            (_, Self::Submitted) => Action::RequestSubmitted,
+        }
+    }
+}
+
+/// A move of one or more requests, and what it carries.
+pub struct Move<'a> {
+    pub from: Status,
+    pub to: Status,
+    pub actor: &'a Actor,
+    /// The decision's reason, or the timeline note of a move that follows a submission.
+    pub note: Option<&'a str>,
+    /// The submission (id, number) a request is bundled into; required for `approved → bundled`.
+    pub submission: Option<(i32, &'a str)>,
+    /// Where mail links point.
+    pub base_url: &'a str,
+}
+
+/// The one way a request's status changes. Checks the move against the
+/// machine, updates every request in `ids` guarded by `WHERE status = from`
+/// (a request that moved meanwhile makes the whole move a 409), writes one
+/// audit row per request, and queues the institution's mail for the
+/// producer's decision — all on `txn`, the transaction of the change.
+/// Returns the moved requests and the queued mail ids.
+///
+/// # Errors
+/// `Conflict` for an illegal move or when a request is no longer in `from`.
+pub async fn transition<C: ConnectionTrait>(txn: &C, ids: &[i32], m: &Move<'_>) -> AppResult<(Vec<Model>, Vec<i32>)> {
+    if !m.from.can_become(m.to) {
+        return Err(AppError::Conflict(format!("Permintaan berstatus {} tidak dapat diubah menjadi {}.", m.from.label(), m.to.label())));
+    }
+    if ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let now = sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now());
+    let mut update = Entity::update_many().col_expr(Column::Status, Expr::value(m.to)).col_expr(Column::UpdatedAt, Expr::value(now));
+    match (m.from, m.to) {
+        (Status::Submitted, _) => {
+            update = update.col_expr(Column::DecisionNote, Expr::value(m.note.map(str::to_string))).col_expr(Column::DecidedAt, Expr::value(now));
+        }
+        (Status::Approved, Status::Bundled) => {
+            let Some((submission, _)) = m.submission else {
+                return Err(AppError::Internal("approved → bundled without a submission".into()));
+            };
+            update = update.col_expr(Column::SubmissionId, Expr::value(submission));
+        }
+        (Status::Bundled, Status::Approved) => {
+            update = update.col_expr(Column::SubmissionId, Expr::value(Option::<i32>::None));
+        }
+        _ => {}
+    }
+    let moved = update.filter(Column::Id.is_in(ids.to_vec())).filter(Column::Status.eq(m.from)).exec(txn).await?;
+    if moved.rows_affected != ids.len() as u64 {
+        return Err(AppError::Conflict("Salah satu permintaan baru saja berubah status oleh pengguna lain. Muat ulang halaman lalu coba lagi.".into()));
+    }
+    let rows = Entity::find().filter(Column::Id.is_in(ids.to_vec())).order_by_asc(Column::Id).all(txn).await?;
+    let mut mails = Vec::new();
+    for r in &rows {
+        let mut event = Event::new(Status::action(m.from, m.to), SUBJECT).subject(r.id, &r.number).transition(m.from.as_str(), m.to.as_str());
+        let note = match (m.note, m.submission) {
+            (Some(n), _) => Some(n.to_string()),
+            (None, Some((_, number))) if m.to == Status::Bundled => Some(format!("diajukan dalam pengajuan {number}")),
+            _ => None,
+        };
+        if let Some(n) = note {
+            event = event.note(n);
+        }
+        event.record(txn, m.actor).await?;
+        if m.from == Status::Submitted && matches!(m.to, Status::Approved | Status::Rejected) {
+            mails.extend(decision_mail(txn, r, m.base_url).await?);
+        }
+    }
+    Ok((rows, mails))
+}
+
+/// Tells the institution of `r` the producer's decision.
+async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str) -> AppResult<Vec<i32>> {
+    let institution = organisations::Entity::find_by_id(r.organisation_id).one(txn).await?.ok_or(AppError::NotFound)?;
+    let producer = organisations::Entity::find_by_id(r.producer_id).one(txn).await?.ok_or(AppError::NotFound)?;
+    let message = crate::mailers::requests::Decided {
+        approved: r.status == Status::Approved,
+        producer: &producer.name,
+        institution: &institution.name,
+        number: &r.number,
+        title: &r.title,
+        quantity: crate::locale::group_thousands(u64::try_from(r.quantity).unwrap_or(0)),
+        reason: r.decision_note.as_deref().unwrap_or_default(),
+        url: crate::mailers::link(base_url, &format!("/permintaan/{}", r.id)),
+    }
+    .message()?;
+    super::mail_outbox::enqueue(txn, &recipients(txn, &institution).await?, &message).await
 }
 
 /// Who looks at requests, and which ones they may see.
@@ -126,8 +254,8 @@ impl Viewer {
 
 impl Model {
     #[must_use]
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Submitted)
+    pub const fn status(&self) -> Status {
+        self.status
     }
 
     /// The download name: `Permintaan-<no>.<ext>`, the number made safe.
@@ -175,6 +303,23 @@ impl Detail {
             Some(id) => super::_entities::submissions::Entity::find_by_id(id).one(db).await?,
             None => None,
         };
+        // The submission's own moves concern every request in it; their
+        // notes may name other institutions' requests, so they are left out.
+        let mut timeline = timeline;
+        if let Some(s) = &submission {
+            let moves = audit_events::Entity::find()
+                .filter(audit_events::Column::SubjectType.eq(super::submissions::SUBJECT))
+                .filter(audit_events::Column::SubjectId.eq(s.id))
+                .filter(audit_events::Column::ToState.is_not_null())
+                .filter(audit_events::Column::ToState.ne(""))
+                .all(db)
+                .await?;
+            timeline.extend(moves.into_iter().map(|mut e| {
+                e.note = None;
+                e
+            }));
+            timeline.sort_by_key(|e| (e.created_at, e.id));
+        }
         Ok(Self { request, institution, producer, machine_type, timeline, submission })
     }
 }
@@ -187,7 +332,7 @@ pub struct Row {
     pub title: String,
     pub request_date: NaiveDate,
     pub quantity: i32,
-    pub status: String,
+    pub status: Status,
     pub file_kind: String,
     pub institution: String,
     pub producer: String,
@@ -196,7 +341,8 @@ pub struct Row {
 /// The list's query string: status filter, search, sort and page.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct ListQuery {
-    /// `progress`, `approved`, `rejected` or empty for all.
+    /// `progress`, `approved` (and every later stage), `rejected`, a single
+    /// later stage (`bundled`, `in_progress`, `done`, `received`) or empty for all.
     #[serde(default)]
     pub status: String,
     #[serde(default)]
@@ -241,14 +387,14 @@ impl ListQuery {
             .join_as(JoinType::InnerJoin, Relation::Organisation.def(), inst)
             .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod)
             .filter(viewer.condition());
-        let statuses: &[Status] = match self.status.as_str() {
-            "progress" => &[Status::Submitted],
-            "approved" => &[Status::Approved, Status::Bundled, Status::Done, Status::Received],
-            "rejected" => &[Status::Rejected],
-            _ => &[],
+        let statuses: Vec<Status> = match self.status.as_str() {
+            "progress" => vec![Status::Submitted],
+            "approved" => vec![Status::Approved, Status::Bundled, Status::InProgress, Status::Done, Status::Received],
+            "rejected" => vec![Status::Rejected],
+            other => Status::parse(other).into_iter().collect(),
         };
         if !statuses.is_empty() {
-            q = q.filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+            q = q.filter(Column::Status.is_in(statuses));
         }
         let term = self.q.trim().to_lowercase();
         if !term.is_empty() {
@@ -435,7 +581,7 @@ pub use super::Env;
 pub async fn recipients<C: ConnectionTrait>(db: &C, org: &organisations::Model) -> AppResult<Vec<String>> {
     let mut to: Vec<String> = users::Entity::find()
         .filter(users::Column::OrganisationId.eq(org.id))
-        .filter(users::Column::Status.eq(super::users::STATUS_ACTIVE))
+        .filter(users::Column::Status.eq(super::users::Status::Active))
         .all(db)
         .await?
         .into_iter()
@@ -489,7 +635,7 @@ impl ActiveModel {
             file_kind: Set(checked.kind.extension().to_string()),
             file_name: Set(checked.file_name),
             file_size: Set(i32::try_from(checked.bytes.len()).unwrap_or(i32::MAX)),
-            status: Set(Status::Submitted.as_str().to_string()),
+            status: Set(Status::Submitted),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()
@@ -503,13 +649,23 @@ impl ActiveModel {
             }
             Err(e) => return Err(e.into()),
         };
-        Event::new("request.submitted", SUBJECT)
+        Event::new(Action::RequestSubmitted, SUBJECT)
             .subject(request.id, &request.number)
             .transition("", Status::Submitted.as_str())
             .record(&txn, &Actor::user(user, env.ip))
             .await?;
-        let to = recipients(&txn, &valid.producer).await?;
-        let mails = crate::mailers::requests::created(&txn, env.base_url, &request, &institution, &valid.producer, &valid.machine_type.name, &to).await?;
+        let message = crate::mailers::requests::Created {
+            producer: &valid.producer.name,
+            institution: &institution.name,
+            number: &request.number,
+            title: &request.title,
+            date: crate::locale::date(request.request_date),
+            quantity: crate::locale::group_thousands(u64::try_from(request.quantity).unwrap_or(0)),
+            machine_type: &valid.machine_type.name,
+            url: crate::mailers::link(env.base_url, &format!("/permintaan/{}", request.id)),
+        }
+        .message()?;
+        let mails = super::mail_outbox::enqueue(&txn, &recipients(&txn, &valid.producer).await?, &message).await?;
         txn.commit().await?;
         Ok((request, mails))
     }
@@ -561,7 +717,7 @@ impl ActiveModel {
         }
         row.updated_at = Set(Utc::now().into());
         // The status guard in the WHERE clause makes a concurrent decision win.
-        let result = Entity::update_many().set(row).filter(Column::Id.eq(id)).filter(Column::Status.eq(Status::Submitted.as_str())).exec(&txn).await;
+        let result = Entity::update_many().set(row).filter(Column::Id.eq(id)).filter(Column::Status.eq(Status::Submitted)).exec(&txn).await;
         match result {
             Ok(r) if r.rows_affected == 1 => {}
             Ok(_) => return Err(AppError::Conflict("Permintaan ini baru saja diputuskan produsen dan tidak dapat diubah lagi.".into())),
@@ -569,36 +725,9 @@ impl ActiveModel {
             Err(e) => return Err(e.into()),
         }
         let updated = Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;
-        Event::new("request.edited", SUBJECT).subject(updated.id, &updated.number).record(&txn, &Actor::user(user, env.ip)).await?;
+        Event::new(Action::RequestEdited, SUBJECT).subject(updated.id, &updated.number).record(&txn, &Actor::user(user, env.ip)).await?;
         txn.commit().await?;
         Ok(updated)
-    }
-
-    /// Moves one request from `submitted` to `to`, inside `txn`, guarded in
-    /// the UPDATE itself so that two decisions cannot both win.
-    async fn decide<C: ConnectionTrait>(txn: &C, request: &Model, to: Status, note: Option<&str>) -> AppResult<Model> {
-        if !request.status().can_become(to) {
-            return Err(AppError::Conflict(format!(
-                "Permintaan {} berstatus {}; tidak dapat diubah menjadi {}.",
-                request.number,
-                request.status().label(),
-                to.label()
-            )));
-        }
-        let now = Utc::now();
-        let result = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(to.as_str()))
-            .col_expr(Column::DecisionNote, Expr::value(note.map(str::to_string)))
-            .col_expr(Column::DecidedAt, Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(now)))
-            .col_expr(Column::UpdatedAt, Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(now)))
-            .filter(Column::Id.eq(request.id))
-            .filter(Column::Status.eq(request.status.as_str()))
-            .exec(txn)
-            .await?;
-        if result.rows_affected == 0 {
-            return Err(AppError::Conflict(format!("Permintaan {} baru saja diubah oleh pengguna lain. Muat ulang halaman.", request.number)));
-        }
-        Entity::find_by_id(request.id).one(txn).await?.ok_or(AppError::NotFound)
     }
 
     /// The requester withdraws a request that is still `submitted`.
@@ -609,23 +738,22 @@ impl ActiveModel {
         let org_id = requester_org(Viewer::of(user))?;
         let txn = crate::models::begin_write(db).await?;
         let request = Model::find_for(&txn, Viewer::Requester(org_id), id).await?;
-        let updated = Self::decide(&txn, &request, Status::Withdrawn, None).await?;
-        Event::new("request.withdrawn", SUBJECT)
-            .subject(updated.id, &updated.number)
-            .transition(request.status.clone(), Status::Withdrawn.as_str())
-            .record(&txn, &Actor::user(user, ip))
-            .await?;
+        let actor = Actor::user(user, ip);
+        let m = Move { from: Status::Submitted, to: Status::Withdrawn, actor: &actor, note: None, submission: None, base_url: "" };
+        let (mut moved, _) = transition(&txn, &[request.id], &m).await.map_err(|e| still_open(e, &request))?;
         txn.commit().await?;
-        Ok(updated)
+        moved.pop().ok_or(AppError::NotFound)
     }
 
     /// The addressed producer approves (`note` empty) or rejects (reason
-    /// required) requests; the institution is told either way. All of `ids`
-    /// change in one transaction, or none does.
+    /// required) requests that are still `submitted`; the institution is
+    /// told either way. All of `ids` change in one transaction, or none does.
+    /// A request already bundled, received or decided is a 409: only its
+    /// submission's own reject/remove may free a bundled request.
     ///
     /// # Errors
     /// `NotFound` for a request not addressed to this producer, `Conflict`
-    /// for one already decided, `Invalid` for a rejection without reason.
+    /// for one not `submitted`, `Invalid` for a rejection without reason.
     pub async fn decide_as_producer(
         db: &DatabaseConnection,
         user: &users::Model,
@@ -637,31 +765,40 @@ impl ActiveModel {
         let Viewer::Producer(producer_id) = Viewer::of(user) else {
             return Err(AppError::NotFound);
         };
+        if !matches!(to, Status::Approved | Status::Rejected) {
+            return Err(AppError::NotFound);
+        }
         let reason = check_reason(reason, to == Status::Rejected)?;
         if ids.is_empty() {
             return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
         }
-        let producer = organisations::Entity::find_by_id(producer_id).one(db).await?.ok_or(AppError::NotFound)?;
         let txn = crate::models::begin_write(db).await?;
-        let mut decided = Vec::new();
-        let mut mails = Vec::new();
+        let mut found = Vec::new();
         for id in ids {
             let request = Model::find_for(&txn, Viewer::Producer(producer_id), *id).await?;
-            let updated = Self::decide(&txn, &request, to, (to == Status::Rejected).then_some(reason)).await?;
-            let mut event = Event::new(if to == Status::Approved { "request.approved" } else { "request.rejected" }, SUBJECT)
-                .subject(updated.id, &updated.number)
-                .transition(request.status.clone(), to.as_str());
-            if to == Status::Rejected {
-                event = event.note(reason);
+            if request.status != Status::Submitted {
+                return Err(still_open(AppError::Conflict(String::new()), &request));
             }
-            event.record(&txn, &Actor::user(user, env.ip)).await?;
-            let institution = organisations::Entity::find_by_id(updated.organisation_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-            let to_addresses = recipients(&txn, &institution).await?;
-            mails.extend(crate::mailers::requests::decided(&txn, env.base_url, &updated, &institution, &producer, &to_addresses).await?);
-            decided.push(updated);
+            found.push(request.id);
         }
+        let actor = Actor::user(user, env.ip);
+        let note = (to == Status::Rejected).then_some(reason);
+        let m = Move { from: Status::Submitted, to, actor: &actor, note, submission: None, base_url: env.base_url };
+        let (decided, mails) = transition(&txn, &found, &m).await?;
         txn.commit().await?;
         Ok((decided, mails))
+    }
+}
+
+/// The 409 of a decision on a request that is no longer `submitted`.
+fn still_open(e: AppError, request: &Model) -> AppError {
+    match e {
+        AppError::Conflict(_) => AppError::Conflict(format!(
+            "Permintaan {} berstatus {}; hanya permintaan On Progress yang dapat diputuskan atau ditarik.",
+            request.number,
+            request.status.label()
+        )),
+        other => other,
     }
 }
 

@@ -22,13 +22,13 @@ use sea_orm::{
 use serde::Serialize;
 
 pub use super::_entities::perso_runs::{ActiveModel, Column, Entity, Model};
+pub use super::_entities::sea_orm_active_enums::RunStatus as Status;
 use super::{
-    _entities::{cards, organisations, perso_run_events as events, personalization_requests as requests, stations, submissions, users},
-    audit_events::{Actor, Event},
+    _entities::{perso_run_events as events, stations, submissions, users},
+    audit_events::{Action, Actor, Event},
+    cards::{self, perso_data::may_personalize, Cause, Status as CardStatus, Which},
     errors::{AppError, AppResult},
-    perso_data::may_personalize,
-    roles::Role,
-    submissions::{Status, SUBJECT},
+    submissions::{Move, Status as SubmissionStatus, SUBJECT},
     Env,
 };
 use crate::{
@@ -38,8 +38,21 @@ use crate::{
     },
 };
 
-pub const RUNNING: &str = "running";
-pub const FINISHED: &str = "finished";
+impl Status {
+    /// `running → finished`, once none of the run's cards is pending.
+    #[must_use]
+    pub const fn can_become(self, to: Self) -> bool {
+        matches!((self, to), (Self::Running, Self::Finished))
+    }
+
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Running => "Berjalan",
+            Self::Finished => "Selesai",
+        }
+    }
+}
 /// The actor of changes made by a station report or the lease sweeper.
 const STATION_ACTOR: &str = "stasiun";
 
@@ -71,17 +84,17 @@ pub async fn running<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<O
 /// `NotFound` for other roles or an unknown submission; `Conflict` for a
 /// submission that is not accepted/running, an inactive station, a run
 /// already going, cards without perso data, or nothing to do.
-pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32, station: i32, retry_failed: bool, settings: &StationSettings, ip: &str) -> AppResult<Batch> {
+pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32, station: i32, retry_failed: bool, settings: &StationSettings, env: &Env<'_>) -> AppResult<Batch> {
     if !may_personalize(user) {
         return Err(AppError::NotFound);
     }
     let txn = crate::models::begin_write(db).await?;
     let s = submissions::Entity::find_by_id(submission).one(&txn).await?.ok_or(AppError::NotFound)?;
-    if !matches!(s.status(), Status::Accepted | Status::InProgress) {
+    if !matches!(s.status, SubmissionStatus::Accepted | SubmissionStatus::InProgress) {
         return Err(AppError::Conflict(format!(
             "Pengajuan {} berstatus {}; proses personalisasi hanya dapat dimulai untuk pengajuan Accepted atau On Progress.",
             s.number,
-            s.status().label()
+            s.status.label()
         )));
     }
     let Some(st) = stations::Entity::find_by_id(station).one(&txn).await? else {
@@ -95,25 +108,16 @@ pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32
     }
     let in_submission = || cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission));
     if retry_failed {
-        let reset = cards::Entity::update_many()
-            .col_expr(cards::Column::Status, Expr::value("pending"))
-            .col_expr(cards::Column::Failure, Expr::value(Option::<String>::None))
-            .col_expr(cards::Column::Reader, Expr::value(Option::<String>::None))
-            .col_expr(cards::Column::ResultAt, Expr::value(Option::<DateTimeWithTimeZone>::None))
-            .filter(cards::Column::SubmissionId.eq(submission))
-            .filter(cards::Column::Status.eq("failed"))
-            .filter(cards::Column::AcknowledgedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if reset.rows_affected == 0 {
+        let reset = cards::transition(&txn, Which::Unacknowledged { submission }, CardStatus::Failed, CardStatus::Pending, Cause::Retry, cards::Outcome::default()).await?;
+        if reset == 0 {
             return Err(AppError::Conflict("Tidak ada kartu gagal yang dapat diulang.".into()));
         }
     }
-    let pending = in_submission().filter(cards::Column::Status.eq("pending")).count(&txn).await?;
+    let pending = in_submission().filter(cards::Column::Status.eq(CardStatus::Pending)).count(&txn).await?;
     if pending == 0 {
         return Err(AppError::Conflict(format!("Tidak ada kartu pengajuan {} yang menunggu personalisasi.", s.number)));
     }
-    let without_data = in_submission().filter(cards::Column::Status.eq("pending")).filter(cards::Column::PersoNumber.is_null()).count(&txn).await?;
+    let without_data = in_submission().filter(cards::Column::Status.eq(CardStatus::Pending)).filter(cards::Column::PersoNumber.is_null()).count(&txn).await?;
     if without_data > 0 {
         return Err(AppError::Conflict(format!("{without_data} kartu belum memiliki data personalisasi. Generate atau import data perso terlebih dahulu.")));
     }
@@ -121,7 +125,7 @@ pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32
         submission_id: Set(submission),
         station_id: Set(st.id),
         started_by: Set(user.id),
-        status: Set(RUNNING.into()),
+        status: Set(Status::Running),
         active_key: Set(Some(submission)),
         attempt: Set(1),
         card_count: Set(i32::try_from(pending).unwrap_or(i32::MAX)),
@@ -141,25 +145,14 @@ pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32
     cards::Entity::update_many()
         .col_expr(cards::Column::RunId, Expr::value(run.id))
         .filter(cards::Column::SubmissionId.eq(submission))
-        .filter(cards::Column::Status.eq("pending"))
+        .filter(cards::Column::Status.eq(CardStatus::Pending))
         .exec(&txn)
         .await?;
-    let actor = Actor::user(user, ip);
-    if s.status() == Status::Accepted {
-        submissions::Entity::update_many()
-            .col_expr(submissions::Column::Status, Expr::value(Status::InProgress.as_str()))
-            .col_expr(submissions::Column::PersoStartedAt, Expr::value(now()))
-            .col_expr(submissions::Column::UpdatedAt, Expr::value(now()))
-            .filter(submissions::Column::Id.eq(submission))
-            .exec(&txn)
-            .await?;
-        Event::new("submission.perso_started", SUBJECT)
-            .subject(submission, &s.number)
-            .transition(Status::Accepted.as_str(), Status::InProgress.as_str())
-            .record(&txn, &actor)
-            .await?;
+    let actor = Actor::user(user, env.ip);
+    if s.status == SubmissionStatus::Accepted {
+        super::submissions::transition(&txn, &s, Move { to: SubmissionStatus::InProgress, actor: &actor, note: None, env, also: Vec::new() }).await?;
     }
-    Event::new(if retry_failed { "perso.run_retry" } else { "perso.run_started" }, SUBJECT)
+    Event::new(if retry_failed { Action::RunRetry } else { Action::RunStarted }, SUBJECT)
         .subject(submission, &s.number)
         .note(format!("run #{} di stasiun {} ({}), {pending} kartu", run.id, st.name, st.code))
         .record(&txn, &actor)
@@ -174,7 +167,7 @@ async fn batch_for<C: ConnectionTrait>(db: &C, run: &Model, station: &stations::
     let ticket = submissions::Entity::find_by_id(run.submission_id).one(db).await?.and_then(|s| s.ticket_code).unwrap_or_default();
     let cards = cards::Entity::find()
         .filter(cards::Column::RunId.eq(run.id))
-        .filter(cards::Column::Status.eq("pending"))
+        .filter(cards::Column::Status.eq(CardStatus::Pending))
         .order_by_asc(cards::Column::RowNo)
         .all(db)
         .await?
@@ -226,26 +219,17 @@ pub async fn apply(db: &DatabaseConnection, report: &Report, settings: &StationS
             let Ok(card_id) = i32::try_from(c.card) else {
                 return Ok(Applied::Dropped(format!("kartu {} tidak dikenal", c.card)));
             };
-            let (status, failure) = match &c.outcome {
-                Outcome::Clear => ("clear", None),
-                Outcome::Failed { reason } => ("failed", Some(reason.message())),
+            let (to, failure) = match &c.outcome {
+                Outcome::Clear => (CardStatus::Clear, None),
+                Outcome::Failed { reason } => (CardStatus::Failed, Some(reason.message())),
             };
-            let updated = cards::Entity::update_many()
-                .col_expr(cards::Column::Status, Expr::value(status))
-                .col_expr(cards::Column::Failure, Expr::value(failure))
-                .col_expr(cards::Column::Reader, Expr::value(Some(c.reader.clone()).filter(|r| !r.is_empty())))
-                .col_expr(cards::Column::ResultAt, Expr::value(now()))
-                .col_expr(cards::Column::Millis, Expr::value(i32::try_from(c.millis).ok()))
-                .filter(cards::Column::Id.eq(card_id))
-                .filter(cards::Column::RunId.eq(run_id))
-                .filter(cards::Column::Serial.eq(c.serial.as_str()))
-                .filter(cards::Column::Status.eq("pending"))
-                .exec(&txn)
-                .await?;
-            if updated.rows_affected == 0 {
+            let outcome = cards::Outcome { failure, reader: Some(c.reader.clone()).filter(|r| !r.is_empty()), millis: i32::try_from(c.millis).ok(), ..Default::default() };
+            let which = Which::InRun { card: card_id, run: run_id, serial: c.serial.clone() };
+            // 0 rows: not a pending card of this run (a duplicate, replayed or late result).
+            if cards::transition(&txn, which, CardStatus::Pending, to, Cause::Station, outcome).await? == 0 {
                 return Ok(Applied::Dropped(format!("hasil kartu {card_id} run {run_id}: bukan kartu pending run ini (duplikat atau tidak dikenal)")));
             }
-            if run.status == RUNNING {
+            if run.status == Status::Running {
                 extend_lease(&txn, run_id, settings).await?;
                 finish_if_complete(&txn, &run).await?;
             }
@@ -262,13 +246,13 @@ pub async fn apply(db: &DatabaseConnection, report: &Report, settings: &StationS
             }
             .insert(&txn)
             .await?;
-            if run.status == RUNNING {
+            if run.status == Status::Running {
                 extend_lease(&txn, run_id, settings).await?;
             }
             Applied::Recorded
         }
         Report::Heartbeat { readers, .. } => {
-            if run.status != RUNNING {
+            if run.status != Status::Running {
                 return Ok(Applied::Dropped(format!("heartbeat run {run_id}: run sudah selesai")));
             }
             let json = serde_json::to_string(readers).unwrap_or_default();
@@ -304,24 +288,25 @@ async fn extend_lease<C: ConnectionTrait>(db: &C, run: i32, settings: &StationSe
     Ok(())
 }
 
-/// Ends a run none of whose cards is pending any more.
+/// The run machine's one move, `running → finished`: taken once none of
+/// the run's cards is pending, guarded by `status = running`.
 async fn finish_if_complete<C: ConnectionTrait>(db: &C, run: &Model) -> AppResult<bool> {
-    let pending = cards::Entity::find().filter(cards::Column::RunId.eq(run.id)).filter(cards::Column::Status.eq("pending")).count(db).await?;
+    let pending = cards::Entity::find().filter(cards::Column::RunId.eq(run.id)).filter(cards::Column::Status.eq(CardStatus::Pending)).count(db).await?;
     if pending > 0 {
         return Ok(false);
     }
     let done = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(FINISHED))
+        .col_expr(Column::Status, Expr::value(Status::Finished))
         .col_expr(Column::ActiveKey, Expr::value(Option::<i32>::None))
         .col_expr(Column::FinishedAt, Expr::value(now()))
         .filter(Column::Id.eq(run.id))
-        .filter(Column::Status.eq(RUNNING))
+        .filter(Column::Status.eq(Status::Running))
         .exec(db)
         .await?;
     if done.rows_affected == 1 {
         let code = stations::Entity::find_by_id(run.station_id).one(db).await?.map(|s| s.code).unwrap_or_default();
         let label = submissions::Entity::find_by_id(run.submission_id).one(db).await?.map(|s| s.number).unwrap_or_default();
-        Event::new("perso.run_finished", SUBJECT).subject(run.submission_id, label).note(format!("run #{}", run.id)).record(db, &station_actor(&code)).await?;
+        Event::new(Action::RunFinished, SUBJECT).subject(run.submission_id, label).note(format!("run #{}", run.id)).record(db, &station_actor(&code)).await?;
     }
     Ok(done.rows_affected == 1)
 }
@@ -332,7 +317,7 @@ async fn finish_if_complete<C: ConnectionTrait>(db: &C, run: &Model) -> AppResul
 /// # Errors
 /// On database failure.
 pub async fn reclaim_due(db: &DatabaseConnection, at: DateTime<Utc>, settings: &StationSettings) -> AppResult<Vec<Batch>> {
-    let due = Entity::find().filter(Column::Status.eq(RUNNING)).filter(Column::LeaseUntil.lt(DateTimeWithTimeZone::from(at))).all(db).await?;
+    let due = Entity::find().filter(Column::Status.eq(Status::Running)).filter(Column::LeaseUntil.lt(DateTimeWithTimeZone::from(at))).all(db).await?;
     let mut batches = Vec::new();
     for run in due {
         let txn = crate::models::begin_write(db).await?;
@@ -346,7 +331,7 @@ pub async fn reclaim_due(db: &DatabaseConnection, at: DateTime<Utc>, settings: &
             .col_expr(Column::LeaseUntil, Expr::value(lease_until(settings)))
             .filter(Column::Id.eq(run.id))
             .filter(Column::Attempt.eq(run.attempt))
-            .filter(Column::Status.eq(RUNNING))
+            .filter(Column::Status.eq(Status::Running))
             .exec(&txn)
             .await?;
         if claimed.rows_affected != 1 {
@@ -356,7 +341,7 @@ pub async fn reclaim_due(db: &DatabaseConnection, at: DateTime<Utc>, settings: &
         let run = Entity::find_by_id(run.id).one(&txn).await?.ok_or(AppError::NotFound)?;
         let batch = batch_for(&txn, &run, &st, settings).await?;
         let label = submissions::Entity::find_by_id(run.submission_id).one(&txn).await?.map(|s| s.number).unwrap_or_default();
-        Event::new("perso.run_reclaimed", SUBJECT)
+        Event::new(Action::RunReclaimed, SUBJECT)
             .subject(run.submission_id, label)
             .note(format!("run #{}: stasiun {} tidak memberi kabar; {} kartu dikirim ulang (percobaan ke-{})", run.id, st.code, batch.cards.len(), run.attempt))
             .record(&txn, &station_actor(&st.code))
@@ -365,79 +350,6 @@ pub async fn reclaim_due(db: &DatabaseConnection, at: DateTime<Utc>, settings: &
         batches.push(batch);
     }
     Ok(batches)
-}
-
-/// An admin's decision on one card.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct OverrideForm {
-    /// `clear` or `failed` (failed = acknowledged, not retried).
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub note: String,
-}
-
-/// Admin override of a card's status, with a mandatory note; marking a card
-/// failed acknowledges it (Done no longer waits for it).
-///
-/// # Errors
-/// `NotFound` for non-admins and unknown cards; `Invalid` for a missing note
-/// or status; `Conflict` while the card is in a running run or the
-/// submission is finished.
-pub async fn override_card(db: &DatabaseConnection, user: &users::Model, card: i32, form: &OverrideForm, ip: &str) -> AppResult<cards::Model> {
-    if Role::parse(&user.role) != Some(Role::Admin) {
-        return Err(AppError::NotFound);
-    }
-    let txn = crate::models::begin_write(db).await?;
-    let c = cards::Entity::find_by_id(card).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let s = submissions::Entity::find_by_id(c.submission_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let mut errors = super::FieldErrors::new();
-    let to = match form.status.as_str() {
-        "clear" => "clear",
-        "failed" => "failed",
-        _ => {
-            errors.add("status", "Pilih status kartu: Clear atau Failed.");
-            ""
-        }
-    };
-    let note = form.note.trim();
-    if note.chars().count() < 5 {
-        errors.add("note", "Catatan wajib diisi (minimal 5 karakter): jelaskan alasan perubahan status.");
-    } else if note.chars().count() > 500 {
-        errors.add("note", "Catatan paling banyak 500 karakter.");
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    if !matches!(s.status(), Status::Accepted | Status::InProgress) {
-        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; status kartu tidak dapat diubah lagi.", s.number, s.status().label())));
-    }
-    if c.status == "pending" {
-        if let (Some(run), Some(active)) = (c.run_id, running(&txn, s.id).await?) {
-            if run == active.id {
-                return Err(AppError::Conflict(format!("Kartu {} sedang diproses di stasiun (run #{run}); tunggu hasilnya.", c.serial)));
-            }
-        }
-    }
-    let mut row: cards::ActiveModel = c.clone().into();
-    row.status = Set(to.into());
-    row.override_note = Set(Some(note.to_string()));
-    if to == "failed" {
-        row.acknowledged_at = Set(Some(now()));
-        row.failure = Set(Some(c.failure.clone().unwrap_or_else(|| "Ditandai gagal oleh admin.".into())));
-    } else {
-        row.acknowledged_at = Set(None);
-        row.failure = Set(None);
-    }
-    let updated = row.update(&txn).await?;
-    Event::new("perso.card_override", SUBJECT)
-        .subject(s.id, &s.number)
-        .transition(c.status.clone(), to)
-        .note(format!("kartu {}: {note}", c.serial))
-        .record(&txn, &Actor::user(user, ip))
-        .await?;
-    txn.commit().await?;
-    Ok(updated)
 }
 
 /// Status Personalisasi → Done. Returns the submission and the queued mails.
@@ -452,55 +364,23 @@ pub async fn finish(db: &DatabaseConnection, user: &users::Model, submission: i3
     }
     let txn = crate::models::begin_write(db).await?;
     let s = submissions::Entity::find_by_id(submission).one(&txn).await?.ok_or(AppError::NotFound)?;
-    if s.status() != Status::InProgress {
-        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; hanya pengajuan On Progress yang dapat diselesaikan.", s.number, s.status().label())));
+    if s.status != SubmissionStatus::InProgress {
+        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; hanya pengajuan On Progress yang dapat diselesaikan.", s.number, s.status.label())));
     }
     if let Some(run) = running(&txn, submission).await? {
         return Err(AppError::Conflict(format!("Proses personalisasi (run #{}) masih berjalan; tunggu hingga selesai.", run.id)));
     }
     let in_submission = || cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission));
-    let pending = in_submission().filter(cards::Column::Status.eq("pending")).count(&txn).await?;
+    let pending = in_submission().filter(cards::Column::Status.eq(CardStatus::Pending)).count(&txn).await?;
     if pending > 0 {
         return Err(AppError::Conflict(format!("{pending} kartu masih pending; personalisasi semua kartu sebelum status Done.")));
     }
-    let unacknowledged = in_submission().filter(cards::Column::Status.eq("failed")).filter(cards::Column::AcknowledgedAt.is_null()).count(&txn).await?;
+    let unacknowledged = in_submission().filter(cards::Column::Status.eq(CardStatus::Failed)).filter(cards::Column::AcknowledgedAt.is_null()).count(&txn).await?;
     if unacknowledged > 0 {
         return Err(AppError::Conflict(format!("{unacknowledged} kartu gagal belum ditangani: ulangi kartu gagal, atau admin menandainya Failed dengan catatan.")));
     }
-    let moved = submissions::Entity::update_many()
-        .col_expr(submissions::Column::Status, Expr::value(Status::Done.as_str()))
-        .col_expr(submissions::Column::PersoFinishedAt, Expr::value(now()))
-        .col_expr(submissions::Column::UpdatedAt, Expr::value(now()))
-        .filter(submissions::Column::Id.eq(submission))
-        .filter(submissions::Column::Status.eq(Status::InProgress.as_str()))
-        .exec(&txn)
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AppError::Conflict(format!("Pengajuan {} baru saja diubah pengguna lain. Muat ulang halaman.", s.number)));
-    }
-    Event::new("submission.done", SUBJECT)
-        .subject(submission, &s.number)
-        .transition(Status::InProgress.as_str(), Status::Done.as_str())
-        .record(&txn, &Actor::user(user, env.ip))
-        .await?;
-    super::submissions::reschedule(&txn, env.disposition_days).await?;
-    let done = submissions::Entity::find_by_id(submission).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let producer = organisations::Entity::find_by_id(done.producer_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let bundle = requests::Entity::find().filter(requests::Column::SubmissionId.eq(submission)).all(&txn).await?;
-    let mut mails = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for r in &bundle {
-        if !seen.insert(r.organisation_id) {
-            continue;
-        }
-        let org = organisations::Entity::find_by_id(r.organisation_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-        let ids: Vec<i32> = bundle.iter().filter(|b| b.organisation_id == org.id).map(|b| b.id).collect();
-        let numbers: Vec<String> = bundle.iter().filter(|b| b.organisation_id == org.id).map(|b| b.number.clone()).collect();
-        let clear = cards::Entity::find().filter(cards::Column::RequestId.is_in(ids.clone())).filter(cards::Column::Status.eq("clear")).count(&txn).await?;
-        let total = cards::Entity::find().filter(cards::Column::RequestId.is_in(ids)).count(&txn).await?;
-        let to = super::personalization_requests::recipients(&txn, &org).await?;
-        mails.extend(crate::mailers::submissions::done_for_institution(&txn, env.base_url, &done, &producer, &org, &numbers, clear, total, &to).await?);
-    }
+    let actor = Actor::user(user, env.ip);
+    let (done, mails) = super::submissions::transition(&txn, &s, Move { to: SubmissionStatus::Done, actor: &actor, note: None, env, also: Vec::new() }).await?;
     txn.commit().await?;
     Ok((done, mails))
 }
@@ -515,8 +395,8 @@ pub struct Progress {
     pub acknowledged: u64,
     /// Cards with a result, per cent of all cards.
     pub percent: u64,
-    pub status: String,
-    pub status_label: String,
+    pub status: SubmissionStatus,
+    pub status_label: &'static str,
     pub run: Option<RunView>,
     /// Whether Done may be pressed now.
     pub may_finish: bool,
@@ -553,10 +433,10 @@ pub struct ReaderView {
 /// On database failure.
 pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) -> AppResult<Progress> {
     let id = submission.id;
-    let counts = super::perso_data::counts(db, id).await?;
+    let counts = super::cards::perso_data::counts(db, id).await?;
     let acknowledged = cards::Entity::find()
         .filter(cards::Column::SubmissionId.eq(id))
-        .filter(cards::Column::Status.eq("failed"))
+        .filter(cards::Column::Status.eq(CardStatus::Failed))
         .filter(cards::Column::AcknowledgedAt.is_not_null())
         .count(db)
         .await?;
@@ -565,7 +445,7 @@ pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) 
         Some(r) => Some(run_view(db, r).await?),
         None => None,
     };
-    let st = submission.status();
+    let st = submission.status;
     let percent = ((counts.clear + counts.failed) * 100).checked_div(counts.total).unwrap_or(0);
     let running = run.as_ref().is_some_and(|r| r.running);
     Ok(Progress {
@@ -575,9 +455,9 @@ pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) 
         failed: counts.failed,
         acknowledged,
         percent,
-        status: st.as_str().into(),
-        status_label: st.label().into(),
-        may_finish: st == Status::InProgress && !running && counts.pending == 0 && counts.failed == acknowledged,
+        status: st,
+        status_label: st.label(),
+        may_finish: st == SubmissionStatus::InProgress && !running && counts.pending == 0 && counts.failed == acknowledged,
         run,
     })
 }
@@ -589,7 +469,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         .column(cards::Column::Reader)
         .column_as(cards::Column::Id.count(), "n")
         .filter(cards::Column::RunId.eq(run.id))
-        .filter(cards::Column::Status.ne("pending"))
+        .filter(cards::Column::Status.ne(CardStatus::Pending))
         .group_by(cards::Column::Reader)
         .into_tuple()
         .all(db)
@@ -606,7 +486,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         }
     }
     readers.sort_by(|a, b| a.reader.cmp(&b.reader));
-    let running = run.status == RUNNING;
+    let running = run.status == Status::Running;
     let remaining = u64::try_from(run.card_count).unwrap_or(0).saturating_sub(done);
     let elapsed = (Utc::now() - run.started_at.with_timezone(&Utc)).num_milliseconds().max(0) as u64;
     let eta_secs = (running && done > 0).then(|| elapsed * remaining / done / 1000);
@@ -620,7 +500,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         .into_iter()
         .map(|e| format!("{}: {}", e.reader, e.message))
         .collect();
-    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::locale::short_date_time(t.with_timezone(&crate::views::filters::wib()).naive_local())).unwrap_or_default();
+    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::locale::short_date_time(t.with_timezone(&crate::locale::wib()).naive_local())).unwrap_or_default();
     Ok(RunView {
         id: run.id,
         running,

@@ -17,13 +17,14 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{
+use crate::models::{
     _entities::{cards, organisations, personalization_requests as requests, submissions, users},
-    audit_events::{Actor, Event},
+    audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult},
     roles::Role,
     submissions::{Status, SUBJECT},
 };
+use super::Status as CardStatus;
 
 /// Admin and station operators work on personalization.
 #[must_use]
@@ -34,7 +35,7 @@ pub fn may_personalize(user: &users::Model) -> bool {
 /// The registry's queue: submissions accepted and after. The query's
 /// `status` is `progress` (accepted, running), `done` (done, received) or
 /// all.
-pub use super::submissions::ListQuery as QueueQuery;
+pub use crate::models::submissions::ListQuery as QueueQuery;
 
 /// One page of the queue, earliest estimated start first, and whether more
 /// follow.
@@ -48,7 +49,7 @@ pub async fn queue_page(db: &DatabaseConnection, q: &QueueQuery, per_page: u64) 
         _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
     };
     let order = [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
-    super::submissions::search_page(db, sea_orm::Condition::all(), &statuses, q, &order, per_page).await
+    crate::models::submissions::search_page(db, sea_orm::Condition::all(), &statuses, q, &order, per_page).await
 }
 
 /// Cards of a submission by status, and how many carry perso data.
@@ -66,7 +67,7 @@ pub struct Counts {
 pub async fn counts(db: &DatabaseConnection, submission: i32) -> AppResult<Counts> {
     use sea_orm::QuerySelect;
     // Per status, and how many of them carry perso data: one grouped query.
-    let rows: Vec<(String, i64, i64)> = cards::Entity::find()
+    let rows: Vec<(CardStatus, i64, i64)> = cards::Entity::find()
         .select_only()
         .column(cards::Column::Status)
         .column_as(cards::Column::Id.count(), "n")
@@ -81,11 +82,10 @@ pub async fn counts(db: &DatabaseConnection, submission: i32) -> AppResult<Count
         let (n, with_data) = (u64::try_from(n).unwrap_or(0), u64::try_from(with_data).unwrap_or(0));
         counts.total += n;
         counts.with_data += with_data;
-        match status.as_str() {
-            "pending" => counts.pending += n,
-            "clear" => counts.clear += n,
-            "failed" => counts.failed += n,
-            _ => {}
+        match status {
+            CardStatus::Pending => counts.pending += n,
+            CardStatus::Clear => counts.clear += n,
+            CardStatus::Failed => counts.failed += n,
         }
     }
     Ok(counts)
@@ -100,7 +100,7 @@ async fn workable<C: sea_orm::ConnectionTrait>(db: &C, user: &users::Model, id: 
     if !matches!(s.status(), Status::Accepted | Status::InProgress) {
         return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; data personalisasi hanya dapat diubah sebelum selesai.", s.number, s.status().label())));
     }
-    if let Some(run) = super::perso_runs::running(db, id).await? {
+    if let Some(run) = crate::models::runs::running(db, id).await? {
         return Err(AppError::Conflict(format!("Proses personalisasi pengajuan {} sedang berjalan (run #{}); data personalisasi tidak dapat diubah sampai selesai.", s.number, run.id)));
     }
     Ok(s)
@@ -152,7 +152,7 @@ pub async fn generate(db: &DatabaseConnection, user: &users::Model, id: i32, ip:
         row.update(&txn).await?;
     }
     let generated = missing.len() as u64;
-    Event::new("perso.generated", SUBJECT).subject(id, &s.number).note(format!("{generated} kartu")).record(&txn, &Actor::user(user, ip)).await?;
+    Event::new(Action::PersoGenerated, SUBJECT).subject(id, &s.number).note(format!("{generated} kartu")).record(&txn, &Actor::user(user, ip)).await?;
     txn.commit().await?;
     Ok(generated)
 }
@@ -165,7 +165,7 @@ pub async fn generate(db: &DatabaseConnection, user: &users::Model, id: i32, ip:
 pub async fn clear_all(db: &DatabaseConnection, user: &users::Model, id: i32, ip: &str) -> AppResult<u64> {
     let txn = crate::models::begin_write(db).await?;
     let s = workable(&txn, user, id).await?;
-    let personalized = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq("clear")).count(&txn).await?;
+    let personalized = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq(CardStatus::Clear)).count(&txn).await?;
     if personalized > 0 {
         return Err(AppError::Conflict(format!("{personalized} kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat dihapus lagi.", s.number)));
     }
@@ -176,7 +176,7 @@ pub async fn clear_all(db: &DatabaseConnection, user: &users::Model, id: i32, ip
         .filter(cards::Column::SubmissionId.eq(id))
         .exec(&txn)
         .await?;
-    Event::new("perso.cleared", SUBJECT).subject(id, &s.number).note(format!("{} kartu", result.rows_affected)).record(&txn, &Actor::user(user, ip)).await?;
+    Event::new(Action::PersoCleared, SUBJECT).subject(id, &s.number).note(format!("{} kartu", result.rows_affected)).record(&txn, &Actor::user(user, ip)).await?;
     txn.commit().await?;
     Ok(result.rows_affected)
 }
@@ -235,7 +235,7 @@ pub async fn export(db: &DatabaseConnection, s: &submissions::Model) -> AppResul
             card.perso_number.clone().unwrap_or_default(),
             card.pcid.clone().unwrap_or_default(),
             card.manifest_number.clone().unwrap_or_default(),
-            card.status.clone(),
+            card.status.label().to_string(),
             card.failure.clone().or_else(|| card.note.clone()).unwrap_or_default(),
         ];
         for (c, v) in cells.iter().enumerate() {
@@ -251,7 +251,7 @@ pub async fn export(db: &DatabaseConnection, s: &submissions::Model) -> AppResul
 /// The file name of the export: `Personalisasi-<Kode Tiket>.xlsx`.
 #[must_use]
 pub fn export_name(s: &submissions::Model) -> String {
-    super::uploads::download_name("Personalisasi", s.ticket_code.as_deref().unwrap_or(&s.number), "xlsx")
+    crate::models::uploads::download_name("Personalisasi", s.ticket_code.as_deref().unwrap_or(&s.number), "xlsx")
 }
 
 /// The sheet and leading columns an import reads: the "Kartu" sheet of
@@ -289,7 +289,7 @@ struct ImportRow {
 /// Reads an import file; every problem is reported per row (all-or-nothing).
 fn read_import(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
     use calamine::Reader;
-    super::card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
+    crate::models::submissions::card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec!["Berkas Excel rusak atau bukan .xlsx.".to_string()])?;
     let range = book
         .worksheet_range(IMPORT_SHEET)
@@ -311,11 +311,11 @@ fn read_import(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
         if serial.is_empty() && perso.is_empty() && pcid.is_empty() && manifest.is_empty() {
             continue;
         }
-        if out.len() >= super::card_list::MAX_ROWS {
-            errors.push(format!("Berkas berisi lebih dari {} baris kartu.", super::card_list::MAX_ROWS));
+        if out.len() >= crate::models::submissions::card_list::MAX_ROWS {
+            errors.push(format!("Berkas berisi lebih dari {} baris kartu.", crate::models::submissions::card_list::MAX_ROWS));
             break;
         }
-        let serial = match super::card_list::normalize_serial(&serial) {
+        let serial = match crate::models::submissions::card_list::normalize_serial(&serial) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(format!("Baris {row}: {e}"));
@@ -360,7 +360,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
         Err(e) => e.clone(),
     };
     let all = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(db).await?;
-    if all.iter().any(|c| c.status == "clear") {
+    if all.iter().any(|c| c.status == CardStatus::Clear) {
         return Err(AppError::Conflict(format!("Sebagian kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat diganti lagi.", s.number)));
     }
     let rows = parsed.unwrap_or_default();
@@ -421,7 +421,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
         row.manifest_number = Set(Some(r.manifest.clone()));
         row.update(&txn).await?;
     }
-    Event::new("perso.imported", SUBJECT).subject(id, &s.number).note(format!("{} kartu", rows.len())).record(&txn, &Actor::user(user, ip)).await?;
+    Event::new(Action::PersoImported, SUBJECT).subject(id, &s.number).note(format!("{} kartu", rows.len())).record(&txn, &Actor::user(user, ip)).await?;
     txn.commit().await?;
     Ok(rows.len() as u64)
 }

@@ -15,14 +15,14 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{admin_users::strip_page, attachment, home::Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, strip_page, attachment, Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
 use crate::{
     models::{
-        personalization_requests::{self as requests, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
+        requests::{self, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{app_page, flash, flash_from_query, pager_open},
+    views::layout::{flash, flash_from_query, pager_open},
     workers::mail_delivery::MailDelivery,
 };
 
@@ -35,11 +35,6 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
     }
 }
 
-fn status_json(status: &str) -> Value {
-    let s = Status::parse(status).unwrap_or(Status::Submitted);
-    json!({ "code": s.as_str(), "label": s.label() })
-}
-
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
     let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
@@ -48,8 +43,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let status = status_json(&r.status);
-            json!({ "no": offset + i as u64 + 1, "row": r, "status": status, "open": r.status == Status::Submitted.as_str() })
+            json!({ "no": offset + i as u64 + 1, "row": r, "status": r.status.badge(), "open": r.status == Status::Submitted })
         })
         .collect();
     let base = strip_page(raw.as_deref());
@@ -83,7 +77,7 @@ fn require_requester(auth: &Auth) -> Result<(), Failure> {
 
 async fn new(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth) -> PageResult {
     require_requester(&auth)?;
-    let form = Form { request_date: chrono::Utc::now().with_timezone(&crate::views::filters::wib()).date_naive().to_string(), ..Form::default() };
+    let form = Form { request_date: chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive().to_string(), ..Form::default() };
     form_page(&ctx, &v, &auth, StatusCode::OK, None, &form, &FieldErrors::new()).await
 }
 
@@ -128,19 +122,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
     let viewer = viewer(auth)?;
     let d = Detail::load(&ctx.db, viewer, id).await?;
     let open = d.request.status() == Status::Submitted;
-    let timeline: Vec<_> = d
-        .timeline
-        .iter()
-        .map(|e| {
-            json!({
-                "who": e.actor_name.clone().unwrap_or_default(), "when": e.created_at.to_rfc3339(), "action": e.action,
-                "from": e.from_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
-                "to": e.to_state.as_deref().and_then(Status::parse).map(Status::label).unwrap_or(""),
-                "to_code": e.to_state.clone().unwrap_or_default(),
-                "note": e.note.clone().unwrap_or_default(),
-            })
-        })
-        .collect();
+    let timeline: Vec<_> = d.timeline.iter().map(|e| e.entry()).collect();
     app_page(
         v,
         auth,
@@ -148,7 +130,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         "requests/show.html",
         "permintaan",
         json!({
-            "r": d.request, "status": status_json(&d.request.status), "institution": d.institution, "producer": d.producer,
+            "r": d.request, "status": d.request.status.badge(), "percent": d.request.status.percent(), "institution": d.institution, "producer": d.producer,
             "machine_type": d.machine_type, "timeline": timeline, "download_name": d.request.download_name(),
             "can_edit": open && matches!(viewer, Viewer::Requester(_)), "can_decide": open && matches!(viewer, Viewer::Producer(_)),
             "submission": d.submission.as_ref().map(|s| {
@@ -227,7 +209,7 @@ async fn bulk_preview(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, au
     for id in &ids {
         let request = Model::find_for(&ctx.db, Viewer::Producer(org), *id).await?;
         let ok = request.status().can_become(Status::Approved);
-        rows.push(json!({ "r": request, "status": status_json(&request.status), "ok": ok }));
+        rows.push(json!({ "r": request, "status": request.status.badge(), "ok": ok }));
     }
     let approvable = rows.iter().filter(|r| r["ok"] == json!(true)).count();
     app_page(&v, &auth, StatusCode::OK, "requests/bulk.html", "permintaan", json!({ "rows": rows, "approvable": approvable }))
