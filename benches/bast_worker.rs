@@ -1,4 +1,4 @@
-//! 1,000 BAST documents through the worker's body (`archived_documents::build`:
+//! 1,000 BAST documents through the worker's body (`documents::build`:
 //! load the line, build the .docx, SHA-256, store the file, mark it ready,
 //! queue the mails) on SQLite, one after another as the worker runs them.
 //! Prints the total and the time per document.
@@ -10,7 +10,7 @@ use migration::MigratorTrait;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Database, EntityTrait, QueryFilter};
 use sifilma::models::{
     _entities::{cards, documents, organisations, personalization_requests as requests, submissions},
-    archived_documents, demo, Env,
+    demo, Env,
 };
 
 #[tokio::main]
@@ -38,7 +38,7 @@ async fn main() {
         file_name: Set("x.pdf".into()),
         file_size: Set(1),
         cards_file_name: Set("x.xlsx".into()),
-        status: Set("received".into()),
+        status: Set(sifilma::models::submissions::Status::Received),
         ticket_code: Set(Some("PERSO-2026-09999".into())),
         created_at: Set(now),
         updated_at: Set(now),
@@ -49,7 +49,7 @@ async fn main() {
     .unwrap();
     let mut r: requests::ActiveModel = request.clone().into();
     r.submission_id = Set(Some(s.id));
-    r.status = Set("bundled".into());
+    r.status = Set(sifilma::models::requests::Status::Received);
     r.received_count = Set(Some(250));
     r.update(&db).await.unwrap();
     let card_rows = (0..250).map(|i| cards::ActiveModel {
@@ -57,7 +57,7 @@ async fn main() {
         request_id: Set(request.id),
         row_no: Set(i + 2),
         serial: Set(format!("0SAM{i:08}")),
-        status: Set("clear".into()),
+        status: Set(sifilma::models::cards::Status::Clear),
         perso_number: Set(Some(format!("PRS-2026-{i:08}"))),
         pcid: Set(Some(format!("{i:016X}"))),
         manifest_number: Set(Some(format!("MNF-2026-09999-{i:05}"))),
@@ -70,7 +70,7 @@ async fn main() {
         request_id: Set(Some(request.id)),
         kind: Set("bast".into()),
         number: Set(format!("SAM-2026-{i:05}")),
-        status: Set("queued".into()),
+        status: Set(sifilma::models::documents::DocStatus::Queued),
         verify_code: Set(format!("{i:016X}")),
         file_name: Set(format!("BAST-SAM-2026-{i:05}.docx")),
         created_by: Set(request.created_by),
@@ -84,7 +84,7 @@ async fn main() {
     let start = Instant::now();
     let mut mails = 0;
     for id in &ids {
-        mails += archived_documents::build(&db, &env, *id).await.unwrap().len();
+        mails += sifilma::models::documents::build(&db, &env, *id).await.unwrap().len();
     }
     let total = start.elapsed();
     let ready = documents::Entity::find().filter(documents::Column::Status.eq("ready")).all(&db).await.unwrap().len();

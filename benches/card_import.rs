@@ -12,7 +12,7 @@ use rust_xlsxwriter::Workbook;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, Database};
 use sifilma::models::{
     _entities::{machine_types, organisations, personalization_requests as requests, users},
-    personalization_requests::Letter,
+    requests::Letter,
     submissions::{ActiveModel, CardFile, Form},
     Env,
 };
@@ -56,7 +56,7 @@ async fn run(rows: usize) {
         email: Set("nyra@bench.go.id".into()),
         role: Set("produsen".into()),
         organisation_id: Set(Some(producer.id)),
-        status: Set("active".into()),
+        status: Set(sifilma::models::users::Status::Active),
         created_at: Set(now.into()),
         updated_at: Set(now.into()),
         ..Default::default()
@@ -79,7 +79,7 @@ async fn run(rows: usize) {
         file_kind: Set("pdf".into()),
         file_name: Set("s.pdf".into()),
         file_size: Set(1),
-        status: Set("approved".into()),
+        status: Set(sifilma::models::requests::Status::Approved),
         created_at: Set(now.into()),
         updated_at: Set(now.into()),
         ..Default::default()

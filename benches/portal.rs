@@ -43,7 +43,7 @@ async fn main() {
             email: Set(format!("pengguna{i:05}@bench.go.id")),
             role: Set("lembaga".into()),
             organisation_id: Set(Some(org_id)),
-            status: Set("active".into()),
+            status: Set(sifilma::models::users::Status::Active),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()

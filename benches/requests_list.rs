@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement};
 use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, users},
-    personalization_requests::{search_text, ListQuery, Viewer},
+    requests::{search_text, ListQuery, Status as RequestStatus, Viewer},
 };
 use support::{free_port, load, login, report, start, wait_ready};
 
@@ -64,7 +64,7 @@ async fn main() {
             file_kind: Set("pdf".into()),
             file_name: Set("surat.pdf".into()),
             file_size: Set(1000),
-            status: Set(["submitted", "approved", "rejected", "bundled"][i % 4].into()),
+            status: Set([RequestStatus::Submitted, RequestStatus::Approved, RequestStatus::Rejected, RequestStatus::Bundled][i % 4]),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()

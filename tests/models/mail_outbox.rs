@@ -3,7 +3,7 @@
 use chrono::Utc;
 use loco_rs::{config::SmtpMailer, mailer::EmailSender};
 use sea_orm::EntityTrait;
-use sifilma::models::mail_outbox::{self, backoff, Entity, Message, FAILED, MAX_ATTEMPTS, PENDING, SENT};
+use sifilma::models::mail_outbox::{self, backoff, Entity, Message, Status, MAX_ATTEMPTS};
 
 use crate::support::with_db;
 
@@ -27,7 +27,7 @@ async fn a_failed_send_is_kept_and_retried_until_it_goes_through() {
         let sent = mail_outbox::deliver(&ctx.db, &sender(closed_port()), "noreply@uji.go.id", false, id).await.unwrap();
         assert!(!sent);
         let row = Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
-        assert_eq!((row.status.as_str(), row.attempts), (PENDING, 1));
+        assert_eq!((row.status, row.attempts), (Status::Pending, 1));
         assert!(row.last_error.is_some());
         assert!(row.next_attempt_at > Utc::now(), "the retry waits for its backoff");
         assert!(mail_outbox::due(&ctx.db, 10).await.unwrap().is_empty(), "not due before the backoff");
@@ -39,7 +39,7 @@ async fn a_failed_send_is_kept_and_retried_until_it_goes_through() {
         let sent = mail_outbox::deliver(&ctx.db, &sender(port.parse().unwrap()), "noreply@uji.go.id", false, id).await.unwrap();
         assert!(sent);
         let row = Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
-        assert_eq!((row.status.as_str(), row.attempts), (SENT, 2));
+        assert_eq!((row.status, row.attempts), (Status::Sent, 2));
         let mail = crate::support::mails_to("penerima@uji.go.id").unwrap().pop().expect("delivered to the sink");
         assert!(mail.contains("Subject: Uji antrean surel") && mail.contains("Isi surel uji"));
     })
@@ -56,7 +56,7 @@ async fn delivery_gives_up_after_the_last_attempt() {
             mail_outbox::deliver(&ctx.db, &dead, "noreply@uji.go.id", false, id).await.unwrap();
         }
         let row = Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
-        assert_eq!((row.status.as_str(), row.attempts), (FAILED, MAX_ATTEMPTS));
+        assert_eq!((row.status, row.attempts), (Status::Failed, MAX_ATTEMPTS));
     })
     .await;
 }

@@ -5,7 +5,7 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use sifilma::models::{
     _entities::{holidays, machine_types, stations, submissions as subs, users},
-    schedule::Calendar,
+    submissions::schedule::Calendar,
     submissions::reschedule,
 };
 
@@ -34,7 +34,7 @@ async fn accepted(db: &sea_orm::DatabaseConnection, producer: &users::Model, mac
         file_name: Set("s.pdf".into()),
         file_size: Set(1),
         cards_file_name: Set("d.xlsx".into()),
-        status: Set("accepted".into()),
+        status: Set(sifilma::models::submissions::Status::Accepted),
         ticket_code: Set(Some(format!("PERSO-T-{number}"))),
         accepted_at: Set(Some((now - Duration::minutes(minutes_ago)).into())),
         created_at: Set(now.into()),
@@ -84,7 +84,7 @@ async fn estimates_follow_stations_holidays_and_the_queue() {
         // The queue changes: the first submission leaves it (e.g. finished
         // early), so the second moves up.
         let mut gone: subs::ActiveModel = a.into();
-        gone.status = Set("done".into());
+        gone.status = Set(sifilma::models::submissions::Status::Done);
         gone.update(db).await.unwrap();
         let mut inactive: stations::ActiveModel = dc1.into();
         inactive.active = Set(false);

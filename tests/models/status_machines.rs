@@ -1,6 +1,6 @@
 //! The only legal moves of the request and submission status machines
 //! (DESIGN §1, plus `withdrawn` and `bundled → approved`, see the models).
-use sifilma::models::{personalization_requests::Status as R, submissions::Status as S};
+use sifilma::models::{requests::Status as R, submissions::Status as S};
 
 #[test]
 fn request_moves() {

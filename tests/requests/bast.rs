@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use sifilma::{
     models::{
         _entities::{audit_events, cards, documents, officials, personalization_requests as requests, submissions},
-        perso_runs,
+        runs,
     },
     settings::StationSettings,
     station::protocol::{CardResult, Outcome, Report},
@@ -25,7 +25,7 @@ pub async fn done_submission(server: &axum_test::TestServer, ctx: &loco_rs::app:
     let settings = StationSettings::default();
     for c in cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap() {
         let r = Report::Card(CardResult { run: batch.run, card: i64::from(c.id), serial: c.serial, reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 5, apdus: 10 });
-        perso_runs::apply(&ctx.db, &r, &settings).await.unwrap();
+        runs::apply(&ctx.db, &r, &settings).await.unwrap();
     }
     let now = Utc::now();
     officials::ActiveModel {

@@ -64,7 +64,7 @@ pub async fn seed_request(ctx: &AppContext, w: &World, number: &str, status: &st
         file_kind: Set("pdf".into()),
         file_name: Set("surat.pdf".into()),
         file_size: Set(10),
-        status: Set(status.into()),
+        status: Set(sifilma::models::requests::Status::parse(status).expect("a request status")),
         created_at: Set(now.into()),
         updated_at: Set(now.into()),
         ..Default::default()

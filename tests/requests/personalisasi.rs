@@ -67,7 +67,7 @@ async fn operators_generate_clear_and_export_perso_data() {
         assert_eq!(op.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 303);
 
         let mut personalized: cards::ActiveModel = cards_of(&ctx, id).await[0].clone().into();
-        personalized.status = Set("clear".into());
+        personalized.status = Set(sifilma::models::cards::Status::Clear);
         personalized.update(&ctx.db).await.unwrap();
         let refused = op.post(&format!("/personalisasi/{id}/clear"), &[]).await;
         assert_eq!(refused.status_code(), 409);
@@ -95,7 +95,7 @@ async fn perso_pages_are_for_staff_and_accepted_submissions_only() {
         assert!(cards_of(&ctx, id).await.iter().all(|c| c.perso_number.is_none()));
 
         let mut fresh: submissions::ActiveModel = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().into();
-        fresh.status = Set("new".into());
+        fresh.status = Set(sifilma::models::submissions::Status::New);
         fresh.update(&ctx.db).await.unwrap();
         assert_eq!(admin.get(&format!("/personalisasi/{id}")).await.status_code(), 404, "not in the registry's queue");
         admin.get("/personalisasi").await;
@@ -172,7 +172,7 @@ async fn perso_data_imports_from_excel_all_or_nothing() {
         assert_eq!(cards_of(&ctx, id).await.iter().find(|c| c.serial == "0SAM00000001").unwrap().perso_number.as_deref(), Some("PRS-2026-00000901"));
 
         let mut personalized: cards::ActiveModel = first.clone().into();
-        personalized.status = Set("clear".into());
+        personalized.status = Set(sifilma::models::cards::Status::Clear);
         personalized.update(&ctx.db).await.unwrap();
         let r = op.post_multipart(&format!("/personalisasi/{id}/import"), with_token(&op, import_file(&HEADERS, &rows_for(5)))).await;
         assert_eq!(r.status_code(), 409);

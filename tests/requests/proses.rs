@@ -8,8 +8,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Pagi
 use serde_json::Value;
 use sifilma::{
     models::{
-        _entities::{audit_events, cards, perso_runs as runs, stations, submissions, users},
-        perso_runs::{self, Applied},
+        _entities::{audit_events, cards, stations, submissions, users},
+        runs::{self, Applied},
     },
     settings::StationSettings,
     station::protocol::{CardResult, Failure, Outcome, ReaderActivity, Report},
@@ -56,6 +56,9 @@ async fn until_run_over(c: &mut Client<'_>, id: i32) -> Value {
 fn settings() -> StationSettings {
     StationSettings::default()
 }
+
+/// What a state change needs from outside, for calls made without a request.
+const ENV: sifilma::models::Env<'static> = sifilma::models::Env { base_url: "http://localhost", upload_dir: "", ip: "127.0.0.1", disposition_days: 3 };
 
 fn clear(run: i32, card: &cards::Model) -> Report {
     Report::Card(CardResult { run: i64::from(run), card: i64::from(card.id), serial: card.serial.clone(), reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 12, apdus: 10 })
@@ -145,7 +148,7 @@ async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
         // A run going (started without a station to answer it): a second one,
         // perso data changes and Done are refused.
         let op_user = user(&ctx, "operator_dc").await;
-        perso_runs::start(&ctx.db, &op_user, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+        runs::start(&ctx.db, &op_user, id, st, false, &settings(), &ENV).await.unwrap();
         let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
         assert_eq!(r.status_code(), 409);
         assert!(unescape(&r.text()).contains("sedang berjalan"));
@@ -170,27 +173,27 @@ async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
         let list = cards_of(&ctx, id).await;
         let s = settings();
 
-        assert_eq!(perso_runs::apply(&ctx.db, &clear(run, &list[0]), &s).await.unwrap(), Applied::Recorded);
+        assert_eq!(runs::apply(&ctx.db, &clear(run, &list[0]), &s).await.unwrap(), Applied::Recorded);
         let before = cards::Entity::find_by_id(list[0].id).one(&ctx.db).await.unwrap().unwrap();
         for dup in [clear(run, &list[0]), Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::NoCard }, ..card_of(clear(run, &list[0])) })] {
-            assert!(matches!(perso_runs::apply(&ctx.db, &dup, &s).await.unwrap(), Applied::Dropped(_)), "replayed result");
+            assert!(matches!(runs::apply(&ctx.db, &dup, &s).await.unwrap(), Applied::Dropped(_)), "replayed result");
         }
         assert_eq!(cards::Entity::find_by_id(list[0].id).one(&ctx.db).await.unwrap().unwrap(), before, "first answer kept");
 
         let unknown_run = Report::Card(CardResult { run: 999_999, ..card_of(clear(run, &list[1])) });
-        assert!(matches!(perso_runs::apply(&ctx.db, &unknown_run, &s).await.unwrap(), Applied::Dropped(_)));
+        assert!(matches!(runs::apply(&ctx.db, &unknown_run, &s).await.unwrap(), Applied::Dropped(_)));
         let unknown_card = Report::Card(CardResult { card: 999_999, ..card_of(clear(run, &list[1])) });
-        assert!(matches!(perso_runs::apply(&ctx.db, &unknown_card, &s).await.unwrap(), Applied::Dropped(_)));
+        assert!(matches!(runs::apply(&ctx.db, &unknown_card, &s).await.unwrap(), Applied::Dropped(_)));
         let wrong_serial = Report::Card(CardResult { serial: "0SAMXXXXXXXX".into(), ..card_of(clear(run, &list[1])) });
-        assert!(matches!(perso_runs::apply(&ctx.db, &wrong_serial, &s).await.unwrap(), Applied::Dropped(_)));
+        assert!(matches!(runs::apply(&ctx.db, &wrong_serial, &s).await.unwrap(), Applied::Dropped(_)));
         assert_eq!(cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap().status, "pending");
 
         let heartbeat = Report::Heartbeat { run: batch.run, attempt: 1, readers: vec![ReaderActivity { reader: "SIM 00".into(), state: "working".into(), serial: Some(list[1].serial.clone()), cards_done: 1 }] };
-        assert_eq!(perso_runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
+        assert_eq!(runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
         let stray = Report::Stray { run: batch.run, reader: "SIM 01".into(), serial: "ASING0001".into() };
-        assert_eq!(perso_runs::apply(&ctx.db, &stray, &s).await.unwrap(), Applied::Recorded);
+        assert_eq!(runs::apply(&ctx.db, &stray, &s).await.unwrap(), Applied::Recorded);
         let failed = Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::WriteRefused { step: "tulis PCID".into(), sw: "6985".into() } }, ..card_of(clear(run, &list[1])) });
-        assert_eq!(perso_runs::apply(&ctx.db, &failed, &s).await.unwrap(), Applied::Recorded);
+        assert_eq!(runs::apply(&ctx.db, &failed, &s).await.unwrap(), Applied::Recorded);
         let c1 = cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap();
         assert_eq!(c1.status, "failed");
         assert!(c1.failure.unwrap().contains("6985"));
@@ -202,11 +205,11 @@ async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
         assert_eq!(p["run"]["readers"][0]["serial"].as_str(), Some(list[1].serial.as_str()));
 
         for c in &list[2..] {
-            assert_eq!(perso_runs::apply(&ctx.db, &clear(run, c), &s).await.unwrap(), Applied::Recorded);
+            assert_eq!(runs::apply(&ctx.db, &clear(run, c), &s).await.unwrap(), Applied::Recorded);
         }
         let r = runs::Entity::find_by_id(run).one(&ctx.db).await.unwrap().unwrap();
-        assert_eq!((r.status.as_str(), r.active_key), ("finished", None), "run over once no card is pending");
-        assert!(matches!(perso_runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Dropped(_)), "late heartbeat");
+        assert_eq!((r.status, r.active_key), (sifilma::models::runs::Status::Finished, None), "run over once no card is pending");
+        assert!(matches!(runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Dropped(_)), "late heartbeat");
         let r = opc.post(&format!("/personalisasi/{id}/done"), &[]).await;
         assert_eq!(r.status_code(), 409, "a failed card is neither retried nor acknowledged");
         assert!(unescape(&r.text()).contains("1 kartu gagal belum ditangani"));
@@ -228,7 +231,7 @@ pub async fn started_run(server: &axum_test::TestServer, ctx: &loco_rs::app::App
     let st = station(ctx, "ST-01", true).await;
     let op = user(ctx, "operator_dc").await;
     sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
-    let batch = perso_runs::start(&ctx.db, &op, id, st, false, &settings(), "127.0.0.1").await.unwrap();
+    let batch = runs::start(&ctx.db, &op, id, st, false, &settings(), &ENV).await.unwrap();
     (id, st, batch)
 }
 
@@ -240,7 +243,7 @@ async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
         let list = cards_of(&ctx, id).await;
         for (i, c) in list.iter().enumerate() {
             let report = if i < 2 { Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::CardRemoved { step: "kunci kartu".into() } }, ..card_of(clear(run, c)) }) } else { clear(run, c) };
-            perso_runs::apply(&ctx.db, &report, &settings()).await.unwrap();
+            runs::apply(&ctx.db, &report, &settings()).await.unwrap();
         }
 
         // Retry: a new run with the failed cards only, on the simulated station.
@@ -287,18 +290,18 @@ async fn an_expired_lease_sends_the_pending_cards_again_once() {
         let run = i32::try_from(batch.run).unwrap();
         let list = cards_of(&ctx, id).await;
         for c in &list[..2] {
-            perso_runs::apply(&ctx.db, &clear(run, c), &settings()).await.unwrap();
+            runs::apply(&ctx.db, &clear(run, c), &settings()).await.unwrap();
         }
-        assert!(perso_runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "lease still good");
+        assert!(runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "lease still good");
         let later = Utc::now() + chrono::Duration::seconds(3600);
-        let again = perso_runs::reclaim_due(&ctx.db, later, &settings()).await.unwrap();
+        let again = runs::reclaim_due(&ctx.db, later, &settings()).await.unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempt, 2);
         let serials: Vec<&str> = again[0].cards.iter().map(|c| c.serial.as_str()).collect();
         assert_eq!(serials, list[2..].iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), "only the pending cards");
-        assert!(perso_runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "the new lease holds");
+        assert!(runs::reclaim_due(&ctx.db, Utc::now(), &settings()).await.unwrap().is_empty(), "the new lease holds");
         // A result of the first attempt still counts (same run, the card is the truth).
-        assert_eq!(perso_runs::apply(&ctx.db, &clear(run, &list[2]), &settings()).await.unwrap(), Applied::Recorded);
+        assert_eq!(runs::apply(&ctx.db, &clear(run, &list[2]), &settings()).await.unwrap(), Applied::Recorded);
         assert!(audit_events::Entity::find().filter(audit_events::Column::Action.eq("perso.run_reclaimed")).one(&ctx.db).await.unwrap().is_some());
         let _ = server;
     })

@@ -98,7 +98,7 @@ pub async fn account(ctx: &AppContext, username: &str, role: &str, status: &str)
         email: Set(format!("{username}@uji.go.id")),
         role: Set(role.to_string()),
         organisation_id: Set(Some(org.id)),
-        status: Set(status.to_string()),
+        status: Set(sifilma::models::users::Status::parse(status).expect("a user status")),
         created_at: Set(now.into()),
         updated_at: Set(now.into()),
         ..Default::default()

@@ -10,7 +10,7 @@ use std::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sidekiq::redis_rs::{self, AsyncCommands};
 use sifilma::{
-    models::_entities::{cards, perso_runs as runs},
+    models::{_entities::cards, runs},
     settings::StationSettings,
     station::{
         link,

@@ -112,3 +112,17 @@ pub enum MailStatus {
     #[sea_orm(string_value = "failed")]
     Failed,
 }
+
+/// A status equals its stored value (`Status::Done == "done"`): handy in
+/// assertions and raw rows; parsing a stored value still goes through the
+/// enum and fails for an unknown one.
+macro_rules! eq_stored_value {
+    ($($t:ty),*) => {$(
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                sea_orm::ActiveEnum::to_value(self) == *other
+            }
+        }
+    )*};
+}
+eq_stored_value!(RequestStatus, SubmissionStatus, RunStatus, CardStatus, DocumentStatus, UserStatus, MailStatus);
