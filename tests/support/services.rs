@@ -7,7 +7,8 @@
 
 /// True when the suite runs as CI (`CI=true`, also `CI=1`).
 pub fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    std::env::var("CI")
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
 }
 
 /// The service is missing: panics under `CI=true`, otherwise prints a loud
@@ -32,7 +33,12 @@ pub fn require_service(service: &str, var: &str) -> Option<String> {
 /// Like [`require_service`] for a local program: true when `program arg`
 /// runs and succeeds.
 pub fn require_program(service: &str, program: &str, arg: &str) -> bool {
-    let ok = std::process::Command::new(program).arg(arg).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = std::process::Command::new(program)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         missing_service(service, &format!("`{program} {arg}` did not run"));
     }
