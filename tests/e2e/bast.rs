@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::{
     log_in,
-    portal::{artifact, serve},
+    artifact, serve,
     webdriver::WdError,
 };
-use crate::{requests::bast::done_submission, support::boot};
+use crate::support::{boot, scenario::done_submission};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_receives_prints_and_downloads_the_bast() {

@@ -8,15 +8,13 @@ use serde_json::{json, Value};
 
 use super::{
     log_in, log_out,
-    portal::{artifact, serve},
+    artifact, serve,
     webdriver::WdError,
 };
-use crate::{
-    requests::{
-        pengajuan::{cards_for, xlsx},
-        permintaan::{pdf, seed_request, world},
-    },
-    support::boot,
+use crate::support::{
+    boot,
+    fixtures::{cards_for, pdf, xlsx},
+    scenario::{seed_request, world},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

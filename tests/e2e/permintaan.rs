@@ -2,17 +2,14 @@
 //! approves it, the institution sees "Approved" on its timeline.
 use std::time::Duration;
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::Value;
-use sifilma::models::_entities::machine_types;
 
 use super::{
     log_in, log_out,
-    portal::{artifact, serve},
+    artifact, serve,
     webdriver::WdError,
 };
-use crate::support::{account, boot};
+use crate::support::{account, boot, fixtures::pdf, scenario::machine_type};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn institution_files_producer_approves_institution_sees_approved() {
@@ -21,13 +18,9 @@ async fn institution_files_producer_approves_institution_sees_approved() {
     let ctx = boot.app_context.clone();
     account(&ctx, "bank_abc", "lembaga", "active").await;
     let nyra = account(&ctx, "pt_nyra", "produsen", "active").await;
-    let now = Utc::now();
-    machine_types::ActiveModel { name: Set("Type IdGlobalScan GSX-01".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }
-        .insert(&ctx.db)
-        .await
-        .unwrap();
+    machine_type(&ctx).await;
     let letter = std::env::temp_dir().join(format!("surat-permintaan-{}.pdf", std::process::id()));
-    std::fs::write(&letter, crate::requests::permintaan::pdf()).unwrap();
+    std::fs::write(&letter, pdf()).unwrap();
     let base = serve(boot.router.clone().expect("router")).await;
 
     let outcome = async {

@@ -1,28 +1,16 @@
 //! The portal in headless Chromium, as a person uses it: landing → login →
 //! dashboard → Change Password → Logout → the old password is refused.
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::webdriver::{Browser, WdError};
+use super::{
+    artifact, serve,
+    webdriver::{Browser, WdError},
+};
 use crate::support::{account, boot, PASSWORD};
 
 const NEW_PASSWORD: &str = "Sandi-Baru-Peramban-2026";
-
-pub fn artifact(name: &str) -> PathBuf {
-    let dir = std::env::var("SIFILMA_TEST_ARTIFACTS").unwrap_or_else(|_| std::env::temp_dir().join("sifilma-artifacts").display().to_string());
-    PathBuf::from(dir).join(name)
-}
-
-/// Serves the real router on a free loopback port for the browser.
-pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
-    });
-    format!("http://{addr}")
-}
 
 async fn log_in(browser: &Browser, base: &str, password: &str) -> Result<(), WdError> {
     browser.goto(&format!("{base}/login")).await?;
@@ -53,12 +41,7 @@ async fn login_change_password_logout_in_chromium() {
         browser.wait_for_text("#welcome", "Selamat datang, Nama pt_nyra", Duration::from_secs(5)).await?;
         browser.screenshot(artifact("dashboard-1280.png")).await?;
 
-        browser.set_window_size(360, 780).await?;
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let width = browser.execute("return document.documentElement.scrollWidth", &[]).await?;
-        browser.screenshot(artifact("dashboard-360.png")).await?;
-        assert!(width.as_u64().is_some_and(|w| w <= 360), "no horizontal scroll at 360 px, got {width}");
-        browser.set_window_size(1280, 900).await?;
+        super::assert_fits_phone(&browser, "dashboard-360.png").await?;
 
         open_user_menu(&browser).await?;
         browser.find("a[href='/password']").await?.click().await?;

@@ -4,21 +4,21 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sifilma::{
-    models::_entities::{submissions, users},
+    models::_entities::submissions,
     settings::StationSettings,
     workers::stations::{Link, Stations},
 };
 
 use super::{
     log_in,
-    portal::{artifact, serve},
+    artifact, serve,
     webdriver::WdError,
 };
-use crate::{
-    requests::{personalisasi::accepted_submission, proses::station},
-    support::boot,
+use crate::support::{
+    boot,
+    scenario::{accepted_submission, station, user},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
@@ -28,7 +28,7 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
     let router = boot.router.clone().expect("router");
     let server = axum_test::TestServer::new(router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>()).unwrap();
     let id = accepted_submission(&server, &ctx).await;
-    let op = users::Entity::find().filter(users::Column::Username.eq("operator_dc")).one(&ctx.db).await.unwrap().unwrap();
+    let op = user(&ctx, "operator_dc").await;
     sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
     let st = station(&ctx, "ST-E2E", true).await;
     // Slow virtual cards, so the bar is seen moving.
@@ -41,18 +41,23 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
         browser.find(&format!("#f-station option[value='{st}']")).await?.click().await?;
         browser.find("#start-run").await?.click().await?;
         browser.wait_for_text(".alert-success", "Proses personalisasi dimulai", Duration::from_secs(5)).await?;
-        let mut seen = Vec::new();
-        for _ in 0..300 {
-            let v = browser.execute("return [document.getElementById('run-bar').value, document.getElementById('run-state').textContent, performance.getEntriesByType('navigation').length];", &[]).await?;
+        // Every value the bar shows on the way, watched without a reload.
+        let seen = std::cell::RefCell::new(Vec::new());
+        let watched = super::wait_until("the bar at 100% and the run state \"selesai\"", Duration::from_secs(30), || async {
+            let v = browser.execute("return [document.getElementById('run-bar').value, document.getElementById('run-state').textContent];", &[]).await?;
             let value = v[0].as_u64().unwrap_or(0);
+            let mut seen = seen.borrow_mut();
             if seen.last() != Some(&value) {
                 seen.push(value);
             }
-            if value == 100 && v[1].as_str().is_some_and(|s| s.contains("selesai")) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Ok((value == 100 && v[1].as_str().is_some_and(|s| s.contains("selesai"))).then_some(()))
+        })
+        .await;
+        let seen = seen.into_inner();
+        watched.map_err(|mut e| {
+            e.message = format!("{}; bar values seen: {seen:?}", e.message);
+            e
+        })?;
         assert_eq!(seen.last(), Some(&100), "the bar reached 100%: {seen:?}");
         assert!(seen.iter().any(|v| *v > 0 && *v < 100), "the bar moved in place, without a reload: {seen:?}");
         browser.wait_for_text("#run-refresh", "Proses selesai", Duration::from_secs(5)).await?;

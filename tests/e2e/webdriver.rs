@@ -73,6 +73,11 @@ pub struct WdError {
 }
 
 impl WdError {
+    /// A wait for `what` that gave up after `elapsed`.
+    pub fn timeout(what: &str, elapsed: Duration) -> Self {
+        Self::new("wait", "timeout", format!("{what}: not seen within {elapsed:?}"))
+    }
+
     fn new(command: &str, error: &str, message: impl Into<String>) -> Self {
         Self {
             command: command.to_owned(),

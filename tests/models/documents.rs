@@ -5,7 +5,7 @@ use std::{
     io::{Cursor, Read},
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use calamine::{Data, Reader, Xlsx};
@@ -18,7 +18,10 @@ use sifilma::{
     },
 };
 
-use crate::support::sample_documents::{sample_bast, sample_reply, ymd, VERIFY_URL};
+use crate::support::{
+    poll_blocking, require_program,
+    sample_documents::{sample_bast, sample_reply, ymd, VERIFY_URL},
+};
 
 
 /// Card rows whose values a spreadsheet would otherwise take for formulas or numbers.
@@ -229,17 +232,13 @@ fn run_with_limit(mut cmd: Command, limit: Duration) -> String {
         let _ = stdout.read_to_string(&mut out);
         out
     });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
+    let status = match poll_blocking(limit, Duration::from_millis(100), || child.try_wait().unwrap()) {
+        Ok(status) => status,
+        Err(elapsed) => {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{shown} did not finish within {limit:?}");
+            panic!("{shown} did not finish within {elapsed:?} (limit {limit:?})");
         }
-        std::thread::sleep(Duration::from_millis(100));
     };
     let out = reader.join().unwrap_or_default();
     assert!(status.success(), "{shown} failed with {status}:\n{out}");
@@ -330,8 +329,7 @@ fn expected_modules(url: &str) -> Vec<String> {
 
 #[test]
 fn documents_round_trip_through_libreoffice_and_python_readers() {
-    if !tool_available("soffice", "--version") || !tool_available("pdftotext", "-v") {
-        eprintln!("NOTE: soffice or pdftotext not installed; LibreOffice round trip of the hand-over documents skipped (apt: libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils)");
+    if !require_program("LibreOffice (apt: libreoffice-writer-nogui libreoffice-calc-nogui)", "soffice", "--version") || !require_program("poppler-utils", "pdftotext", "-v") {
         return;
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("sifilma-documents-{}", std::process::id()));
@@ -409,10 +407,8 @@ fn documents_round_trip_through_libreoffice_and_python_readers() {
     );
 
     let python = "/usr/bin/python3";
-    if !tool_available(python, "--version")
-        || !Command::new(python).args(["-c", "import docx, openpyxl"]).status().is_ok_and(|s| s.success())
-    {
-        eprintln!("NOTE: python3-docx or python3-openpyxl not installed; python read-back of the hand-over documents skipped");
+    if !tool_available(python, "--version") || !Command::new(python).args(["-c", "import docx, openpyxl"]).status().is_ok_and(|s| s.success()) {
+        crate::support::missing_service("python3-docx and python3-openpyxl", "`/usr/bin/python3 -c 'import docx, openpyxl'` failed");
         return;
     }
     let script = dir.join("read_back.py");

@@ -2,17 +2,9 @@ use axum_test::multipart::Part;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::_entities::{audit_events, sessions, users};
 
-use crate::support::{account, location, with_app, Client, PASSWORD};
+use crate::support::{account, fixtures::png, location, with_app, Client, PASSWORD};
 
 const NEW_PASSWORD: &str = "Kata-Sandi-Baru-2026";
-
-/// A minimal valid PNG (1×1 pixel).
-pub fn png() -> Vec<u8> {
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89]);
-    v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
-    v
-}
 
 #[tokio::test]
 async fn change_password_revokes_other_sessions_and_the_old_password() {

@@ -2,50 +2,16 @@
 //! by the background worker (inline in tests), downloads in scope, the
 //! public verify page and the BAST mail.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sifilma::{
-    models::{
-        _entities::{audit_events, cards, documents, officials, personalization_requests as requests, submissions},
-        runs,
-    },
-    settings::StationSettings,
-    station::protocol::{CardResult, Outcome, Report},
+use sifilma::models::_entities::{audit_events, documents, personalization_requests as requests, submissions};
+
+use crate::support::{
+    location, mails_to,
+    scenario::{accepted_submission, done_submission},
+    tile, unescape, with_app, Client,
 };
-
-use super::{personalisasi::accepted_submission, proses::started_run};
-use crate::support::{location, mails_to, tile, unescape, with_app, Client};
-
-
-/// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
-/// clear; a Dukcapil official in master data. Returns its id.
-pub async fn done_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
-    let (id, _, batch) = started_run(server, ctx).await;
-    let settings = StationSettings::default();
-    for c in cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap() {
-        let r = Report::Card(CardResult { run: batch.run, card: i64::from(c.id), serial: c.serial, reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 5, apdus: 10 });
-        runs::apply(&ctx.db, &r, &settings).await.unwrap();
-    }
-    let now = Utc::now();
-    officials::ActiveModel {
-        name: Set("Ir. Gunawan, MA".into()),
-        nip: Set(None),
-        position: Set("Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into()),
-        office_address: Set("Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into()),
-        active: Set(true),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await
-    .unwrap();
-    let mut opc = Client::signed_in(server, "operator_dc").await;
-    opc.get(&format!("/personalisasi/{id}")).await;
-    assert_eq!(opc.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 303);
-    id
-}
 
 async fn lines(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<requests::Model> {
     requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).order_by_asc(requests::Column::Number).all(&ctx.db).await.unwrap()
@@ -66,7 +32,7 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         let list = nyra.get("/bast").await.text();
         assert!(list.contains("SP/PERSO/2026") && list.contains("Received"));
-        assert!(!nyra.get("/bast?status=received").await.text().contains("SP/PERSO/2026"));
+        assert!(!nyra.page("/bast?status=received").await.contains("SP/PERSO/2026"));
         let page = nyra.get(&format!("/bast/{id}")).await.text();
         assert!(page.contains(&format!("name=\"received_{}\"", a.id)) && page.contains("Submit Penerimaan"));
 
@@ -219,7 +185,7 @@ async fn nothing_is_printed_or_received_before_done() {
         let r = nyra.post(&format!("/bast/{id}/terima"), &[("received_1", "1")]).await;
         assert_eq!(r.status_code(), 409);
         assert_eq!(documents::Entity::find().all(&ctx.db).await.unwrap().len(), 0);
-        assert!(!nyra.get("/bast").await.text().contains("SP/PERSO/2026"));
+        assert!(!nyra.page("/bast").await.contains("SP/PERSO/2026"));
     })
     .await;
 }

@@ -1,4 +1,4 @@
-use crate::support::{account, with_app, Client};
+use crate::support::{account, scenario, with_app, Client};
 
 /// Every role sees the seed's menu, limited to what it may use.
 #[tokio::test]
@@ -53,10 +53,10 @@ async fn unknown_pages_answer_404() {
 #[tokio::test]
 async fn the_dashboard_counts_what_waits_for_the_role() {
     with_app(|server, ctx| async move {
-        let w = super::permintaan::world(&ctx).await;
+        let w = scenario::world(&ctx).await;
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
         for (n, status) in [("470/D/1", "submitted"), ("470/D/2", "submitted"), ("470/D/3", "approved")] {
-            super::permintaan::seed_request(&ctx, &w, n, status, day).await;
+            scenario::seed_request(&ctx, &w, n, status, day).await;
         }
         account(&ctx, "calon_baru", "lembaga", "pending").await;
         let tile = crate::support::tile;

@@ -3,79 +3,15 @@
 //! rejection and removal freeing the requests, scoping.
 use std::io::Write;
 
-use axum_test::multipart::{MultipartForm, Part};
-use chrono::NaiveDate;
-use loco_rs::app::AppContext;
-use rust_xlsxwriter::Workbook;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::_entities::{cards, personalization_requests as requests, submissions};
 
-use super::permintaan::{pdf, seed_request, world, World};
-use crate::support::{location, mails_to, unescape, with_app, Client};
-
-const HEADERS: [&str; 4] = ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"];
-
-/// An xlsx card list: (request number, serial) per row, under `headers`.
-pub fn xlsx_with(headers: &[&str], rows: &[(String, String)]) -> Vec<u8> {
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet().set_name("Daftar Kartu SAM").unwrap();
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (i, (number, serial)) in rows.iter().enumerate() {
-        let r = i as u32 + 1;
-        sheet.write_number(r, 0, f64::from(r)).unwrap();
-        sheet.write_string(r, 1, number).unwrap();
-        sheet.write_string(r, 2, serial).unwrap();
-    }
-    book.save_to_buffer().unwrap()
-}
-
-pub fn xlsx(rows: &[(String, String)]) -> Vec<u8> {
-    xlsx_with(&HEADERS, rows)
-}
-
-/// `n` serials for request `number`, starting at `from`.
-pub fn cards_for(number: &str, from: usize, n: usize) -> Vec<(String, String)> {
-    (from..from + n).map(|i| (number.to_string(), format!("0SAM{i:08}"))).collect()
-}
-
-/// Two approved requests of Bank ABC to PT Nyra (3 and 2 cards).
-pub async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, requests::Model) {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
-    let mut a = seed_request(ctx, w, "470/A/2026", "approved", day).await;
-    let mut b = seed_request(ctx, w, "470/B/2026", "approved", day).await;
-    for (r, qty) in [(&mut a, 3), (&mut b, 2)] {
-        let mut m: requests::ActiveModel = r.clone().into();
-        m.quantity = sea_orm::ActiveValue::Set(qty);
-        *r = sea_orm::ActiveModelTrait::update(m, &ctx.db).await.unwrap();
-    }
-    (a, b)
-}
-
-pub fn submission_form(c: &Client, w: &World, ids: &[i32], number: &str, count: &str, sheet: Option<Vec<u8>>) -> MultipartForm {
-    let mut form = c
-        .multipart()
-        .add_text("number", number)
-        .add_text("title", "Pengajuan personalisasi November")
-        .add_text("card_count", count)
-        .add_text("machine_type_id", w.machine.id.to_string())
-        .add_text("note", "Blanko dikirim bersama surat")
-        .add_part("file", Part::bytes(pdf()).file_name("surat-pengajuan.pdf"));
-    for id in ids {
-        form = form.add_text("request_ids", id.to_string());
-    }
-    if let Some(bytes) = sheet {
-        form = form.add_part("cards", Part::bytes(bytes).file_name("daftar.xlsx"));
-    }
-    form
-}
-
-pub fn good_rows() -> Vec<(String, String)> {
-    let mut rows = cards_for("470/A/2026", 1, 3);
-    rows.extend(cards_for("470/B/2026", 4, 2));
-    rows
-}
+use crate::support::{
+    fixtures::{cards_for, good_rows, pdf, xlsx, xlsx_with},
+    location, mails_to,
+    scenario::{approved_pair, submission_form, world},
+    unescape, with_app, Client,
+};
 
 #[tokio::test]
 async fn the_template_is_an_xlsx_with_instructions() {

@@ -1,78 +1,17 @@
 //! Permintaan Personalisasi through the real router: filing, the producer's
 //! decisions, scoping, bad input, downloads and mail.
 use axum_test::multipart::{MultipartForm, Part};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use loco_rs::app::AppContext;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use sifilma::models::_entities::{audit_events, machine_types, organisations, personalization_requests as requests, users};
+use sifilma::models::_entities::{audit_events, organisations, personalization_requests as requests};
 
-use crate::support::{account, location, mails_to, with_app, Client};
-
-/// A small but real PDF header (content sniffing looks at the first bytes).
-pub fn pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
-}
-
-pub struct World {
-    pub producer: organisations::Model,
-    pub other_producer: organisations::Model,
-    pub bank: users::Model,
-    pub machine: machine_types::Model,
-}
-
-/// PT Nyra (producer, account `pt_nyra`), PT Lain (another producer,
-/// `pt_lain`), Bank ABC (`bank_abc`), Bank XYZ (`bank_xyz`), the admin and
-/// one machine type.
-pub async fn world(ctx: &AppContext) -> World {
-    let nyra = account(ctx, "pt_nyra", "produsen", "active").await;
-    let lain = account(ctx, "pt_lain", "produsen", "active").await;
-    let bank = account(ctx, "bank_abc", "lembaga", "active").await;
-    account(ctx, "bank_xyz", "lembaga", "active").await;
-    account(ctx, "admin_pusat", "admin", "active").await;
-    account(ctx, "operator_dc", "operator", "active").await;
-    let org = |id| organisations::Entity::find_by_id(id);
-    let producer = org(nyra.organisation_id.unwrap()).one(&ctx.db).await.unwrap().unwrap();
-    let other_producer = org(lain.organisation_id.unwrap()).one(&ctx.db).await.unwrap().unwrap();
-    let now = Utc::now();
-    let machine = machine_types::ActiveModel {
-        name: Set("Type IdGlobalScan GSX-01".into()),
-        active: Set(true),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await
-    .unwrap();
-    World { producer, other_producer, bank, machine }
-}
-
-/// A request inserted directly (for lists and decisions).
-pub async fn seed_request(ctx: &AppContext, w: &World, number: &str, status: &str, date: NaiveDate) -> requests::Model {
-    let now = Utc::now();
-    requests::ActiveModel {
-        organisation_id: Set(w.bank.organisation_id.unwrap()),
-        producer_id: Set(w.producer.id),
-        machine_type_id: Set(w.machine.id),
-        created_by: Set(w.bank.id),
-        number: Set(number.into()),
-        title: Set(format!("Kartu SAM cabang {number}")),
-        search_text: Set(sifilma::models::requests::search_text(number, &format!("Kartu SAM cabang {number}"), "Organisasi bank_abc")),
-        request_date: Set(date),
-        quantity: Set(100),
-        file_key: Set("0".repeat(32)),
-        file_kind: Set("pdf".into()),
-        file_name: Set("surat.pdf".into()),
-        file_size: Set(10),
-        status: Set(sifilma::models::requests::Status::parse(status).expect("a request status")),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await
-    .unwrap()
-}
+use crate::support::{
+    fixtures::{pdf, png},
+    location, mails_to,
+    scenario::{seed_request, world, World},
+    with_app, Client,
+};
 
 fn request_form(c: &Client, w: &World, number: &str, qty: &str) -> MultipartForm {
     c.multipart()
@@ -124,7 +63,7 @@ async fn bad_letters_are_refused_and_nothing_is_saved() {
         bank.get("/permintaan/baru").await;
         let mut big = pdf();
         big.resize(3 * 1024 * 1024 + 1, b' ');
-        let png = crate::requests::account::png();
+        let png = png();
         #[allow(clippy::type_complexity)]
         let cases: Vec<(Option<(Vec<u8>, &str)>, &str)> = vec![
             (Some((b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run in DOS mode".to_vec(), "surat.pdf")), "isi berkas tidak dikenali"),
@@ -208,7 +147,7 @@ async fn each_party_sees_only_its_requests() {
             assert_eq!(xyz.get(&path).await.status_code(), 404, "{path}");
         }
         assert_eq!(xyz.post(&format!("/permintaan/{}/tarik", mine.id), &[]).await.status_code(), 404);
-        assert!(!xyz.get("/permintaan").await.text().contains("470/BANK/1"));
+        assert!(!xyz.page("/permintaan").await.contains("470/BANK/1"));
 
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         let list = nyra.get("/permintaan").await.text();
@@ -220,7 +159,7 @@ async fn each_party_sees_only_its_requests() {
         let mut admin = Client::signed_in(&server, "admin_pusat").await;
         let list = admin.get("/permintaan").await.text();
         assert!(list.contains("470/BANK/1") && list.contains("470/LAIN/1"));
-        let page = admin.get(&format!("/permintaan/{}", mine.id)).await.text();
+        let page = admin.page(&format!("/permintaan/{}", mine.id)).await;
         assert!(!page.contains("id=\"approve\"") && !page.contains("id=\"edit\""), "admin is read-only");
         assert_eq!(admin.post(&format!("/permintaan/{}/setujui", mine.id), &[]).await.status_code(), 404);
 
@@ -248,7 +187,7 @@ async fn the_producer_approves_once_and_the_institution_is_mailed() {
         assert!(twice.text().contains("tidak dapat diubah menjadi"));
         let page = nyra.get(&format!("/permintaan/{}", r.id)).await.text();
         assert!(!page.contains("id=\"approve\"") && page.contains("Approved"), "after Approve only View remains");
-        let list = nyra.get("/permintaan").await.text();
+        let list = nyra.page("/permintaan").await;
         assert!(!list.contains(&format!("/permintaan/{}/setujui", r.id)));
         if let Some(mails) = mails_to("bank_abc@uji.go.id") {
             let mail = mails.iter().rev().find(|m| m.contains("470/APP/1")).expect("the institution is told");

@@ -1,33 +1,14 @@
 //! Proses Personalisasi: the queue, perso data Generate / Clear All and the
 //! Excel export, for admin and operators only.
 use calamine::Reader;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use sifilma::models::_entities::{cards, submissions};
 
-use super::{
-    pengajuan::{approved_pair, good_rows, submission_form, xlsx},
-    permintaan::world,
+use crate::support::{
+    location,
+    scenario::{accepted_submission, cards_of},
+    with_app, Client,
 };
-use crate::support::{location, with_app, Client};
-
-/// A submission of PT Nyra with 5 cards, accepted by the admin; its id.
-pub async fn accepted_submission(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
-    let w = world(ctx).await;
-    let (a, b) = approved_pair(ctx, &w).await;
-    let mut nyra = Client::signed_in(server, "pt_nyra").await;
-    nyra.get("/pengajuan/baru").await;
-    let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &[a.id, b.id], "SP/PERSO/2026", "5", Some(xlsx(&good_rows())))).await;
-    assert_eq!(r.status_code(), 303);
-    let id = submissions::Entity::find().one(&ctx.db).await.unwrap().unwrap().id;
-    let mut admin = Client::signed_in(server, "admin_pusat").await;
-    admin.get(&format!("/pengajuan/{id}")).await;
-    assert_eq!(admin.post(&format!("/pengajuan/{id}/terima"), &[]).await.status_code(), 303);
-    id
-}
-
-pub async fn cards_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<cards::Model> {
-    cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap()
-}
 
 #[tokio::test]
 async fn operators_generate_clear_and_export_perso_data() {
@@ -36,7 +17,7 @@ async fn operators_generate_clear_and_export_perso_data() {
         let mut op = Client::signed_in(&server, "operator_dc").await;
         let list = op.get("/personalisasi").await.text();
         assert!(list.contains("SP/PERSO/2026") && list.contains("PERSO-"));
-        assert!(!op.get("/personalisasi?status=done").await.text().contains("SP/PERSO/2026"));
+        assert!(!op.page("/personalisasi?status=done").await.contains("SP/PERSO/2026"));
         op.get(&format!("/personalisasi/{id}")).await.assert_status_ok();
 
         let r = op.post(&format!("/personalisasi/{id}/generate"), &[]).await;

@@ -4,61 +4,36 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use sifilma::{
     models::{
-        _entities::{audit_events, cards, stations, submissions, users},
+        _entities::{audit_events, cards, submissions},
         runs::{self, Applied},
     },
     settings::StationSettings,
     station::protocol::{CardResult, Failure, Outcome, ReaderActivity, Report},
 };
 
-use super::personalisasi::{accepted_submission, cards_of};
-use crate::support::{location, mails_to, unescape, with_app, Client};
-
-/// A station in master data; its id.
-pub async fn station(ctx: &loco_rs::app::AppContext, code: &str, active: bool) -> i32 {
-    let now = Utc::now();
-    stations::ActiveModel {
-        code: Set(code.into()),
-        name: Set(format!("Stasiun {code}")),
-        readers: Set(4),
-        capacity_per_day: Set(250),
-        active: Set(active),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await
-    .unwrap()
-    .id
-}
-
-async fn user(ctx: &loco_rs::app::AppContext, name: &str) -> users::Model {
-    users::Entity::find().filter(users::Column::Username.eq(name)).one(&ctx.db).await.unwrap().unwrap()
-}
+use crate::support::{
+    eventually, location, mails_to,
+    scenario::{accepted_submission, cards_of, started_run, station, user},
+    unescape, with_app, Client,
+};
 
 /// Polls the progress endpoint until no run is going (at most 20 s).
 async fn until_run_over(c: &mut Client<'_>, id: i32) -> Value {
-    for _ in 0..200 {
-        let p: Value = c.get(&format!("/personalisasi/{id}/progress")).await.json();
-        if p["run"].is_object() && p["run"]["running"] == false {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the run did not finish");
+    let c = tokio::sync::Mutex::new(c);
+    eventually("the run is over (progress endpoint)", Duration::from_secs(20), || async {
+        let p: Value = c.lock().await.get(&format!("/personalisasi/{id}/progress")).await.json();
+        (p["run"].is_object() && p["run"]["running"] == false).then_some(p)
+    })
+    .await
 }
 
 fn settings() -> StationSettings {
     StationSettings::default()
 }
-
-/// What a state change needs from outside, for calls made without a request.
-const ENV: sifilma::models::Env<'static> = sifilma::models::Env { base_url: "http://localhost", upload_dir: "", ip: "127.0.0.1", disposition_days: 3 };
 
 fn clear(run: i32, card: &cards::Model) -> Report {
     Report::Card(CardResult { run: i64::from(run), card: i64::from(card.id), serial: card.serial.clone(), reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 12, apdus: 10 })
@@ -148,7 +123,7 @@ async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
         // A run going (started without a station to answer it): a second one,
         // perso data changes and Done are refused.
         let op_user = user(&ctx, "operator_dc").await;
-        runs::start(&ctx.db, &op_user, id, st, false, &settings(), &ENV).await.unwrap();
+        runs::start(&ctx.db, &op_user, id, st, false, &settings(), &crate::support::scenario::ENV).await.unwrap();
         let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await;
         assert_eq!(r.status_code(), 409);
         assert!(unescape(&r.text()).contains("sedang berjalan"));
@@ -222,17 +197,6 @@ fn card_of(r: Report) -> CardResult {
         Report::Card(c) => c,
         _ => unreachable!(),
     }
-}
-
-/// An accepted submission with perso data and a run on station ST-01 that
-/// no station answers: (submission, station, batch).
-pub async fn started_run(server: &axum_test::TestServer, ctx: &loco_rs::app::AppContext) -> (i32, i32, sifilma::station::protocol::Batch) {
-    let id = accepted_submission(server, ctx).await;
-    let st = station(ctx, "ST-01", true).await;
-    let op = user(ctx, "operator_dc").await;
-    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
-    let batch = runs::start(&ctx.db, &op, id, st, false, &settings(), &ENV).await.unwrap();
-    (id, st, batch)
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 //! a [`vpcd`]-plugged virtual SAM, on the 16 readers `.ci/test` starts.
 //!
 //! Rules:
-//! - Built only with `--features pcsc`; skipped (with a note) unless
-//!   `SIFILMA_TEST_VPCD` is set, i.e. outside `bash .ci/test`.
+//! - Built only with `--features pcsc`; skipped (with a loud note) unless
+//!   `SIFILMA_TEST_VPCD` is set, i.e. outside `bash .ci/test`; under
+//!   `CI=true` a missing rig fails them (`support::require_service`).
 //! - The readers are one per machine: every test holds [`Rig`] (a file lock)
 //!   while it uses them, and nextest runs `rig::` tests one at a time (test
 //!   group `pcsc` in `.config/nextest.toml`).
@@ -32,19 +33,18 @@ struct Rig {
     _lock: File,
 }
 
-/// `None` (after a note) when the rig is not up.
+/// `None` (after a loud note) when the rig is not up; a failure under `CI=true`.
 fn rig() -> Option<Rig> {
-    if std::env::var_os("SIFILMA_TEST_VPCD").is_none() {
-        eprintln!("skipping: SIFILMA_TEST_VPCD is not set (run the suite with `bash .ci/test`, which starts pcscd)");
-        return None;
-    }
+    crate::support::require_service("the PC/SC rig (pcscd + vpcd, started by `bash .ci/test`)", "SIFILMA_TEST_VPCD")?;
     let path = std::env::temp_dir().join("sifilma-vpcd-rig.lock");
     let lock = File::options().create(true).truncate(false).write(true).open(&path).expect("open rig lock file");
     // SAFETY: flock on a file descriptor this File owns.
     let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
     assert_eq!(rc, 0, "flock {}", path.display());
     // The previous holder's cards may have left just now; pcscd must see
-    // them go before the same ports get new cards.
+    // them go before the same ports get new cards. Rule: pcscd polls the
+    // vpcd readers, REMOVAL_SEEN bounds how long it takes to notice a
+    // removal, and nothing the next holder can observe says it has.
     std::thread::sleep(REMOVAL_SEEN);
     let names = list_readers(&["VPCD-".to_string()]).expect("pcscd answers");
     assert_eq!(names.len(), RIG_READERS, "rig readers: {names:?}");

@@ -3,7 +3,14 @@
 //! small cookie-keeping client that speaks forms like a browser.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod sample_documents;
+pub mod scenario;
+mod services;
+mod wait;
+
+pub use services::{missing_service, require_program, require_service};
+pub use wait::{eventually, poll, poll_blocking};
 
 use std::{collections::BTreeMap, future::Future, sync::LazyLock};
 
@@ -28,6 +35,11 @@ static PASSWORD_HASH: LazyLock<String> = LazyLock::new(|| hash_password(PASSWORD
 /// command's throwaway cluster (which is deleted whole afterwards, so the
 /// database is not dropped here: the pool may still hold connections).
 async fn fresh_database(configured: &str) -> String {
+    // The PostgreSQL run of the test command says so; a run meant for
+    // PostgreSQL must not quietly fall back to SQLite.
+    if std::env::var("SIFILMA_TEST_DB").is_ok_and(|db| db == "postgres") {
+        assert!(configured.starts_with("postgres"), "SIFILMA_TEST_DB=postgres but DATABASE_URL is not a PostgreSQL URL (PostgreSQL missing): {configured:?}");
+    }
     let name = format!("sifilma_t_{}", uuid::Uuid::new_v4().simple());
     if configured.starts_with("postgres") {
         let (root, _) = configured.rsplit_once('/').expect("database url with a name");
@@ -167,6 +179,14 @@ impl<'a> Client<'a> {
         response
     }
 
+    /// The text of page `path`, asserting it answered 200: an assertion that
+    /// something is absent from a page means nothing on an error page.
+    pub async fn page(&mut self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status_code(), 200, "GET {path}: {}", response.text());
+        response.text()
+    }
+
     /// Posts a urlencoded form carrying the current CSRF token.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
         let token = self.csrf.clone().unwrap_or_default();
@@ -215,11 +235,13 @@ pub fn location(response: &TestResponse) -> String {
     response.maybe_header("location").map(|v| v.to_str().unwrap_or_default().to_string()).unwrap_or_default()
 }
 
-/// Mails the SMTP sink of the test command received for `to`, newest last.
-/// `None` when the suite runs without the sink (plain `cargo test`).
+/// Mails the SMTP sink of the test command received for `to`, newest last
+/// (the sink stores a mail before it accepts it). `None` after a loud note
+/// when the suite runs without the sink (plain `cargo test`); under
+/// `CI=true` a missing sink fails the test (see [`require_service`]).
 pub fn mails_to(to: &str) -> Option<Vec<String>> {
-    let dir = std::env::var("SIFILMA_TEST_MAIL_DIR").ok()?;
-    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    let dir = require_service("SMTP sink", "SIFILMA_TEST_MAIL_DIR")?;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("SMTP sink directory {dir}: {e}")).filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
     entries.sort();
     Some(entries.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|m| m.contains(to)).map(|m| decode_quoted_printable(&m)).collect())
 }

@@ -10,7 +10,10 @@ use std::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sidekiq::redis_rs::{self, AsyncCommands};
 use sifilma::{
-    models::{_entities::cards, runs},
+    models::{
+        _entities::{cards, perso_run_events},
+        runs,
+    },
     settings::StationSettings,
     station::{
         link,
@@ -21,17 +24,16 @@ use sifilma::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    requests::{personalisasi::accepted_submission, proses::station},
-    support::{location, with_app, Client},
+use crate::support::{
+    eventually, location, require_service,
+    scenario::{accepted_submission, cards_of, expire_lease, serials_of, station},
+    unescape, with_app, Client,
 };
 
+/// The test command's Redis (`None` after a loud note outside it; a failure
+/// under `CI=true`).
 fn redis_url() -> Option<String> {
-    let url = std::env::var("SIFILMA_TEST_REDIS_URL").ok();
-    if url.is_none() {
-        eprintln!("SIFILMA_TEST_REDIS_URL unset: Redis station tests skipped (run them with `bash .ci/test`)");
-    }
-    url
+    require_service("Redis", "SIFILMA_TEST_REDIS_URL")
 }
 
 fn quick_settings() -> StationSettings {
@@ -50,30 +52,26 @@ fn agent(pool: &sidekiq::RedisPool, code: &str, serials: &[String], readers: usi
 }
 
 async fn run_finished(ctx: &loco_rs::app::AppContext, submission: i32, within: Duration) -> runs::Model {
-    let start = std::time::Instant::now();
-    loop {
+    eventually(&format!("the run of submission {submission} finished"), within, || async {
         let run = runs::Entity::find().filter(runs::Column::SubmissionId.eq(submission)).one(&ctx.db).await.unwrap();
-        if let Some(run) = run.filter(|r| r.status == "finished") {
-            return run;
-        }
-        assert!(start.elapsed() < within, "run did not finish within {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        run.filter(|r| r.status == "finished")
+    })
+    .await
 }
 
 /// Waits until `n` cards left the feeder: a card is reported before it is
 /// ejected, so the run may finish a moment before its last card leaves.
 async fn settled(hopper: &vsam::Hopper, n: usize) {
-    for _ in 0..200 {
-        if hopper.output().len() >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(&format!("{n} cards out of the feeder"), Duration::from_secs(5), || async { (hopper.output().len() >= n).then_some(()) }).await;
 }
 
-async fn serials_of(ctx: &loco_rs::app::AppContext, submission: i32) -> Vec<String> {
-    cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).all(&ctx.db).await.unwrap().into_iter().map(|c| c.serial).collect()
+/// Waits until at least one card of `submission` is clear.
+async fn first_clear(ctx: &loco_rs::app::AppContext, submission: i32, within: Duration) {
+    eventually("a first card personalized", within, || async {
+        let clear = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).filter(cards::Column::Status.eq("clear")).all(&ctx.db).await.unwrap().len();
+        (clear >= 1).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -110,7 +108,7 @@ async fn a_batch_travels_through_redis_and_every_card_comes_back_once() {
         let hopper = agent(&pool, "ST-R1", &serials_of(&ctx, id).await, 2, 1, &cancel);
         stations.start_consumer(&ctx.db, cancel.clone());
         let run = run_finished(&ctx, id, Duration::from_secs(20)).await;
-        let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        let done = cards_of(&ctx, id).await;
         assert!(done.iter().all(|c| c.status == "clear" && c.run_id == Some(run.id)), "{done:?}");
         settled(&hopper, done.len()).await;
         for c in &done {
@@ -126,15 +124,20 @@ async fn a_batch_travels_through_redis_and_every_card_comes_back_once() {
         let malformed = serde_json::json!({"class": "StationReport", "queue": "portal", "args": [{"type": "card", "run": "x"}], "retry": false, "jid": "bad1", "created_at": 0.0, "enqueued_at": 0.0});
         let _: () = raw.lpush(format!("{ns}:queue:portal"), malformed.to_string()).await.unwrap();
         let _: () = raw.lpush(format!("{ns}:queue:portal"), "not json at all").await.unwrap();
-        for _ in 0..100 {
-            let left: usize = raw.llen(format!("{ns}:queue:portal")).await.unwrap();
-            if left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let after = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        // Then a report that leaves a trace (a stray-card event; it touches
+        // neither cards nor the finished run). The consumer takes the queue
+        // in order, one job at a time: once the trace is there, every report
+        // before it has been handled. A dead consumer fails here.
+        let sentinel = Report::Stray { run: i64::from(run.id), reader: "SIM 09".into(), serial: "SENTINEL01".into() };
+        link::push_report(&pool, &sentinel).await.unwrap();
+        eventually("the consumer handled the reports up to the sentinel", Duration::from_secs(10), || async {
+            let events = perso_run_events::Entity::find().filter(perso_run_events::Column::RunId.eq(run.id)).all(&ctx.db).await.unwrap();
+            events.iter().any(|e| e.message.contains("SENTINEL01")).then_some(())
+        })
+        .await;
+        let left: usize = raw.llen(format!("{ns}:queue:portal")).await.unwrap();
+        assert_eq!(left, 0, "the portal queue is drained");
+        let after = cards_of(&ctx, id).await;
         assert_eq!(after, done, "nothing changed");
         assert_eq!(runs::Entity::find_by_id(run.id).one(&ctx.db).await.unwrap().unwrap(), run);
         cancel.cancel();
@@ -179,13 +182,7 @@ impl OwnRedis {
     }
 
     async fn wait_up(&self) {
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("redis did not start");
+        eventually(&format!("redis-server on port {}", self.port), Duration::from_secs(5), || async { std::net::TcpStream::connect(("127.0.0.1", self.port)).ok().map(drop) }).await;
     }
 
     /// SIGTERM (Redis flushes its append-only file and exits).
@@ -232,21 +229,16 @@ async fn a_redis_restart_mid_run_loses_and_doubles_nothing() {
         let cancel = CancellationToken::new();
         let hopper = agent(&pool, "ST-R2", &serials_of(&ctx, id).await, 1, 40, &cancel);
         stations.start_consumer(&ctx.db, cancel.clone());
-        let first = std::time::Instant::now();
-        loop {
-            let clear = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq("clear")).all(&ctx.db).await.unwrap().len();
-            if clear >= 1 {
-                break;
-            }
-            assert!(first.elapsed() < Duration::from_secs(15), "no result before the restart");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        first_clear(&ctx, id, Duration::from_secs(15)).await;
         redis.stop();
+        // Rule: the outage must outlast the consumer's retry pause (500 ms)
+        // and the agent's reconnect, so both really meet a dead Redis;
+        // nothing can be waited for, Redis being down is the point.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         redis.restart().await;
 
         run_finished(&ctx, id, Duration::from_secs(30)).await;
-        let done = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+        let done = cards_of(&ctx, id).await;
         assert!(done.iter().all(|c| c.status == "clear"), "{done:?}");
         settled(&hopper, done.len()).await;
         for c in &done {
@@ -267,7 +259,7 @@ async fn an_offline_station_gets_one_batch_not_one_per_lease() {
         let st = station(&ctx, "ST-OFF1", true).await;
         let ns = format!("t{}", uuid::Uuid::new_v4().simple());
         let pool = link::pool(&url, &ns).unwrap();
-        let stations = Stations { link: Link::Redis(pool.clone()), settings: StationSettings { lease_secs: 1, ..quick_settings() } };
+        let stations = Stations { link: Link::Redis(pool.clone()), settings: quick_settings() };
         ctx.shared_store.insert(stations.clone());
         let mut op = Client::signed_in(&server, "operator_dc").await;
         op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
@@ -278,19 +270,22 @@ async fn an_offline_station_gets_one_batch_not_one_per_lease() {
 
         // No agent takes the batch: the lease expires, the run is reclaimed,
         // but the queue keeps a single batch.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        stations.sweep(&ctx.db).await.unwrap();
+        let run = runs::Entity::find().filter(runs::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap();
+        assert!(stations.sweep(&ctx.db).await.unwrap() == 0, "the lease still holds");
+        expire_lease(&ctx, run.id).await;
+        assert_eq!(stations.sweep(&ctx.db).await.unwrap(), 1, "the expired run is reclaimed");
         let waiting: usize = raw.llen(&key).await.unwrap();
         assert_eq!(waiting, 1, "still one batch");
-        let page = crate::support::unescape(&op.get(&format!("/personalisasi/{id}")).await.text());
-        assert!(page.contains("menunggu stasiun mengambil batch"), "the page says the station has not answered");
+        let page = op.get(&format!("/personalisasi/{id}")).await;
+        assert_eq!(page.status_code(), 200);
+        assert!(unescape(&page.text()).contains("menunggu stasiun mengambil batch"), "the page says the station has not answered");
         let run = runs::Entity::find().filter(runs::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap();
         assert_eq!(run.attempt, 2, "the reclaim is recorded");
 
         // The batch was lost (taken by an agent that died): the next reclaim sends it again.
         let _: Option<String> = raw.rpop(&key, None).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        stations.sweep(&ctx.db).await.unwrap();
+        expire_lease(&ctx, run.id).await;
+        assert_eq!(stations.sweep(&ctx.db).await.unwrap(), 1);
         let jobs: Vec<String> = raw.lrange(&key, 0, -1).await.unwrap();
         assert_eq!(jobs.len(), 1);
         let job: serde_json::Value = serde_json::from_str(&jobs[0]).unwrap();

@@ -1,0 +1,59 @@
+//! Upload files the tests send: a letter (PDF), a photo (PNG) and the
+//! Pengajuan card list (xlsx).
+use rust_xlsxwriter::Workbook;
+
+/// A small but real PDF header (content sniffing looks at the first bytes).
+pub fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+/// A minimal valid PNG (1×1 pixel).
+pub fn png() -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend_from_slice(&[
+        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15,
+        0xc4, 0x89,
+    ]);
+    v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
+    v
+}
+
+/// The headers of the Pengajuan card-list template.
+pub const CARD_LIST_HEADERS: [&str; 4] =
+    ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"];
+
+/// An xlsx card list: (request number, serial) per row, under `headers`.
+pub fn xlsx_with(headers: &[&str], rows: &[(String, String)]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Daftar Kartu SAM").unwrap();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (number, serial)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_string(r, 1, number).unwrap();
+        sheet.write_string(r, 2, serial).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// An xlsx card list under the template's headers.
+pub fn xlsx(rows: &[(String, String)]) -> Vec<u8> {
+    xlsx_with(&CARD_LIST_HEADERS, rows)
+}
+
+/// `n` serials for request `number`, starting at `from`.
+pub fn cards_for(number: &str, from: usize, n: usize) -> Vec<(String, String)> {
+    (from..from + n)
+        .map(|i| (number.to_string(), format!("0SAM{i:08}")))
+        .collect()
+}
+
+/// The card list of [`super::scenario::approved_pair`]: 470/A/2026 (3 cards)
+/// and 470/B/2026 (2).
+pub fn good_rows() -> Vec<(String, String)> {
+    let mut rows = cards_for("470/A/2026", 1, 3);
+    rows.extend(cards_for("470/B/2026", 4, 2));
+    rows
+}

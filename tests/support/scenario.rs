@@ -1,0 +1,332 @@
+//! Scenario builders: the domain at a given point of its life (requests
+//! filed, a submission accepted, a run started, a submission Done), built
+//! through the real router where the step matters and directly otherwise.
+//! Test modules use these instead of calling each other's setups.
+use axum_test::{multipart::MultipartForm, TestServer};
+use chrono::{NaiveDate, Utc};
+use loco_rs::app::AppContext;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sifilma::{
+    models::{
+        _entities::{
+            cards, machine_types, officials, organisations, personalization_requests as requests,
+            stations, submissions, users,
+        },
+        runs,
+    },
+    settings::StationSettings,
+    station::protocol::{Batch, CardResult, Outcome, Report},
+};
+
+/// What a state change needs from outside, for model calls made without a request.
+pub const ENV: sifilma::models::Env<'static> = sifilma::models::Env { base_url: "http://localhost:5150", upload_dir: "", ip: "127.0.0.1", disposition_days: 3 };
+
+use super::{
+    account,
+    fixtures::{good_rows, pdf, xlsx},
+    Client,
+};
+
+pub struct World {
+    pub producer: organisations::Model,
+    pub other_producer: organisations::Model,
+    pub bank: users::Model,
+    pub machine: machine_types::Model,
+}
+
+/// PT Nyra (producer, account `pt_nyra`), PT Lain (another producer,
+/// `pt_lain`), Bank ABC (`bank_abc`), Bank XYZ (`bank_xyz`), the admin
+/// (`admin_pusat`), an operator (`operator_dc`) and one machine type.
+pub async fn world(ctx: &AppContext) -> World {
+    let nyra = account(ctx, "pt_nyra", "produsen", "active").await;
+    let lain = account(ctx, "pt_lain", "produsen", "active").await;
+    let bank = account(ctx, "bank_abc", "lembaga", "active").await;
+    account(ctx, "bank_xyz", "lembaga", "active").await;
+    account(ctx, "admin_pusat", "admin", "active").await;
+    account(ctx, "operator_dc", "operator", "active").await;
+    let org = |id| organisations::Entity::find_by_id(id);
+    let producer = org(nyra.organisation_id.unwrap())
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let other_producer = org(lain.organisation_id.unwrap())
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let machine = machine_type(ctx).await;
+    World {
+        producer,
+        other_producer,
+        bank,
+        machine,
+    }
+}
+
+/// The machine type "Type IdGlobalScan GSX-01" in master data.
+pub async fn machine_type(ctx: &AppContext) -> machine_types::Model {
+    let now = Utc::now();
+    machine_types::ActiveModel {
+        name: Set("Type IdGlobalScan GSX-01".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap()
+}
+
+/// A request of Bank ABC to PT Nyra, inserted directly (for lists and decisions).
+pub async fn seed_request(
+    ctx: &AppContext,
+    w: &World,
+    number: &str,
+    status: &str,
+    date: NaiveDate,
+) -> requests::Model {
+    let now = Utc::now();
+    requests::ActiveModel {
+        organisation_id: Set(w.bank.organisation_id.unwrap()),
+        producer_id: Set(w.producer.id),
+        machine_type_id: Set(w.machine.id),
+        created_by: Set(w.bank.id),
+        number: Set(number.into()),
+        title: Set(format!("Kartu SAM cabang {number}")),
+        search_text: Set(sifilma::models::requests::search_text(
+            number,
+            &format!("Kartu SAM cabang {number}"),
+            "Organisasi bank_abc",
+        )),
+        request_date: Set(date),
+        quantity: Set(100),
+        file_key: Set("0".repeat(32)),
+        file_kind: Set("pdf".into()),
+        file_name: Set("surat.pdf".into()),
+        file_size: Set(10),
+        status: Set(sifilma::models::requests::Status::parse(status).expect("a request status")),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap()
+}
+
+/// Two approved requests of Bank ABC to PT Nyra: 470/A/2026 (3 cards) and
+/// 470/B/2026 (2).
+pub async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, requests::Model) {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+    let mut a = seed_request(ctx, w, "470/A/2026", "approved", day).await;
+    let mut b = seed_request(ctx, w, "470/B/2026", "approved", day).await;
+    for (r, qty) in [(&mut a, 3), (&mut b, 2)] {
+        let mut m: requests::ActiveModel = r.clone().into();
+        m.quantity = Set(qty);
+        *r = m.update(&ctx.db).await.unwrap();
+    }
+    (a, b)
+}
+
+/// The Pengajuan form of `c` (its CSRF token) for the requests `ids`.
+pub fn submission_form(
+    c: &Client,
+    w: &World,
+    ids: &[i32],
+    number: &str,
+    count: &str,
+    sheet: Option<Vec<u8>>,
+) -> MultipartForm {
+    let mut form = c
+        .multipart()
+        .add_text("number", number)
+        .add_text("title", "Pengajuan personalisasi November")
+        .add_text("card_count", count)
+        .add_text("machine_type_id", w.machine.id.to_string())
+        .add_text("note", "Blanko dikirim bersama surat")
+        .add_part(
+            "file",
+            axum_test::multipart::Part::bytes(pdf()).file_name("surat-pengajuan.pdf"),
+        );
+    for id in ids {
+        form = form.add_text("request_ids", id.to_string());
+    }
+    if let Some(bytes) = sheet {
+        form = form.add_part(
+            "cards",
+            axum_test::multipart::Part::bytes(bytes).file_name("daftar.xlsx"),
+        );
+    }
+    form
+}
+
+/// The [`world`] and a submission SP/PERSO/2026 of PT Nyra with the 5 cards of
+/// [`approved_pair`], filed through the form and accepted by the admin; its id.
+pub async fn accepted_submission(server: &TestServer, ctx: &AppContext) -> i32 {
+    let w = world(ctx).await;
+    let (a, b) = approved_pair(ctx, &w).await;
+    let mut nyra = Client::signed_in(server, "pt_nyra").await;
+    nyra.get("/pengajuan/baru").await;
+    let r = nyra
+        .post_multipart(
+            "/pengajuan",
+            submission_form(
+                &nyra,
+                &w,
+                &[a.id, b.id],
+                "SP/PERSO/2026",
+                "5",
+                Some(xlsx(&good_rows())),
+            ),
+        )
+        .await;
+    assert_eq!(r.status_code(), 303);
+    let id = submissions::Entity::find()
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut admin = Client::signed_in(server, "admin_pusat").await;
+    admin.get(&format!("/pengajuan/{id}")).await;
+    assert_eq!(
+        admin
+            .post(&format!("/pengajuan/{id}/terima"), &[])
+            .await
+            .status_code(),
+        303
+    );
+    id
+}
+
+/// The cards of submission `id`.
+pub async fn cards_of(ctx: &AppContext, id: i32) -> Vec<cards::Model> {
+    cards::Entity::find()
+        .filter(cards::Column::SubmissionId.eq(id))
+        .all(&ctx.db)
+        .await
+        .unwrap()
+}
+
+/// The serials of submission `id`'s cards.
+pub async fn serials_of(ctx: &AppContext, id: i32) -> Vec<String> {
+    cards_of(ctx, id)
+        .await
+        .into_iter()
+        .map(|c| c.serial)
+        .collect()
+}
+
+/// A station `code` (4 readers) in master data; its id.
+pub async fn station(ctx: &AppContext, code: &str, active: bool) -> i32 {
+    let now = Utc::now();
+    stations::ActiveModel {
+        code: Set(code.into()),
+        name: Set(format!("Stasiun {code}")),
+        readers: Set(4),
+        capacity_per_day: Set(250),
+        active: Set(active),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap()
+    .id
+}
+
+/// The account `username`.
+pub async fn user(ctx: &AppContext, username: &str) -> users::Model {
+    users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .one(&ctx.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// An [`accepted_submission`] with perso data and a run on station ST-01
+/// that no station answers: (submission, station, batch).
+pub async fn started_run(server: &TestServer, ctx: &AppContext) -> (i32, i32, Batch) {
+    let id = accepted_submission(server, ctx).await;
+    let st = station(ctx, "ST-01", true).await;
+    let op = user(ctx, "operator_dc").await;
+    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1")
+        .await
+        .unwrap();
+    let batch = runs::start(
+        &ctx.db,
+        &op,
+        id,
+        st,
+        false,
+        &StationSettings::default(),
+        &ENV,
+    )
+    .await
+    .unwrap();
+    (id, st, batch)
+}
+
+/// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
+/// clear; a Dukcapil official in master data. Returns its id.
+pub async fn done_submission(server: &TestServer, ctx: &AppContext) -> i32 {
+    let (id, _, batch) = started_run(server, ctx).await;
+    let settings = StationSettings::default();
+    for c in cards_of(ctx, id).await {
+        let r = Report::Card(CardResult {
+            run: batch.run,
+            card: i64::from(c.id),
+            serial: c.serial,
+            reader: "SIM 00".into(),
+            outcome: Outcome::Clear,
+            rechecked: false,
+            millis: 5,
+            apdus: 10,
+        });
+        runs::apply(&ctx.db, &r, &settings).await.unwrap();
+    }
+    let now = Utc::now();
+    officials::ActiveModel {
+        name: Set("Ir. Gunawan, MA".into()),
+        nip: Set(None),
+        position: Set("Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into()),
+        office_address: Set("Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap();
+    let mut opc = Client::signed_in(server, "operator_dc").await;
+    opc.get(&format!("/personalisasi/{id}")).await;
+    assert_eq!(
+        opc.post(&format!("/personalisasi/{id}/done"), &[])
+            .await
+            .status_code(),
+        303
+    );
+    id
+}
+
+/// Makes the lease of run `run` expire now (as if its station had been
+/// silent for a whole lease), so a sweep reclaims it without a wait.
+pub async fn expire_lease(ctx: &AppContext, run: i32) {
+    use sifilma::models::_entities::perso_runs as runs;
+    let past = Utc::now() - chrono::Duration::seconds(1);
+    let updated = runs::Entity::update_many()
+        .col_expr(
+            runs::Column::LeaseUntil,
+            sea_orm::sea_query::Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(past)),
+        )
+        .filter(runs::Column::Id.eq(run))
+        .exec(&ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected, 1, "run {run} exists");
+}
