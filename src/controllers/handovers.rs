@@ -87,7 +87,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         .iter()
         .map(|l| {
             let field = format!("received_{}", l.request.id);
-            json!({ "line": l, "field": field, "typed": typed.get(&field).cloned().unwrap_or_else(|| l.clear.to_string()), "error": errors.get(&field) })
+            json!({ "line": l, "field": field, "typed": typed.get(&field).cloned().unwrap_or_default(), "error": errors.get(&field) })
         })
         .collect();
     let documents: Vec<_> = archived_documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();

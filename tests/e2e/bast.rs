@@ -27,6 +27,23 @@ async fn producer_receives_prints_and_downloads_the_bast() {
         browser.find(&format!("#bast-table a[href='/bast/{id}#penerimaan']")).await?.click().await?;
         browser.wait_for_text("#handover-status", "Done", Duration::from_secs(5)).await?;
         super::assert_fits_phone(&browser, "bast-receive-360.png").await?;
+        // Jumlah Diterima starts empty: submitting without counting is refused
+        // by the server, in Indonesian, beside each line.
+        let inputs = browser.find_all("#lines input[type=number]").await?;
+        assert_eq!(inputs.len(), 2);
+        for input in &inputs {
+            assert_eq!(input.attr("value").await?.unwrap_or_default(), "", "Jumlah Diterima is not pre-filled");
+        }
+        browser.find("#submit-receipt").await?.click().await?;
+        browser.accept_alert().await?;
+        browser.wait_for_text(".field-error", "wajib diisi", Duration::from_secs(5)).await?;
+        assert_eq!(browser.find_all(".field-error").await?.len(), 2, "one message per line");
+        assert_eq!(browser.find("#handover-status").await?.text().await?, "Done", "nothing saved");
+        for input in browser.find_all("#lines input[type=number]").await? {
+            let max = input.attr("max").await?.unwrap_or_default();
+            input.clear().await?;
+            input.send_keys(&max).await?;
+        }
         browser.find("#submit-receipt").await?.click().await?;
         browser.accept_alert().await?;
         browser.wait_for_text("#handover-status", "Received", Duration::from_secs(5)).await?;
