@@ -27,7 +27,10 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{app_page, flash, flash_from_query, pager_open},
+    views::{
+        filters::jam_wib,
+        layout::{app_page, flash, flash_from_query, pager_open},
+    },
     workers::documents::DocumentBuilder,
 };
 
@@ -63,7 +66,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
 }
 
 fn document_json(d: &archived_documents::Model) -> Value {
-    json!({ "id": d.id, "number": d.number, "kind": d.kind().label(), "status": d.status, "file_name": d.file_name, "error": d.error, "created_at": d.created_at.to_rfc3339(), "request_id": d.request_id })
+    json!({ "id": d.id, "number": d.number, "kind": d.kind().label(), "status": d.status, "file_name": d.file_name, "error": d.error, "created_at": d.created_at.to_rfc3339(), "created_at_wib": jam_wib(&d.created_at), "request_id": d.request_id })
 }
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<Flash>) -> PageResult {

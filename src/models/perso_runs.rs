@@ -620,7 +620,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         .into_iter()
         .map(|e| format!("{}: {}", e.reader, e.message))
         .collect();
-    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::locale::short_date_time(t.with_timezone(&crate::views::filters::wib()).naive_local())).unwrap_or_default();
+    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::views::filters::jam_wib(&t)).unwrap_or_default();
     Ok(RunView {
         id: run.id,
         running,

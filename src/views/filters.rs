@@ -18,11 +18,17 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok())
 }
 
+/// A moment as pages show it, in WIB: "08 Okt 2019 11:41". The one
+/// format of the `tgl_jam` filter and of every JSON poll that puts a time on
+/// a page (so a polled row reads the same as after a reload).
+#[must_use]
+pub fn jam_wib<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String {
+    locale::short_date_time(t.with_timezone(&wib()).naive_local())
+}
+
 /// `"2019-10-08T04:41:00Z" | tgl_jam` → "08 Okt 2019 11:41".
 fn tgl_jam(val: &str, _: Kwargs, _: &State) -> String {
-    DateTime::parse_from_rfc3339(val)
-        .map(|dt| locale::short_date_time(dt.with_timezone(&wib()).naive_local()))
-        .unwrap_or_else(|_| val.to_string())
+    DateTime::parse_from_rfc3339(val).map(|dt| jam_wib(&dt)).unwrap_or_else(|_| val.to_string())
 }
 
 /// `"2019-10-08" | tgl` → "08 Oktober 2019".

@@ -206,6 +206,33 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
     .await;
 }
 
+/// Issue 11 A: the documents poll carries the time already written in WIB by
+/// the function behind `tgl_jam`, so a polled row reads as after a reload.
+#[tokio::test]
+async fn the_documents_poll_sends_times_in_wib_as_the_page_shows_them() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        nyra.get(&format!("/bast/{id}")).await;
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "3"), (&format!("received_{}", b.id), "2")]).await;
+        assert_eq!(r.status_code(), 303);
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[(&format!("bast_{}", a.id), "1")]).await;
+        assert_eq!(r.status_code(), 303);
+        let doc = documents::Entity::find().filter(documents::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap();
+        let polled: Value = nyra.get(&format!("/bast/{id}/dokumen")).await.json();
+        let shown = polled["documents"][0]["created_at_wib"].as_str().expect("a formatted time").to_string();
+        assert_eq!(shown, sifilma::views::filters::jam_wib(&doc.created_at));
+        let wib = doc.created_at.with_timezone(&sifilma::views::filters::wib());
+        assert!(shown.ends_with(&wib.format(" %H:%M").to_string()) && shown.contains(&wib.format("%Y").to_string()), "WIB, not UTC: {shown}");
+        let page = nyra.get(&format!("/bast/{id}")).await.text();
+        assert!(page.contains(&format!("<td data-label=\"Dibuat\">{shown}</td>")), "the page after a reload shows the same text");
+        let js = std::fs::read_to_string("assets/static/js/app.js").unwrap();
+        assert!(!js.contains("toLocale") && !js.contains("new Date"), "no browser-local times in app.js");
+    })
+    .await;
+}
+
 /// Issue 11 E: Jumlah Diterima is counted and typed, never pre-filled.
 #[tokio::test]
 async fn jumlah_diterima_starts_empty_and_an_empty_receipt_is_refused_per_line() {

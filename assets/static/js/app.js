@@ -235,7 +235,7 @@
           data.documents.forEach(function (d) {
             var tr = document.createElement('tr');
             tr.setAttribute('data-status', d.status);
-            [['Nomor', d.number], ['Jenis', d.kind], ['Dibuat', new Date(d.created_at).toLocaleString('id-ID')]].forEach(function (c) {
+            [['Nomor', d.number], ['Jenis', d.kind], ['Dibuat', d.created_at_wib]].forEach(function (c) {
               var td = document.createElement('td'); td.setAttribute('data-label', c[0]); td.textContent = c[1]; tr.appendChild(td);
             });
             var td = document.createElement('td'); td.setAttribute('data-label', 'Berkas');
