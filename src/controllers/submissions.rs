@@ -190,6 +190,8 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             "s": s, "status": status_json(&s), "producer": producer, "machine_type": machine, "bundle": bundle, "timeline": timeline, "sla": sla,
             "can_edit": is_new && matches!(viewer, Viewer::Producer(_)), "can_decide": is_new && viewer == Viewer::Admin,
             "download_name": s.download_name(), "flash": flash, "errors": errors,
+            "own_rows_only": matches!(viewer, Viewer::Institution(_)),
+            "followable": matches!(s.status(), Status::Accepted | Status::InProgress | Status::Done | Status::Received),
         }),
     )
 }

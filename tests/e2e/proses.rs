@@ -77,6 +77,18 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
         browser.accept_alert().await?;
         browser.wait_for_text("#perso-status", "Done", Duration::from_secs(5)).await?;
         super::assert_fits_phone(&browser, "proses-done-360.png").await?;
+
+        // Issue 11 D: the producer follows its submission from its menu,
+        // read-only, with the counts and the estimates.
+        super::log_out(&browser).await?;
+        log_in(&browser, &base, "pt_nyra").await?;
+        browser.find("#sidebar a[href='/personalisasi']").await?.click().await?;
+        browser.find(&format!("#perso-table a[href='/personalisasi/{id}/lihat']")).await?.click().await?;
+        browser.wait_for_text("#n-clear", "5", Duration::from_secs(5)).await?;
+        browser.wait_for_text("#perso-status", "Done", Duration::from_secs(5)).await?;
+        let page = browser.page_source().await?;
+        assert!(page.contains("Tgl Estimasi Selesai") && !page.contains("id=\"run-readers\"") && !page.contains("id=\"export\""), "read-only, without station internals");
+        super::assert_fits_phone(&browser, "proses-produsen-360.png").await?;
         Ok::<Value, WdError>(Value::Null)
     }
     .await;

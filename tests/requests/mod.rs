@@ -5,6 +5,7 @@ pub mod bast;
 mod auth;
 mod csrf;
 mod master;
+mod mengikuti;
 mod pages;
 pub mod pengajuan;
 pub mod permintaan;

@@ -138,7 +138,7 @@ async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
 
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         assert_eq!(bank.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await.status_code(), 403);
-        assert_eq!(bank.get(&format!("/personalisasi/{id}/progress")).await.status_code(), 403);
+        assert_eq!(bank.get(&format!("/personalisasi/{id}/progress")).await.status_code(), 200, "it follows its own cards (read-only)");
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         assert_eq!(nyra.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 403);
 
@@ -363,7 +363,11 @@ async fn view_is_the_read_only_page_with_export_excel() {
             assert!(!text.contains(form), "no {form} on View");
         }
         let mut bank = Client::signed_in(&server, "bank_abc").await;
-        assert_eq!(bank.get(&format!("/personalisasi/{id}/lihat")).await.status_code(), 403);
+        let followed = bank.get(&format!("/personalisasi/{id}/lihat")).await;
+        followed.assert_status_ok();
+        assert!(!followed.text().contains("id=\"export\""), "its requests are in it: it follows them, without Export Excel");
+        let mut xyz = Client::signed_in(&server, "bank_xyz").await;
+        assert_eq!(xyz.get(&format!("/personalisasi/{id}/lihat")).await.status_code(), 404, "none of its requests");
     })
     .await;
 }
