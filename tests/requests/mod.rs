@@ -4,6 +4,7 @@ mod audit;
 pub mod bast;
 mod auth;
 mod csrf;
+mod daftar_kartu;
 mod master;
 mod mengikuti;
 mod pages;
