@@ -11,6 +11,14 @@ pub fn wib() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset")
 }
 
+/// A moment as pages show it, in WIB: "08 Okt 2019 11:41". The one
+/// format of the `tgl_jam` filter and of every JSON poll that puts a time on
+/// a page (so a polled row reads the same as after a reload).
+#[must_use]
+pub fn jam_wib<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
+    short_date_time(t.with_timezone(&wib()).naive_local())
+}
+
 const MONTH_NAMES: [&str; 12] = [
     "Januari",
     "Februari",

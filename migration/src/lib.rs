@@ -9,6 +9,7 @@ mod m20261125_000004_perso_data;
 mod m20261125_000005_counter_indexes;
 mod m20261125_000006_perso_runs;
 mod m20261125_000007_bast;
+mod m20261126_000008_card_list_file;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_counter_indexes::Migration),
             Box::new(m20261125_000006_perso_runs::Migration),
             Box::new(m20261125_000007_bast::Migration),
+            Box::new(m20261126_000008_card_list_file::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
+    locale::jam_wib,
     views::layout::{flash, flash_from_query, pager_open},
     workers::documents::DocumentBuilder,
 };
@@ -63,7 +64,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
 }
 
 fn document_json(d: &documents::Model) -> Value {
-    json!({ "id": d.id, "number": d.number, "kind": d.kind().label(), "status": d.status, "file_name": d.file_name, "error": d.error, "created_at": d.created_at.to_rfc3339(), "request_id": d.request_id })
+    json!({ "id": d.id, "number": d.number, "kind": d.kind().label(), "status": d.status, "file_name": d.file_name, "error": d.error, "created_at": d.created_at.to_rfc3339(), "created_at_wib": jam_wib(&d.created_at), "request_id": d.request_id })
 }
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<Flash>) -> PageResult {
@@ -87,7 +88,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         .iter()
         .map(|l| {
             let field = format!("received_{}", l.request.id);
-            json!({ "line": l, "field": field, "typed": typed.get(&field).cloned().unwrap_or_else(|| l.clear.to_string()), "error": errors.get(&field) })
+            json!({ "line": l, "field": field, "typed": typed.get(&field).cloned().unwrap_or_default(), "error": errors.get(&field) })
         })
         .collect();
     let documents: Vec<_> = documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();

@@ -2,6 +2,8 @@
 //! submissions, and per submission its perso data — Generate, Clear All,
 //! Export Excel — and the runs on the reader stations: start a run, watch its
 //! live progress, retry failed cards, override a card (admin), Done.
+//! Producers and institutions follow it read-only (list, View, progress),
+//! scoped to what they may see.
 use axum::{
     extract::{Path, Query, RawQuery, State},
     http::{header, StatusCode},
@@ -25,7 +27,7 @@ use crate::{
         cards::perso_data::{self, may_personalize, QueueQuery},
         runs, cards::{self as card_rules, OverrideForm},
         roles::Role,
-        submissions::{self as subs, Status},
+        submissions::{self as subs, Status, Viewer},
         AppError,
     },
     settings::Settings,
@@ -44,9 +46,88 @@ fn staff(auth: &Auth) -> Result<(), Failure> {
     }
 }
 
+/// Who looks at Proses Personalisasi: staff work on it; a producer (its own
+/// submissions) and an institution (submissions carrying its requests, its
+/// own cards only) follow it read-only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Looker {
+    Staff,
+    Follower(Viewer),
+}
+
+fn looker(auth: &Auth) -> Result<Looker, Failure> {
+    if may_personalize(auth.user()) {
+        return Ok(Looker::Staff);
+    }
+    match Viewer::of(auth.user()) {
+        v @ (Viewer::Producer(_) | Viewer::Institution(_)) => Ok(Looker::Follower(v)),
+        _ => Err(Failure::forbidden()),
+    }
+}
+
+/// The submission as `looker` may see it, scoped in the query: 404 for
+/// another organisation's, and for one not accepted (yet).
+async fn followed(db: &sea_orm::DatabaseConnection, looker: Looker, id: i32) -> Result<submissions::Model, Failure> {
+    let s = match looker {
+        Looker::Staff => submissions::Entity::find_by_id(id).one(db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?,
+        Looker::Follower(viewer) => submissions::Model::find_for(db, viewer, id).await?,
+    };
+    if s.status() == Status::New || s.status() == Status::Rejected {
+        return Err(Failure::not_found());
+    }
+    Ok(s)
+}
+
+/// The requests of submission `id` an institution may follow (`None`: all).
+async fn own_requests(db: &sea_orm::DatabaseConnection, looker: Looker, id: i32) -> Result<Option<Vec<i32>>, Failure> {
+    let Looker::Follower(Viewer::Institution(org)) = looker else { return Ok(None) };
+    let ids = requests::Entity::find()
+        .filter(requests::Column::SubmissionId.eq(id))
+        .filter(requests::Column::OrganisationId.eq(org))
+        .all(db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    Ok(Some(ids))
+}
+
+/// Progress as `looker` may see it: an institution counts its own cards
+/// only; followers get the run's pace and ETA but not the station's readers
+/// nor its stray-card messages (other institutions' serials).
+async fn progress_for(db: &sea_orm::DatabaseConnection, looker: Looker, s: &submissions::Model) -> Result<runs::Progress, Failure> {
+    let mut p = runs::progress(db, s).await?;
+    if looker == Looker::Staff {
+        return Ok(p);
+    }
+    if let Some(ids) = own_requests(db, looker, s.id).await? {
+        let c = perso_data::counts_of_requests(db, s.id, &ids).await?;
+        let failed_acknowledged = p.acknowledged.min(c.failed);
+        p = runs::Progress {
+            total: c.total,
+            pending: c.pending,
+            clear: c.clear,
+            failed: c.failed,
+            acknowledged: failed_acknowledged,
+            percent: ((c.clear + c.failed) * 100).checked_div(c.total).unwrap_or(0),
+            ..p
+        };
+    }
+    p.may_finish = false;
+    if let Some(run) = p.run.as_mut() {
+        run.readers.clear();
+        run.strays.clear();
+    }
+    Ok(p)
+}
+
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {
-    staff(&auth)?;
-    let (rows, more) = perso_data::queue_page(&ctx.db, &q, PER_PAGE).await?;
+    let who = looker(&auth)?;
+    let (rows, more) = match who {
+        Looker::Staff => perso_data::queue_page(&ctx.db, &q, PER_PAGE).await?,
+        Looker::Follower(viewer) => perso_data::followed_page(&ctx.db, viewer, &q, PER_PAGE).await?,
+    };
     let offset = (q.page_number() - 1) * PER_PAGE;
     let rows: Vec<_> = rows
         .into_iter()
@@ -56,7 +137,14 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
             json!({ "no": offset + i as u64 + 1, "s": s, "producer": p.map(|p| p.name).unwrap_or_default(), "label": st.label(), "code": st.as_str() })
         })
         .collect();
-    app_page(&v, &auth, StatusCode::OK, "personalization/index.html", "personalisasi", json!({ "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &strip_page(raw.as_deref())) }))
+    app_page(
+        &v,
+        &auth,
+        StatusCode::OK,
+        "personalization/index.html",
+        "personalisasi",
+        json!({ "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &strip_page(raw.as_deref())), "staff": who == Looker::Staff }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -90,15 +178,18 @@ struct PageState {
 
 #[allow(clippy::too_many_arguments)]
 async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, problems: PageState, status: StatusCode) -> PageResult {
-    staff(auth)?;
-    let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
-    if s.status() == Status::New || s.status() == Status::Rejected {
-        return Err(Failure::not_found());
+    let who = looker(auth)?;
+    if who != Looker::Staff && !problems.view_only {
+        return Err(Failure::forbidden());
     }
+    let s = followed(&ctx.db, who, id).await?;
+    let own = own_requests(&ctx.db, who, id).await?;
     let producer = organisations::Entity::find_by_id(s.producer_id).one(&ctx.db).await.map_err(AppError::from)?.map(|o| o.name).unwrap_or_default();
-    let bundle: Vec<_> = requests::Entity::find()
-        .find_also_related(organisations::Entity)
-        .filter(requests::Column::SubmissionId.eq(id))
+    let mut bundle_q = requests::Entity::find().find_also_related(organisations::Entity).filter(requests::Column::SubmissionId.eq(id));
+    if let Some(ids) = &own {
+        bundle_q = bundle_q.filter(requests::Column::Id.is_in(ids.iter().copied()));
+    }
+    let bundle: Vec<_> = bundle_q
         .all(&ctx.db)
         .await
         .map_err(AppError::from)?
@@ -106,7 +197,10 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
         .collect();
     let page = page.max(1);
-    let (cards, more) = subs::cards_page(&ctx.db, subs::Viewer::Admin, id, "", page, CARDS_PER_PAGE).await?;
+    let (cards, more) = match &own {
+        None => subs::cards_page(&ctx.db, Viewer::Admin, id, "", page, CARDS_PER_PAGE).await?,
+        Some(ids) => perso_data::cards_page_of_requests(&ctx.db, id, ids, page, CARDS_PER_PAGE).await?,
+    };
     let cards: Vec<_> = cards
         .into_iter()
         .map(|(c, n)| {
@@ -116,8 +210,11 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             })
         })
         .collect();
-    let counts = perso_data::counts(&ctx.db, id).await?;
-    let progress = runs::progress(&ctx.db, &s).await?;
+    let counts = match &own {
+        None => perso_data::counts(&ctx.db, id).await?,
+        Some(ids) => perso_data::counts_of_requests(&ctx.db, id, ids).await?,
+    };
+    let progress = progress_for(&ctx.db, who, &s).await?;
     let stations: Vec<_> = stations::Entity::find()
         .filter(stations::Column::Active.eq(true))
         .all(&ctx.db)
@@ -139,7 +236,8 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             "editable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress) && progress.run.as_ref().is_none_or(|r| !r.running),
             "workable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress), "view_only": problems.view_only, "pager": pager_open(page, more, ""), "flash": flash,
             "import_errors": problems.import, "errors": problems.fields, "progress": progress, "stations": stations, "simulated": simulated,
-            "is_admin": Role::parse(&auth.user().role) == Some(Role::Admin),
+            "is_admin": Role::parse(&auth.user().role) == Some(Role::Admin), "staff": who == Looker::Staff,
+            "own_only": own.is_some(),
         }),
     )
 }
@@ -212,12 +310,9 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
 
 /// Live progress for the page's poller (no full reload).
 async fn progress(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
-    staff(&auth)?;
-    let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
-    if s.status() == Status::New || s.status() == Status::Rejected {
-        return Err(Failure::not_found());
-    }
-    let p = runs::progress(&ctx.db, &s).await?;
+    let who = looker(&auth)?;
+    let s = followed(&ctx.db, who, id).await?;
+    let p = progress_for(&ctx.db, who, &s).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(p)).into_response())
 }
 

@@ -21,6 +21,7 @@ use crate::{
         _entities::{machine_types, organisations, personalization_requests as requests},
         requests::Letter,
         submissions::{self, card_list, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
+        uploads,
         AppError, FieldErrors,
     },
     settings::Settings,
@@ -131,7 +132,10 @@ async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
     let settings = Settings::get(&ctx);
     match ActiveModel::submit(&ctx.db, auth.user(), &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
-        Ok(s) => Ok(see_other(&format!("/pengajuan/{}?ok=disimpan", s.id))),
+        Ok(s) => {
+            keep_cards_file(&ctx, s.id, card_file.as_ref()).await?;
+            Ok(see_other(&format!("/pengajuan/{}?ok=disimpan", s.id)))
+        }
         Err(AppError::Invalid(errors)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors).await,
         Err(e) => Err(e.into()),
     }
@@ -181,7 +185,10 @@ async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
     let settings = Settings::get(&ctx);
     match ActiveModel::edit(&ctx.db, auth.user(), id, &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
-        Ok(_) => Ok(see_other(&format!("/pengajuan/{id}?ok=disimpan"))),
+        Ok(_) => {
+            keep_cards_file(&ctx, id, card_file.as_ref()).await?;
+            Ok(see_other(&format!("/pengajuan/{id}?ok=disimpan")))
+        }
         Err(AppError::Invalid(errors)) => {
             let s = Model::find_for(&ctx.db, Viewer::Producer(org), id).await?;
             form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, Some(&s), &form, &errors).await
@@ -227,6 +234,42 @@ async fn download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>
     attachment(&Settings::get(&ctx).upload_dir, FILE_AREA, &s.file_key, &s.file_kind, &s.download_name()).await
 }
 
+/// After the model accepted a card list (it parsed and matched the bundled
+/// requests), the file itself is kept as sent, for its download.
+async fn keep_cards_file(ctx: &AppContext, id: i32, card_file: Option<&CardFile>) -> Result<(), Failure> {
+    let Some(file) = card_file else { return Ok(()) };
+    let key = uploads::store(&Settings::get(ctx).upload_dir, submissions::CARDS_AREA, &file.bytes).await?;
+    submissions::keep_cards_file(&ctx.db, id, &key).await?;
+    Ok(())
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Excel Daftar Kartu SAM, in the scope of the letter download. Admin and
+/// the producer get the file as uploaded; an institution gets a list built
+/// from the imported rows of its own requests only (the uploaded file also
+/// holds other institutions' cards). Submissions from before the file was
+/// kept get the rebuilt list too.
+async fn card_list_download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let viewer = viewer(&auth)?;
+    let s = Model::find_for(&ctx.db, viewer, id).await?;
+    let name = submissions::cards_download_name(&s);
+    if let (Viewer::Admin | Viewer::Producer(_), Some(key)) = (viewer, s.cards_file_key.as_deref()) {
+        let path = uploads::path_of(&Settings::get(&ctx).upload_dir, submissions::CARDS_AREA, key).ok_or_else(Failure::not_found)?;
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => return Ok(super::send_file(XLSX, &name, bytes)),
+            Err(e) => tracing::warn!(submission = id, error = %e, "kept card list missing; rebuilt from the imported rows"),
+        }
+    }
+    let institution = match viewer {
+        Viewer::Institution(org) => Some(org),
+        _ => None,
+    };
+    let rows = submissions::card_rows(&ctx.db, id, institution).await?;
+    let bytes = card_list::workbook(&rows).map_err(|e| Failure::internal(&e.to_string()))?;
+    Ok(super::send_file(XLSX, &name, bytes))
+}
+
 pub fn routes() -> Routes {
     Routes::new()
         .add("/pengajuan", axum::routing::get(index).post(create))
@@ -239,4 +282,5 @@ pub fn routes() -> Routes {
         .add("/pengajuan/{id}/terima", axum::routing::post(accept))
         .add("/pengajuan/{id}/tolak", axum::routing::post(reject))
         .add("/pengajuan/{id}/berkas", axum::routing::get(download))
+        .add("/pengajuan/{id}/daftar-kartu", axum::routing::get(card_list_download))
 }

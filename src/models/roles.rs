@@ -122,7 +122,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
         (item("dashboard", "Dashboard", "/dashboard"), &Role::ALL),
         (item("permintaan", "Permintaan Personalisasi", "/permintaan"), &[Admin, Produsen, Lembaga, DukcapilKota]),
         (item("pengajuan", "Pengajuan SAM Rekam Cetak", "/pengajuan"), &[Admin, Produsen]),
-        (item("personalisasi", "Proses Personalisasi", "/personalisasi"), &[Admin, Operator]),
+        (item("personalisasi", "Proses Personalisasi", "/personalisasi"), &[Admin, Operator, Produsen]),
         (item("bast", "Cetak Dokumen BAST", "/bast"), &[Admin, Produsen, Lembaga, DukcapilKota]),
         (item("master", "Master Data", "/master"), &[Admin]),
         (item("pengguna", "Pengguna", "/admin/pengguna"), &[Admin]),

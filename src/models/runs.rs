@@ -34,7 +34,7 @@ use super::{
 use crate::{
     settings::StationSettings,
     station::{
-        protocol::{Batch, BatchCard, Outcome, ReaderActivity, Report},
+        protocol::{state_label, Batch, BatchCard, Outcome, ReaderActivity, Report},
     },
 };
 
@@ -425,6 +425,8 @@ pub struct RunView {
 pub struct ReaderView {
     pub reader: String,
     pub state: String,
+    /// `state` in Indonesian, for the page.
+    pub label: &'static str,
     pub serial: Option<String>,
     pub done: u64,
 }
@@ -477,16 +479,26 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
     let done: u64 = per_reader.iter().map(|(_, n)| u64::try_from(*n).unwrap_or(0)).sum();
     let activity: Vec<ReaderActivity> = run.readers.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
     let count_of = |name: &str| per_reader.iter().find(|(r, _)| r.as_deref() == Some(name)).map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
-    let mut readers: Vec<ReaderView> = activity.iter().map(|a| ReaderView { reader: a.reader.clone(), state: a.state.clone(), serial: a.serial.clone(), done: count_of(&a.reader) }).collect();
+    let mut readers: Vec<ReaderView> = activity.iter().map(|a| ReaderView { reader: a.reader.clone(), state: a.state.clone(), label: a.label(), serial: a.serial.clone(), done: count_of(&a.reader) }).collect();
     for (name, n) in &per_reader {
         if let Some(name) = name {
             if !readers.iter().any(|r| &r.reader == name) {
-                readers.push(ReaderView { reader: name.clone(), state: "done".into(), serial: None, done: u64::try_from(*n).unwrap_or(0) });
+                readers.push(ReaderView { reader: name.clone(), state: "done".into(), label: state_label("done"), serial: None, done: u64::try_from(*n).unwrap_or(0) });
             }
         }
     }
     readers.sort_by(|a, b| a.reader.cmp(&b.reader));
     let running = run.status == Status::Running;
+    if !running {
+        // Heartbeats stop with the run: its last one still says what the
+        // readers were doing then. A finished run's readers are done (a
+        // reader the watchdog gave up on stays flagged).
+        for r in readers.iter_mut().filter(|r| r.state != "stuck") {
+            r.state = "done".into();
+            r.label = state_label("done");
+            r.serial = None;
+        }
+    }
     let remaining = u64::try_from(run.card_count).unwrap_or(0).saturating_sub(done);
     let elapsed = (Utc::now() - run.started_at.with_timezone(&Utc)).num_milliseconds().max(0) as u64;
     let eta_secs = (running && done > 0).then(|| elapsed * remaining / done / 1000);
@@ -500,7 +512,7 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
         .into_iter()
         .map(|e| format!("{}: {}", e.reader, e.message))
         .collect();
-    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::locale::short_date_time(t.with_timezone(&crate::locale::wib()).naive_local())).unwrap_or_default();
+    let stamp = |t: Option<DateTimeWithTimeZone>| t.map(|t| crate::locale::jam_wib(&t)).unwrap_or_default();
     Ok(RunView {
         id: run.id,
         running,

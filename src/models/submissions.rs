@@ -381,3 +381,46 @@ pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32
         .collect();
     Ok((rows, more))
 }
+
+/// Where the card-list Excel files are kept, beside [`FILE_AREA`].
+pub const CARDS_AREA: &str = "card-lists";
+
+/// The download name of a submission's card list.
+#[must_use]
+pub fn cards_download_name(s: &Model) -> String {
+    uploads::download_name("Daftar-Kartu-SAM", &s.number, "xlsx")
+}
+
+/// Keeps the key of the card-list Excel just accepted for submission `id`
+/// (by [`ActiveModel::submit`] or [`ActiveModel::edit`]); the file was
+/// stored under `key` in [`CARDS_AREA`].
+///
+/// # Errors
+/// On database failure.
+pub async fn keep_cards_file(db: &DatabaseConnection, id: i32, key: &str) -> AppResult<()> {
+    Entity::update_many().col_expr(Column::CardsFileKey, Expr::value(key)).filter(Column::Id.eq(id)).exec(db).await?;
+    Ok(())
+}
+
+/// The card list of a submission as imported, in list order; with
+/// `institution`, only the rows of that organisation's requests.
+///
+/// # Errors
+/// On database failure.
+pub async fn card_rows(db: &DatabaseConnection, submission: i32, institution: Option<i32>) -> AppResult<Vec<card_list::CardRow>> {
+    let mut q = requests::Entity::find().filter(requests::Column::SubmissionId.eq(submission));
+    if let Some(org) = institution {
+        q = q.filter(requests::Column::OrganisationId.eq(org));
+    }
+    let numbers: BTreeMap<i32, String> = q.all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
+    let cards = cards::Entity::find()
+        .filter(cards::Column::SubmissionId.eq(submission))
+        .filter(cards::Column::RequestId.is_in(numbers.keys().copied()))
+        .order_by_asc(cards::Column::RowNo)
+        .all(db)
+        .await?;
+    Ok(cards
+        .into_iter()
+        .map(|c| card_list::CardRow { row: usize::try_from(c.row_no).unwrap_or(0), request_number: numbers.get(&c.request_id).cloned().unwrap_or_default(), serial: c.serial, note: c.note.unwrap_or_default() })
+        .collect())
+}

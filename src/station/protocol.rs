@@ -156,3 +156,24 @@ pub struct ReaderActivity {
     pub serial: Option<String>,
     pub cards_done: u32,
 }
+
+impl ReaderActivity {
+    /// The reader's state as a page shows it (never the wire word).
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        state_label(&self.state)
+    }
+}
+
+/// The Indonesian label of a reader state word (`waiting`, `working`,
+/// `stuck`, `done`); anything else is "Tidak diketahui".
+#[must_use]
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "waiting" => "Menunggu kartu",
+        "working" => "Sedang memproses",
+        "stuck" => "Tidak merespons",
+        "done" => "Selesai",
+        _ => "Tidak diketahui",
+    }
+}

@@ -41,6 +41,7 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
         browser.find(&format!("#f-station option[value='{st}']")).await?.click().await?;
         browser.find("#start-run").await?.click().await?;
         browser.wait_for_text(".alert-success", "Proses personalisasi dimulai", Duration::from_secs(5)).await?;
+        browser.execute("window.samePage = true; return null;", &[]).await?;
         // Every value the bar shows on the way, watched without a reload.
         let seen = std::cell::RefCell::new(Vec::new());
         let watched = super::wait_until("the bar at 100% and the run state \"selesai\"", Duration::from_secs(30), || async {
@@ -60,13 +61,39 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
         })?;
         assert_eq!(seen.last(), Some(&100), "the bar reached 100%: {seen:?}");
         assert!(seen.iter().any(|v| *v > 0 && *v < 100), "the bar moved in place, without a reload: {seen:?}");
-        browser.wait_for_text("#run-refresh", "Proses selesai", Duration::from_secs(5)).await?;
+        browser.wait_for_text("#run-refresh", "Daftar kartu telah diperbarui", Duration::from_secs(5)).await?;
+        // Without a click or a reload: the card table and the readers show
+        // the final state, in Indonesian.
+        let after = browser
+            .execute(
+                "return [window.samePage === true, document.querySelector('#perso-cards tbody').textContent, document.querySelector('#run-readers tbody').textContent];",
+                &[],
+            )
+            .await?;
+        assert_eq!(after[0], Value::Bool(true), "no navigation happened");
+        let cards = after[1].as_str().unwrap_or_default();
+        assert_eq!(cards.matches("Clear").count(), 5, "{cards}");
+        assert!(!cards.contains("Pending"), "{cards}");
+        let readers = after[2].as_str().unwrap_or_default();
+        assert!(readers.contains("Selesai") && !readers.contains("working") && !readers.contains("waiting") && !readers.contains("Sedang memproses"), "{readers}");
         assert_eq!(browser.find("#mark-done").await?.attr("disabled").await?, None, "Done is enabled once every card is clear");
         browser.screenshot(artifact("proses-selesai.png")).await?;
         browser.find("#mark-done").await?.click().await?;
         browser.accept_alert().await?;
         browser.wait_for_text("#perso-status", "Done", Duration::from_secs(5)).await?;
         super::assert_fits_phone(&browser, "proses-done-360.png").await?;
+
+        // Issue 11 D: the producer follows its submission from its menu,
+        // read-only, with the counts and the estimates.
+        super::log_out(&browser).await?;
+        log_in(&browser, &base, "pt_nyra").await?;
+        browser.find("#sidebar a[href='/personalisasi']").await?.click().await?;
+        browser.find(&format!("#perso-table a[href='/personalisasi/{id}/lihat']")).await?.click().await?;
+        browser.wait_for_text("#n-clear", "5", Duration::from_secs(5)).await?;
+        browser.wait_for_text("#perso-status", "Done", Duration::from_secs(5)).await?;
+        let page = browser.page_source().await?;
+        assert!(page.contains("Tgl Estimasi Selesai") && !page.contains("id=\"run-readers\"") && !page.contains("id=\"export\""), "read-only, without station internals");
+        super::assert_fits_phone(&browser, "proses-produsen-360.png").await?;
         Ok::<Value, WdError>(Value::Null)
     }
     .await;

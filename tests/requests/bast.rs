@@ -172,6 +172,70 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
     .await;
 }
 
+/// Issue 11 A: the documents poll carries the time already written in WIB by
+/// the function behind `tgl_jam`, so a polled row reads as after a reload.
+#[tokio::test]
+async fn the_documents_poll_sends_times_in_wib_as_the_page_shows_them() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        nyra.get(&format!("/bast/{id}")).await;
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "3"), (&format!("received_{}", b.id), "2")]).await;
+        assert_eq!(r.status_code(), 303);
+        let r = nyra.post(&format!("/bast/{id}/cetak"), &[(&format!("bast_{}", a.id), "1")]).await;
+        assert_eq!(r.status_code(), 303);
+        let doc = documents::Entity::find().filter(documents::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap();
+        let polled: Value = nyra.get(&format!("/bast/{id}/dokumen")).await.json();
+        let shown = polled["documents"][0]["created_at_wib"].as_str().expect("a formatted time").to_string();
+        assert_eq!(shown, sifilma::locale::jam_wib(&doc.created_at));
+        let wib = doc.created_at.with_timezone(&sifilma::locale::wib());
+        assert!(shown.ends_with(&wib.format(" %H:%M").to_string()) && shown.contains(&wib.format("%Y").to_string()), "WIB, not UTC: {shown}");
+        let page = nyra.get(&format!("/bast/{id}")).await.text();
+        assert!(page.contains(&format!("<td data-label=\"Dibuat\">{shown}</td>")), "the page after a reload shows the same text");
+        let js = std::fs::read_to_string("assets/static/js/app.js").unwrap();
+        assert!(!js.contains("toLocale") && !js.contains("new Date"), "no browser-local times in app.js");
+    })
+    .await;
+}
+
+/// Issue 11 E: Jumlah Diterima is counted and typed, never pre-filled.
+#[tokio::test]
+async fn jumlah_diterima_starts_empty_and_an_empty_receipt_is_refused_per_line() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let [a, b] = <[requests::Model; 2]>::try_from(lines(&ctx, id).await).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        let page = nyra.get(&format!("/bast/{id}")).await.text();
+        for r in [&a, &b] {
+            let field = format!("name=\"received_{}\"", r.id);
+            let at = page.find(&field).expect("an input per line");
+            let input = &page[page[..at].rfind('<').unwrap()..at + page[at..].find('>').unwrap()];
+            assert!(input.contains("value=\"\""), "starts empty, not at the Clear count: {input}");
+            assert!(!input.contains(" required"), "the server answers an empty field in Indonesian: {input}");
+        }
+        assert!(page.contains("novalidate"), "the browser does not answer in its own language");
+
+        let (fa, fb) = (format!("received_{}", a.id), format!("received_{}", b.id));
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&fa, ""), (&fb, " ")]).await;
+        assert_eq!(r.status_code(), 422);
+        let text = unescape(&r.text());
+        for (field, number) in [(&fa, &a.number), (&fb, &b.number)] {
+            assert!(text.contains(&format!("id=\"err-{field}\"")), "an error beside {field}");
+            assert!(text.contains(&format!("Jumlah Diterima untuk {number} wajib diisi.")), "{number}");
+        }
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&fa, "3")]).await;
+        assert_eq!(r.status_code(), 422, "a missing line is refused too");
+        assert!(unescape(&r.text()).contains(&format!("Jumlah Diterima untuk {} wajib diisi.", b.number)));
+        assert_eq!(submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().status, "done", "nothing saved");
+        assert!(lines(&ctx, id).await.iter().all(|r| r.received_count.is_none()));
+
+        let r = nyra.post(&format!("/bast/{id}/terima"), &[(&fa, "3"), (&fb, "2")]).await;
+        assert_eq!(r.status_code(), 303, "counted and typed: saved");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn nothing_is_printed_or_received_before_done() {
     with_app(|server, ctx| async move {

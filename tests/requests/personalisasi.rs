@@ -64,7 +64,8 @@ async fn perso_pages_are_for_staff_and_accepted_submissions_only() {
         let id = accepted_submission(&server, &ctx).await;
         for who in ["pt_nyra", "bank_abc"] {
             let mut c = Client::signed_in(&server, who).await;
-            assert_eq!(c.get("/personalisasi").await.status_code(), 403, "{who}");
+            // They follow it read-only (list and View, see `mengikuti`), never work on it.
+            assert_eq!(c.get("/personalisasi").await.status_code(), 200, "{who}");
             assert_eq!(c.get(&format!("/personalisasi/{id}")).await.status_code(), 403, "{who}");
             assert_eq!(c.get(&format!("/personalisasi/{id}/export")).await.status_code(), 403, "{who}");
             assert_eq!(c.post(&format!("/personalisasi/{id}/generate"), &[]).await.status_code(), 403, "{who}");

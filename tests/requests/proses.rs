@@ -116,7 +116,7 @@ async fn runs_are_refused_when_they_cannot_start_and_change_nothing() {
 
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         assert_eq!(bank.post(&format!("/personalisasi/{id}/run"), &[("station", &st.to_string())]).await.status_code(), 403);
-        assert_eq!(bank.get(&format!("/personalisasi/{id}/progress")).await.status_code(), 403);
+        assert_eq!(bank.get(&format!("/personalisasi/{id}/progress")).await.status_code(), 200, "it follows its own cards (read-only)");
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         assert_eq!(nyra.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 403);
 
@@ -188,6 +188,50 @@ async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
         let r = opc.post(&format!("/personalisasi/{id}/done"), &[]).await;
         assert_eq!(r.status_code(), 409, "a failed card is neither retried nor acknowledged");
         assert!(unescape(&r.text()).contains("1 kartu gagal belum ditangani"));
+    })
+    .await;
+}
+
+/// Issue 11 B: once the run is over, the poll gives the readers' final
+/// state, and every reader and card shows an Indonesian label, never a wire
+/// word.
+#[tokio::test]
+async fn a_finished_run_reports_final_reader_states_with_indonesian_labels() {
+    with_app(|server, ctx| async move {
+        let (id, _, batch) = started_run(&server, &ctx).await;
+        let run = i32::try_from(batch.run).unwrap();
+        let list = cards_of(&ctx, id).await;
+        let s = settings();
+        let activity = |reader: &str, state: &str, serial: Option<String>| ReaderActivity { reader: reader.into(), state: state.into(), serial, cards_done: 0 };
+        let heartbeat = Report::Heartbeat { run: batch.run, attempt: 1, readers: vec![activity("SIM 00", "working", Some(list[0].serial.clone())), activity("SIM 01", "waiting", None)] };
+        assert_eq!(runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        let p: Value = op.get(&format!("/personalisasi/{id}/progress")).await.json();
+        let labels: Vec<&str> = p["run"]["readers"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, ["Sedang memproses", "Menunggu kartu"], "{p}");
+        let page = op.get(&format!("/personalisasi/{id}")).await.text();
+        assert!(page.contains("<td data-label=\"Aktivitas\">Sedang memproses</td>") && !page.contains(">working<") && !page.contains(">waiting<"));
+        assert!(page.contains("id=\"kartu\" data-refresh") && page.contains("id=\"run-actions\" data-refresh"), "the parts the page swaps in after the run");
+
+        for c in &list {
+            assert_eq!(runs::apply(&ctx.db, &clear(run, c), &s).await.unwrap(), Applied::Recorded);
+        }
+        let p: Value = op.get(&format!("/personalisasi/{id}/progress")).await.json();
+        assert_eq!(p["run"]["running"], false);
+        for r in p["run"]["readers"].as_array().unwrap() {
+            assert_eq!((r["state"].as_str(), r["label"].as_str(), r["serial"].as_str()), (Some("done"), Some("Selesai"), None), "final state, not the last heartbeat: {r}");
+        }
+        assert_eq!(p["status_label"], "On Progress");
+        let page = op.get(&format!("/personalisasi/{id}")).await.text();
+        let readers = &page[page.find("id=\"run-readers\"").unwrap()..page.find("id=\"run-strays\"").unwrap()];
+        assert!(readers.contains(">Selesai<") && !readers.contains("Sedang memproses"), "{readers}");
+        let table = &page[page.find("id=\"perso-cards\"").unwrap()..];
+        assert_eq!(table.matches(">Clear</span>").count(), 5);
+        assert!(!table.contains(">Pending</span>"));
+        for word in [">working<", ">waiting<", ">pending<", ">clear<", ">done<", ">stuck<"] {
+            assert!(!page.contains(word), "no code word {word} on the page");
+        }
+        assert_eq!(sifilma::station::protocol::state_label("teleported"), "Tidak diketahui");
     })
     .await;
 }
@@ -286,7 +330,11 @@ async fn view_is_the_read_only_page_with_export_excel() {
             assert!(!text.contains(form), "no {form} on View");
         }
         let mut bank = Client::signed_in(&server, "bank_abc").await;
-        assert_eq!(bank.get(&format!("/personalisasi/{id}/lihat")).await.status_code(), 403);
+        let followed = bank.get(&format!("/personalisasi/{id}/lihat")).await;
+        followed.assert_status_ok();
+        assert!(!followed.text().contains("id=\"export\""), "its requests are in it: it follows them, without Export Excel");
+        let mut xyz = Client::signed_in(&server, "bank_xyz").await;
+        assert_eq!(xyz.get(&format!("/personalisasi/{id}/lihat")).await.status_code(), 404, "none of its requests");
     })
     .await;
 }

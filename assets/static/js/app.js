@@ -10,7 +10,9 @@
  *  - <details class="user-menu"> closes on a click outside it or on Escape.
  *  - [data-progress-url]: while a personalization run is going, polls its
  *    progress every second and updates the bar, counts, readers and the Done
- *    button in place (no reload); stops polling once the run is over.
+ *    button in place (no reload); once the run is over it stops polling and
+ *    swaps in the page's [data-refresh] parts (card table, details, actions)
+ *    fetched again, so no click is needed to see the final card statuses.
  *  - [data-documents-url]: while documents are being built, polls their
  *    state and turns each row into its download link when it is ready.
  */
@@ -181,7 +183,7 @@
           body.textContent = '';
           run.readers.forEach(function (r) {
             var tr = document.createElement('tr');
-            cell(tr, 'Reader', r.reader); cell(tr, 'Aktivitas', r.state); cell(tr, 'Kartu', r.serial || '—'); cell(tr, 'Selesai', r.done);
+            cell(tr, 'Reader', r.reader); cell(tr, 'Aktivitas', r.label); cell(tr, 'Kartu', r.serial || '—'); cell(tr, 'Selesai', r.done);
             body.appendChild(tr);
           });
         }
@@ -195,6 +197,36 @@
       if (done) { done.disabled = !p.may_finish; }
       return !!(run && run.running);
     };
+    var notice = function (html) {
+      var cardBody = panel.querySelector('.card-body');
+      var note = document.getElementById('run-refresh');
+      if (!note) {
+        note = document.createElement('p');
+        note.id = 'run-refresh';
+        note.className = 'alert alert-success';
+        note.setAttribute('role', 'status');
+        cardBody.insertBefore(note, cardBody.firstChild);
+      }
+      note.innerHTML = html;
+    };
+    // The run just ended: the card table (statuses, reasons), the process
+    // details and the actions below are stale. Fetch this page again and
+    // swap in every [data-refresh] part by its id (same rendering as a
+    // reload, pagination and forms included); a link if that fails.
+    var refreshParts = function () {
+      fetch(window.location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, 'text/html');
+          var parts = document.querySelectorAll('[data-refresh][id]');
+          for (var i = 0; i < parts.length; i++) {
+            var next = fresh.getElementById(parts[i].id);
+            if (next) { parts[i].replaceWith(document.importNode(next, true)); }
+          }
+          notice('Proses selesai. Daftar kartu telah diperbarui.');
+        })
+        .catch(function () { notice('Proses selesai. <a href="">Perbarui daftar kartu</a>.'); });
+    };
     var tick = function () {
       fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
@@ -204,21 +236,18 @@
           if (running) {
             window.setTimeout(tick, 1000);
           } else if (panel.getAttribute('data-was-running') === '1') {
-            // The run just ended: the card list below is stale.
-            var note = document.getElementById('run-refresh');
-            if (!note) {
-              note = document.createElement('p');
-              note.id = 'run-refresh';
-              note.className = 'alert alert-success';
-              note.innerHTML = 'Proses selesai. <a href="">Perbarui daftar kartu</a>.';
-              panel.querySelector('.card-body').insertBefore(note, panel.querySelector('.card-body').firstChild);
-            }
+            panel.removeAttribute('data-was-running');
+            refreshParts();
           }
-          if (running) { panel.setAttribute('data-was-running', '1'); }
         })
         .catch(function () { window.setTimeout(tick, 3000); });
     };
-    if (panel.getAttribute('data-running') === '1') { tick(); }
+    if (panel.getAttribute('data-running') === '1') {
+      // Rendered while running: whatever the first answer says, the parts
+      // below were drawn before the end.
+      panel.setAttribute('data-was-running', '1');
+      tick();
+    }
   }
 
   // Hand-over documents being built in the background.
@@ -235,7 +264,7 @@
           data.documents.forEach(function (d) {
             var tr = document.createElement('tr');
             tr.setAttribute('data-status', d.status);
-            [['Nomor', d.number], ['Jenis', d.kind], ['Dibuat', new Date(d.created_at).toLocaleString('id-ID')]].forEach(function (c) {
+            [['Nomor', d.number], ['Jenis', d.kind], ['Dibuat', d.created_at_wib]].forEach(function (c) {
               var td = document.createElement('td'); td.setAttribute('data-label', c[0]); td.textContent = c[1]; tr.appendChild(td);
             });
             var td = document.createElement('td'); td.setAttribute('data-label', 'Berkas');

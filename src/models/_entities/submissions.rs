@@ -33,6 +33,8 @@ pub struct Model {
     pub perso_finished_at: Option<DateTimeWithTimeZone>,
     pub received_at: Option<DateTimeWithTimeZone>,
     pub received_by: Option<i32>,
+    /// Upload key of the card-list Excel as sent; `None` before it was kept.
+    pub cards_file_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

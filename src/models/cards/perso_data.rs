@@ -425,3 +425,81 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
     txn.commit().await?;
     Ok(rows.len() as u64)
 }
+
+// ---------------------------------------------------------------------------
+// Following a personalization: the producer and the institutions (read-only)
+// ---------------------------------------------------------------------------
+
+/// The queue as a producer or an institution follows it: only the accepted
+/// submissions in `viewer`'s scope (its own, or those carrying its requests),
+/// scoped in the query.
+///
+/// # Errors
+/// On database failure.
+pub async fn followed_page(db: &DatabaseConnection, viewer: crate::models::submissions::Viewer, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+    let statuses = match q.status.as_str() {
+        "progress" => vec![Status::Accepted, Status::InProgress],
+        "done" => vec![Status::Done, Status::Received],
+        _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
+    };
+    let order = [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
+    crate::models::submissions::search_page(db, viewer.condition(), &statuses, q, &order, per_page).await
+}
+
+/// [`counts`] over the cards of some of the submission's requests (an
+/// institution's lines).
+///
+/// # Errors
+/// On database failure.
+pub async fn counts_of_requests(db: &DatabaseConnection, submission: i32, request_ids: &[i32]) -> AppResult<Counts> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(String, i64, i64)> = cards::Entity::find()
+        .select_only()
+        .column(cards::Column::Status)
+        .column_as(cards::Column::Id.count(), "n")
+        .column_as(cards::Column::PersoNumber.count(), "with_data")
+        .filter(cards::Column::SubmissionId.eq(submission))
+        .filter(cards::Column::RequestId.is_in(request_ids.iter().copied()))
+        .group_by(cards::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = Counts::default();
+    for (status, n, with_data) in rows {
+        let (n, with_data) = (u64::try_from(n).unwrap_or(0), u64::try_from(with_data).unwrap_or(0));
+        counts.total += n;
+        counts.with_data += with_data;
+        match status.as_str() {
+            "pending" => counts.pending += n,
+            "clear" => counts.clear += n,
+            "failed" => counts.failed += n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// One page of the cards of some of the submission's requests, in list
+/// order, each with its No. Permintaan; and whether more follow.
+///
+/// # Errors
+/// On database failure.
+pub async fn cards_page_of_requests(db: &DatabaseConnection, submission: i32, request_ids: &[i32], page: u64, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, bool)> {
+    use sea_orm::QuerySelect;
+    let numbers: std::collections::HashMap<i32, String> =
+        requests::Entity::find().filter(requests::Column::Id.is_in(request_ids.iter().copied())).filter(requests::Column::SubmissionId.eq(submission)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
+    let mut rows = cards::Entity::find()
+        .filter(cards::Column::SubmissionId.eq(submission))
+        .filter(cards::Column::RequestId.is_in(numbers.keys().copied()))
+        .order_by_asc(cards::Column::RowNo)
+        .offset((page.max(1) - 1) * per_page)
+        .limit(per_page + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > per_page;
+    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    Ok((rows.into_iter().map(|c| {
+        let n = numbers.get(&c.request_id).cloned().unwrap_or_default();
+        (c, n)
+    }).collect(), more))
+}

@@ -842,6 +842,39 @@ fn thousands(n: usize) -> String {
     out
 }
 
+// ---------------------------------------------------------------------------
+// A list to hand back
+// ---------------------------------------------------------------------------
+
+/// A card list in the template's layout (sheet [`SHEET`], header row
+/// [`HEADERS`], text columns), holding `rows` numbered 1, 2, … in order:
+/// what an institution downloads instead of the producer's whole file.
+///
+/// # Errors
+/// When the workbook cannot be written.
+pub fn workbook(rows: &[CardRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let header = Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+    let text = Format::new().set_num_format_index(49);
+    let sheet = book.add_worksheet();
+    sheet.set_name(SHEET)?;
+    for (col, (title, width)) in (0u16..).zip(HEADERS.iter().zip([6.0, 30.0, 26.0, 45.0])) {
+        sheet.set_column_width(col, width)?;
+        if col > 0 {
+            sheet.set_column_format(col, &text)?;
+        }
+        sheet.write_string_with_format(0, col, *title, &header)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (row, (no, card)) in (1u32..).zip((1u32..).zip(rows)) {
+        sheet.write_number(row, 0, no)?;
+        sheet.write_string_with_format(row, 1, &card.request_number, &text)?;
+        sheet.write_string_with_format(row, 2, &card.serial, &text)?;
+        sheet.write_string_with_format(row, 3, &card.note, &text)?;
+    }
+    book.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

@@ -43,6 +43,10 @@ pub struct Page {
     pub download_name: String,
     pub can_edit: bool,
     pub can_decide: bool,
+    /// An institution sees (and downloads) only its own rows of the card list.
+    pub own_rows_only: bool,
+    /// Proses Personalisasi can be followed from the accepted stage on.
+    pub followable: bool,
 }
 
 impl Page {
@@ -86,6 +90,8 @@ impl Page {
             download_name: s.download_name(),
             can_edit: is_new && matches!(viewer, Viewer::Producer(_)),
             can_decide: is_new && viewer == Viewer::Admin,
+            own_rows_only: matches!(viewer, Viewer::Institution(_)),
+            followable: matches!(s.status, Status::Accepted | Status::InProgress | Status::Done | Status::Received),
             s,
         })
     }
