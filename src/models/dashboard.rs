@@ -13,14 +13,16 @@ pub struct Tile {
     pub href: String,
 }
 
-/// Counters may be this old: the dashboard is viewed far more often than
-/// the numbers change, and a few seconds of delay mislead no one.
+/// Counters may be this old when nothing was written meanwhile: the
+/// dashboard is viewed far more often than the numbers change.
 pub const CACHE_SECONDS: u64 = 5;
 
-/// The cache key: every user of one organisation and role sees the same counters.
+/// The cache key: every user of one organisation and role sees the same
+/// counters, for as long as this process wrote nothing ([`super::writes`]):
+/// a user never sees counters older than their own last action.
 #[must_use]
 pub fn cache_key(user: &users::Model) -> String {
-    format!("dashboard:{}:{}", user.role, user.organisation_id.unwrap_or(-1))
+    format!("dashboard:{}:{}:{}", user.role, user.organisation_id.unwrap_or(-1), super::writes())
 }
 
 /// (label, link, `SELECT COUNT(*)` with `?` for the organisation id)
@@ -50,18 +52,14 @@ fn counters(role: Role) -> &'static [Counter] {
             ("Pengajuan Anda menunggu keputusan Dukcapil", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'new'"),
             ("Kartu selesai dipersonalisasi, catat penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'done'"),
         ],
+        // The institution's requests by their own status: the same states
+        // the request list filters on, so a tile and its list agree.
         Role::Lembaga | Role::DukcapilKota => &[
             ("Permintaan menunggu persetujuan produsen", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'submitted'"),
-            (
-                "Permintaan disetujui atau dalam proses",
-                "/permintaan?status=approved",
-                "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status IN ('approved', 'bundled')",
-            ),
-            (
-                "Kartu selesai dipersonalisasi (BAST)",
-                "/bast",
-                "SELECT COUNT(*) FROM personalization_requests r JOIN submissions s ON s.id = r.submission_id WHERE r.organisation_id = ? AND s.status IN ('done', 'received')",
-            ),
+            ("Permintaan disetujui produsen", "/permintaan?status=approved", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status IN ('approved', 'bundled', 'in_progress', 'done', 'received')"),
+            ("Permintaan dalam proses personalisasi", "/permintaan?status=in_progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'in_progress'"),
+            ("Kartu selesai dipersonalisasi, menunggu serah terima", "/permintaan?status=done", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'done'"),
+            ("Kartu diterima (BAST)", "/permintaan?status=received", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'received'"),
         ],
     }
 }

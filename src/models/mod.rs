@@ -33,6 +33,17 @@ pub struct Env<'a> {
     pub disposition_days: u32,
 }
 
+/// Write transactions begun by this process: a cache keyed by it is never
+/// older than the last change made here (other processes: issue of several
+/// portals; their changes show after the cache's expiry).
+static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many write transactions this process has begun.
+#[must_use]
+pub fn writes() -> u64 {
+    WRITES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Starts a transaction that writes. On SQLite it takes the write lock at
 /// `BEGIN` (IMMEDIATE): two writers then queue on the busy timeout, where a
 /// deferred transaction would fail with "database is locked" when it upgrades
@@ -42,6 +53,7 @@ pub struct Env<'a> {
 /// # Errors
 /// When the database cannot start the transaction.
 pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
+    WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     db.begin_with_options(sea_orm::TransactionOptions { sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate), ..Default::default() }).await
 }
 

@@ -160,7 +160,7 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
         assert!(lines(&ctx, id).await.iter().all(|r| r.received_count.is_none()));
 
         let mut bank = Client::signed_in(&server, "bank_abc").await;
-        assert_eq!(tile(&bank.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi (BAST)"), "2", "both of its requests");
+        assert_eq!(tile(&bank.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi, menunggu serah terima"), "2", "both of its requests");
         bank.get(&format!("/bast/{id}")).await.assert_status_ok();
         assert_eq!(bank.post(&format!("/bast/{id}/terima"), &[(&fa, "3"), (&fb, "2")]).await.status_code(), 404, "only the producer receives");
         let mut lain = Client::signed_in(&server, "pt_lain").await;

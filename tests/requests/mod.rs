@@ -9,6 +9,7 @@ mod master;
 mod mengikuti;
 mod pages;
 mod pengajuan;
+mod perjalanan;
 mod permintaan;
 mod personalisasi;
 mod proses;

@@ -184,7 +184,7 @@ async fn the_producer_approves_once_and_the_institution_is_mailed() {
         assert!(saved.decided_at.is_some());
         let twice = nyra.post(&format!("/permintaan/{}/setujui", r.id), &[]).await;
         assert_eq!(twice.status_code(), 409);
-        assert!(twice.text().contains("tidak dapat diubah menjadi"));
+        assert!(twice.text().contains("hanya permintaan On Progress yang dapat diputuskan"), "{}", twice.text());
         let page = nyra.get(&format!("/permintaan/{}", r.id)).await.text();
         assert!(!page.contains("id=\"approve\"") && page.contains("Approved"), "after Approve only View remains");
         let list = nyra.page("/permintaan").await;
@@ -193,6 +193,30 @@ async fn the_producer_approves_once_and_the_institution_is_mailed() {
             let mail = mails.iter().rev().find(|m| m.contains("470/APP/1")).expect("the institution is told");
             assert!(mail.contains("Subject: Permintaan 470/APP/1 disetujui oleh Organisasi pt_nyra"), "{mail}");
             assert!(mail.contains("telah disetujui oleh Organisasi pt_nyra"));
+        }
+    })
+    .await;
+}
+
+/// Only a submission's own reject/remove frees a bundled request: the
+/// producer's Approve/Reject of a request that is bundled or later is a 409
+/// and changes nothing (no second approval mail either).
+#[tokio::test]
+async fn a_bundled_or_later_request_cannot_be_decided_again() {
+    with_app(|server, ctx| async move {
+        let w = world(&ctx).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        for status in ["bundled", "in_progress", "done", "received", "rejected", "withdrawn"] {
+            let r = seed_request(&ctx, &w, &format!("470/LATE/{status}"), status, day).await;
+            let mails_before = mails_to("bank_abc@uji.go.id").map(|m| m.len());
+            for action in ["setujui", "tolak"] {
+                let answer = nyra.post(&format!("/permintaan/{}/{action}", r.id), &[("reason", "Alasan penolakan uji")]).await;
+                assert_eq!(answer.status_code(), 409, "{action} on {status}");
+            }
+            let now = requests::Entity::find_by_id(r.id).one(&ctx.db).await.unwrap().unwrap();
+            assert_eq!(now.status, status, "unchanged");
+            assert_eq!(mails_to("bank_abc@uji.go.id").map(|m| m.len()), mails_before, "no mail for {status}");
         }
     })
     .await;
