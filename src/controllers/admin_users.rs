@@ -30,7 +30,7 @@ const PER_PAGE: u64 = 20;
 
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
-    let (rows, page, total) = q.page(&ctx.db, PER_PAGE).await?;
+    let (rows, window) = q.page(&ctx.db, PER_PAGE).await?;
     let rows: Vec<_> = rows
         .into_iter()
         .map(|(u, o)| {
@@ -42,11 +42,8 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(aut
         })
         .collect();
     let base = strip_page(raw.as_deref());
-    app_page(&v, &auth, StatusCode::OK, "admin_users/index.html", "pengguna", json!({ "rows": rows, "q": q, "pager": pager(page, total, &base) }))
+    app_page(&v, &auth, StatusCode::OK, "admin_users/index.html", "pengguna", json!({ "rows": rows, "q": q, "pager": pager(&window, &base) }))
 }
-
-/// The query string without its `page` parameter, for pagination links.
-#[must_use]
 
 async fn find(ctx: &AppContext, id: i32) -> Result<users::Model, AppError> {
     users::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)

@@ -30,7 +30,7 @@ fn row(e: &AuditEvent) -> serde_json::Value {
 }
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(filter): Query<AuditFilter>, RawQuery(raw): RawQuery) -> PageResult {
-    let (events, page, total) = filter.page(&ctx.db, PER_PAGE).await?;
+    let (events, window) = filter.page(&ctx.db, PER_PAGE).await?;
     let base = strip_page(raw.as_deref());
     let rows: Vec<_> = events.iter().map(row).collect();
     app_page(
@@ -39,7 +39,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(aut
         StatusCode::OK,
         "audit/index.html",
         "audit",
-        json!({ "rows": rows, "filter": { "actor": filter.actor, "action": filter.action, "subject": filter.subject, "from": filter.from, "to": filter.to }, "pager": pager(page, total, &base), "export_query": base }),
+        json!({ "rows": rows, "filter": { "actor": filter.actor, "action": filter.action, "subject": filter.subject, "from": filter.from, "to": filter.to }, "pager": pager(&window, &base), "export_query": base }),
     )
 }
 

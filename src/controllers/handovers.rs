@@ -28,7 +28,7 @@ use crate::{
     },
     settings::Settings,
     locale::jam_wib,
-    views::layout::{flash, flash_from_query, pager_open},
+    views::layout::{flash, flash_from_query, pager},
     workers::documents::DocumentBuilder,
 };
 
@@ -43,8 +43,8 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, more) = handover::page(&ctx.db, &q, viewer, PER_PAGE).await?;
-    let offset = (q.page_number() - 1) * PER_PAGE;
+    let (rows, window) = handover::page(&ctx.db, &q, viewer, PER_PAGE).await?;
+    let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
         .enumerate()
@@ -59,7 +59,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         StatusCode::OK,
         "handovers/index.html",
         "bast",
-        json!({ "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &strip_page(raw.as_deref())), "flash": flash_from_query(raw.as_deref()) }),
+        json!({ "rows": rows, "q": q, "pager": pager(&window, &strip_page(raw.as_deref())), "flash": flash_from_query(raw.as_deref()) }),
     )
 }
 

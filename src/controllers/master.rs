@@ -222,7 +222,7 @@ async fn hub(v: ViewEngine<TeraView>, Admin(auth): Admin) -> PageResult {
 }
 
 async fn index<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
-    let (rows, page, total) = master_data::page::<K::Model>(&ctx.db, &q, PER_PAGE).await?;
+    let (rows, window) = master_data::page::<K::Model>(&ctx.db, &q, PER_PAGE).await?;
     let rows: Vec<_> = rows.iter().map(|m| json!({ "id": m.id(), "active": m.is_active(), "label": m.label(), "data": row_json::<K>(m) })).collect();
     let base = strip_page(raw.as_deref());
     app_page(
@@ -231,7 +231,7 @@ async fn index<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, 
         StatusCode::OK,
         "master/index.html",
         "master",
-        json!({ "kind": kind_json::<K>(), "rows": rows, "q": q, "pager": pager(page, total, &base), "flash": flash_from_query(raw.as_deref()) }),
+        json!({ "kind": kind_json::<K>(), "rows": rows, "q": q, "pager": pager(&window, &base), "flash": flash_from_query(raw.as_deref()) }),
     )
 }
 

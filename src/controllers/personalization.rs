@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{app_page, strip_page, Flash, see_other, session::Auth, Failure, PageResult};
+use crate::models::paging::PageNo;
 use crate::{
     models::{
         _entities::{organisations, personalization_requests as requests, submissions},
@@ -31,7 +32,7 @@ use crate::{
         AppError,
     },
     settings::Settings,
-    views::layout::{flash, pager_open},
+    views::layout::{flash, pager},
     workers::{mail_delivery::MailDelivery, stations::Stations},
 };
 
@@ -124,11 +125,11 @@ async fn progress_for(db: &sea_orm::DatabaseConnection, looker: Looker, s: &subm
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let who = looker(&auth)?;
-    let (rows, more) = match who {
+    let (rows, window) = match who {
         Looker::Staff => perso_data::queue_page(&ctx.db, &q, PER_PAGE).await?,
         Looker::Follower(viewer) => perso_data::followed_page(&ctx.db, viewer, &q, PER_PAGE).await?,
     };
-    let offset = (q.page_number() - 1) * PER_PAGE;
+    let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
         .enumerate()
@@ -143,25 +144,25 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         StatusCode::OK,
         "personalization/index.html",
         "personalisasi",
-        json!({ "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &strip_page(raw.as_deref())), "staff": who == Looker::Staff }),
+        json!({ "rows": rows, "q": q, "pager": pager(&window, &strip_page(raw.as_deref())), "staff": who == Looker::Staff }),
     )
 }
 
 #[derive(Deserialize)]
 pub struct EditQuery {
     #[serde(default)]
-    page: Option<u64>,
+    page: crate::models::paging::PageNo,
     #[serde(default)]
     ok: Option<String>,
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
-    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), flash(q.ok.as_deref()), PageState::default(), StatusCode::OK).await
+    edit_page(&ctx, &v, &auth, id, q.page, flash(q.ok.as_deref()), PageState::default(), StatusCode::OK).await
 }
 
 /// View: the submission, its requests, cards and progress, read-only.
 async fn view(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<EditQuery>) -> PageResult {
-    edit_page(&ctx, &v, &auth, id, q.page.unwrap_or(1), serde_json::Value::Null, PageState { view_only: true, ..PageState::default() }, StatusCode::OK).await
+    edit_page(&ctx, &v, &auth, id, q.page, serde_json::Value::Null, PageState { view_only: true, ..PageState::default() }, StatusCode::OK).await
 }
 
 /// How the page shows: what went wrong on its forms (beside them), or the
@@ -177,7 +178,7 @@ struct PageState {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: u64, flash: serde_json::Value, problems: PageState, status: StatusCode) -> PageResult {
+async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: crate::models::paging::PageNo, flash: serde_json::Value, problems: PageState, status: StatusCode) -> PageResult {
     let who = looker(auth)?;
     if who != Looker::Staff && !problems.view_only {
         return Err(Failure::forbidden());
@@ -196,8 +197,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         .into_iter()
         .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default() }))
         .collect();
-    let page = page.max(1);
-    let (cards, more) = match &own {
+    let (cards, window) = match &own {
         None => subs::cards_page(&ctx.db, Viewer::Admin, id, "", page, CARDS_PER_PAGE).await?,
         Some(ids) => perso_data::cards_page_of_requests(&ctx.db, id, ids, page, CARDS_PER_PAGE).await?,
     };
@@ -234,7 +234,7 @@ async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         json!({
             "s": s, "producer": producer, "bundle": bundle, "cards": cards, "counts": counts, "label": st.label(), "code": st.as_str(),
             "editable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress) && progress.run.as_ref().is_none_or(|r| !r.running),
-            "workable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress), "view_only": problems.view_only, "pager": pager_open(page, more, ""), "flash": flash,
+            "workable": !problems.view_only && matches!(st, Status::Accepted | Status::InProgress), "view_only": problems.view_only, "pager": pager(&window, ""), "flash": flash,
             "import_errors": problems.import, "errors": problems.fields, "progress": progress, "stations": stations, "simulated": simulated,
             "is_admin": Role::parse(&auth.user().role) == Some(Role::Admin), "staff": who == Looker::Staff,
             "own_only": own.is_some(),
@@ -259,13 +259,13 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     staff(&auth)?;
     let (_, file) = super::read_multipart(multipart, "perso").await?;
     let Some((bytes, _)) = file else {
-        return edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
         Err(AppError::Invalid(errors)) => {
             let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();
-            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { import: lines, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { import: lines, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -302,7 +302,7 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
             Ok(see_other(&format!("/personalisasi/{id}?ok=run-dimulai")))
         }
         Err(AppError::Invalid(errors)) => {
-            edit_page(&ctx, &v, &auth, id, 1, serde_json::Value::Null, PageState { fields: json!(errors), ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { fields: json!(errors), ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }
@@ -333,7 +333,7 @@ async fn override_card(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, a
         Ok(_) => Ok(see_other(&format!("/personalisasi/{}?ok=kartu-diubah", c.submission_id))),
         Err(AppError::Invalid(errors)) => {
             let fields = json!({ "card": card, "status": errors.get("status"), "note": errors.get("note"), "note_value": form.note });
-            edit_page(&ctx, &v, &auth, c.submission_id, 1, serde_json::Value::Null, PageState { fields, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(&ctx, &v, &auth, c.submission_id, PageNo::default(), serde_json::Value::Null, PageState { fields, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
     }

@@ -22,7 +22,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{flash, flash_from_query, pager_open},
+    views::layout::{flash, flash_from_query, pager},
     workers::mail_delivery::MailDelivery,
 };
 
@@ -37,8 +37,8 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
-    let offset = (q.page_number() - 1) * PER_PAGE;
+    let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
         .enumerate()
@@ -54,7 +54,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         "requests/index.html",
         "permintaan",
         json!({
-            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base),
+            "rows": rows, "q": q, "pager": pager(&window, &base),
             "is_requester": matches!(viewer, Viewer::Requester(_)), "is_producer": matches!(viewer, Viewer::Producer(_)),
             "flash": flash_from_query(raw.as_deref()),
         }),

@@ -25,7 +25,7 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    views::layout::{flash, flash_from_query, pager_open},
+    views::layout::{flash, flash_from_query, pager},
     workers::mail_delivery::MailDelivery,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -53,8 +53,8 @@ fn status_json(s: &Model) -> Value {
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, more) = q.page(&ctx.db, viewer, PER_PAGE).await?;
-    let offset = (q.page_number() - 1) * PER_PAGE;
+    let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
         .enumerate()
@@ -68,7 +68,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         "submissions/index.html",
         "pengajuan",
         json!({
-            "rows": rows, "q": q, "pager": pager_open(q.page_number(), more, &base), "flash": flash_from_query(raw.as_deref()),
+            "rows": rows, "q": q, "pager": pager(&window, &base), "flash": flash_from_query(raw.as_deref()),
             "is_producer": matches!(viewer, Viewer::Producer(_)), "is_admin": viewer == Viewer::Admin,
         }),
     )
@@ -156,16 +156,16 @@ pub struct CardQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
-    page: Option<u64>,
+    page: crate::models::paging::PageNo,
 }
 
 /// View Card: the imported list, paginated and searchable.
 async fn cards(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<CardQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
-    let page = q.page.unwrap_or(1).max(1);
-    let (rows, more) = submissions::cards_page(&ctx.db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
+    let page = q.page;
+    let (rows, window) = submissions::cards_page(&ctx.db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
     let rows: Vec<_> = rows.into_iter().map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status.badge() })).collect();
-    app_page(&v, &auth, StatusCode::OK, "submissions/cards.html", "pengajuan", json!({ "s": s, "rows": rows, "q": q.q, "pager": pager_open(page, more, &strip_page(raw.as_deref())) }))
+    app_page(&v, &auth, StatusCode::OK, "submissions/cards.html", "pengajuan", json!({ "s": s, "rows": rows, "q": q.q, "pager": pager(&window, &strip_page(raw.as_deref())) }))
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>) -> PageResult {

@@ -318,7 +318,7 @@ pub struct AuditFilter {
     #[serde(default)]
     pub to: String,
     #[serde(default)]
-    pub page: Option<u64>,
+    pub page: super::paging::PageNo,
 }
 
 impl AuditFilter {
@@ -348,16 +348,14 @@ impl AuditFilter {
         q.order_by_desc(Column::Id)
     }
 
-    /// One page of events, newest first, and the number of pages.
+    /// One page of events, newest first, and where it sits in the list.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn page<C: ConnectionTrait>(&self, db: &C, per_page: u64) -> AppResult<(Vec<Model>, u64, u64)> {
-        let paginator = self.query().paginate(db, per_page);
-        let total = paginator.num_pages().await?;
-        let page = self.page.unwrap_or(1).max(1);
-        let rows = paginator.fetch_page(page - 1).await?;
-        Ok((rows, page, total))
+    pub async fn page<C: ConnectionTrait>(&self, db: &C, per_page: u64) -> AppResult<(Vec<Model>, super::paging::Window)> {
+        let window = super::paging::Window::new(self.page, per_page, self.query().count(db).await?);
+        let rows = self.query().offset(window.offset()).limit(per_page).all(db).await?;
+        Ok((rows, window))
     }
 
     /// Every matching event, capped so an export cannot exhaust memory.

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait as _, Func}, ActiveModelTrait, ColumnTrait, Condition,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 
@@ -40,14 +40,14 @@ pub struct ListQuery {
     #[serde(default)]
     pub status: String,
     #[serde(default)]
-    pub page: Option<u64>,
+    pub page: crate::models::paging::PageNo,
 }
 
-/// One page of records and the page count.
+/// One page of records and where it sits in the list.
 ///
 /// # Errors
 /// On database failure.
-pub async fn page<R>(db: &DatabaseConnection, query: &ListQuery, per_page: u64) -> AppResult<(Vec<R>, u64, u64)>
+pub async fn page<R>(db: &DatabaseConnection, query: &ListQuery, per_page: u64) -> AppResult<(Vec<R>, crate::models::paging::Window)>
 where
     R: Record + sea_orm::FromQueryResult,
 {
@@ -65,10 +65,9 @@ where
         "nonaktif" => q = q.filter(R::ACTIVE.eq(false)),
         _ => {}
     }
-    let paginator = q.order_by_asc(R::ORDER).paginate(db, per_page);
-    let total = paginator.num_pages().await?;
-    let page = Ord::max(query.page.unwrap_or(1), 1);
-    Ok((paginator.fetch_page(page - 1).await?, page, total))
+    let window = crate::models::paging::Window::new(query.page, per_page, q.clone().count(db).await?);
+    let rows = q.order_by_asc(R::ORDER).offset(window.offset()).limit(per_page).all(db).await?;
+    Ok((rows, window))
 }
 
 /// # Errors

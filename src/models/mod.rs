@@ -12,6 +12,7 @@ pub mod mail_outbox;
 pub mod master_data;
 pub mod officials;
 pub mod organisations;
+pub mod paging;
 pub mod runs;
 pub mod requests;
 pub mod roles;

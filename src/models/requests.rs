@@ -18,6 +18,7 @@ use super::{
     _entities::{audit_events, machine_types, organisations, users},
     audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult, FieldErrors},
+    paging::{PageNo, Window},
     master_data::check_len,
     roles::{OrgKind, Role},
     uploads::{self, Kind},
@@ -351,27 +352,20 @@ pub struct ListQuery {
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
-    pub page: Option<u64>,
+    pub page: PageNo,
 }
 
 impl ListQuery {
-    #[must_use]
-    pub fn page_number(&self) -> u64 {
-        Ord::max(self.page.unwrap_or(1), 1)
-    }
-
-    /// One page of rows and whether another follows. Pages are fetched one
-    /// row long instead of counting the whole table: the producer's table
-    /// stays fast at 100,000 requests.
+    /// One page of rows and where it sits in the list ("Menampilkan 1–20
+    /// dari 350 data"). The count runs without the name joins.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, bool)> {
-        let q = self.select(viewer);
-        let mut rows = q.offset((self.page_number() - 1) * per_page).limit(per_page + 1).into_model::<Row>().all(db).await?;
-        let more = rows.len() as u64 > per_page;
-        rows.truncate(per_page as usize);
-        Ok((rows, more))
+    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, Window)> {
+        let total = self.filtered(Entity::find(), viewer).count(db).await?;
+        let window = Window::new(self.page, per_page, total);
+        let rows = self.select(viewer).offset(window.offset()).limit(per_page).into_model::<Row>().all(db).await?;
+        Ok((rows, window))
     }
 
     /// The list's SELECT (without paging), e.g. to explain its plan.
@@ -379,14 +373,24 @@ impl ListQuery {
     pub fn select(&self, viewer: Viewer) -> sea_orm::Select<Entity> {
         let inst = Alias::new("inst");
         let prod = Alias::new("prod");
-        let mut q = Entity::find()
+        let q = Entity::find()
             .select_only()
             .columns([Column::Id, Column::Number, Column::Title, Column::RequestDate, Column::Quantity, Column::Status, Column::FileKind])
             .column_as(Expr::col((inst.clone(), organisations::Column::Name)), "institution")
             .column_as(Expr::col((prod.clone(), organisations::Column::Name)), "producer")
             .join_as(JoinType::InnerJoin, Relation::Organisation.def(), inst)
-            .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod)
-            .filter(viewer.condition());
+            .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod);
+        let q = self.filtered(q, viewer);
+        if self.sort == "asc" {
+            q.order_by_asc(Column::RequestDate).order_by_asc(Column::Id)
+        } else {
+            q.order_by_desc(Column::RequestDate).order_by_desc(Column::Id)
+        }
+    }
+
+    /// `q` limited to the viewer's scope, the status filter and the search.
+    fn filtered(&self, mut q: sea_orm::Select<Entity>, viewer: Viewer) -> sea_orm::Select<Entity> {
+        q = q.filter(viewer.condition());
         let statuses: Vec<Status> = match self.status.as_str() {
             "progress" => vec![Status::Submitted],
             "approved" => vec![Status::Approved, Status::Bundled, Status::InProgress, Status::Done, Status::Received],
@@ -401,11 +405,7 @@ impl ListQuery {
             let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             q = q.filter(Expr::col((Entity, Column::SearchText)).like(LikeExpr::new(pattern).escape('\\')));
         }
-        if self.sort == "asc" {
-            q.order_by_asc(Column::RequestDate).order_by_asc(Column::Id)
-        } else {
-            q.order_by_desc(Column::RequestDate).order_by_desc(Column::Id)
-        }
+        q
     }
 }
 

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Utc;
 use sea_orm::{
     prelude::Expr, sea_query::{ExprTrait as _, Query}, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,7 @@ use super::{
     _entities::{audit_events, cards, organisations, personalization_requests as requests, users},
     audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult},
+    paging::{PageNo, Window},
     requests::Status as RequestStatus,
     roles::Role,
     uploads, Env,
@@ -261,20 +262,16 @@ pub struct ListQuery {
     #[serde(default)]
     pub q: String,
     #[serde(default)]
-    pub page: Option<u64>,
+    pub page: PageNo,
 }
 
 impl ListQuery {
-    #[must_use]
-    pub fn page_number(&self) -> u64 {
-        Ord::max(self.page.unwrap_or(1), 1)
-    }
 
     /// One page of submissions (newest first) with the producer's name.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, bool)> {
+    pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, Window)> {
         let statuses: Vec<Status> = Status::parse(&self.status).map_or_else(|| Status::ALL.to_vec(), |s| vec![s]);
         search_page(db, viewer.condition(), &statuses, self, &[(Column::Id, Order::Desc)], per_page).await
     }
@@ -282,7 +279,7 @@ impl ListQuery {
 
 /// One page of the submissions in `scope` with one of `statuses`, matching
 /// the query's search term on No. Pengajuan, Kode Tiket or judul, in `order`,
-/// with the producer; and whether more pages follow.
+/// with the producer; and where the page sits in the list.
 ///
 /// # Errors
 /// On database failure.
@@ -293,7 +290,7 @@ pub async fn search_page(
     q: &ListQuery,
     order: &[(Column, Order)],
     per_page: u64,
-) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, bool)> {
+) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, Window)> {
     let mut query = Entity::find().find_also_related(organisations::Entity).filter(scope).filter(Column::Status.is_in(statuses.iter().copied()));
     let term = q.q.trim();
     if !term.is_empty() {
@@ -302,10 +299,9 @@ pub async fn search_page(
     for (column, direction) in order {
         query = query.order_by(*column, direction.clone());
     }
-    let mut rows = query.offset((q.page_number() - 1) * per_page).limit(per_page + 1).all(db).await?;
-    let more = rows.len() as u64 > per_page;
-    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
-    Ok((rows, more))
+    let window = Window::new(q.page, per_page, query.clone().count(db).await?);
+    let rows = query.offset(window.offset()).limit(per_page).all(db).await?;
+    Ok((rows, window))
 }
 
 /// The timeline of a submission as `viewer` may see it, oldest first. The
@@ -354,7 +350,7 @@ pub async fn timeline(db: &DatabaseConnection, viewer: Viewer, id: i32) -> AppRe
 ///
 /// # Errors
 /// On database failure.
-pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32, q: &str, page: u64, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, bool)> {
+pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32, q: &str, page: PageNo, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
     let mut query = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission));
     if let Viewer::Institution(org) = viewer {
         query = query.filter(
@@ -367,9 +363,8 @@ pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32
     if !term.is_empty() {
         query = query.filter(cards::Column::Serial.contains(&term));
     }
-    let mut rows = query.order_by_asc(cards::Column::RowNo).offset((Ord::max(page, 1) - 1) * per_page).limit(per_page + 1).all(db).await?;
-    let more = rows.len() as u64 > per_page;
-    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    let window = Window::new(page, per_page, query.clone().count(db).await?);
+    let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
     let request_ids: BTreeSet<i32> = rows.iter().map(|c| c.request_id).collect();
     let numbers: BTreeMap<i32, String> = requests::Entity::find().filter(requests::Column::Id.is_in(request_ids)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
     let rows = rows
@@ -379,7 +374,7 @@ pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32
             (c, n)
         })
         .collect();
-    Ok((rows, more))
+    Ok((rows, window))
 }
 
 /// Where the card-list Excel files are kept, beside [`FILE_AREA`].

@@ -9,7 +9,7 @@ use argon2::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 
@@ -478,7 +478,7 @@ pub struct UserQuery {
     #[serde(default)]
     pub status: String,
     #[serde(default)]
-    pub page: Option<u64>,
+    pub page: super::paging::PageNo,
 }
 
 impl UserQuery {
@@ -486,7 +486,7 @@ impl UserQuery {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn page<C: ConnectionTrait>(&self, db: &C, per_page: u64) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, u64, u64)> {
+    pub async fn page<C: ConnectionTrait>(&self, db: &C, per_page: u64) -> AppResult<(Vec<(Model, Option<organisations::Model>)>, super::paging::Window)> {
         let mut q = Entity::find().find_also_related(organisations::Entity);
         let term = self.q.trim().to_lowercase();
         if !term.is_empty() {
@@ -500,10 +500,9 @@ impl UserQuery {
         if let Some(status) = Status::parse(&self.status) {
             q = q.filter(Column::Status.eq(status));
         }
-        let paginator = q.order_by_asc(Column::Username).paginate(db, per_page);
-        let total = paginator.num_pages().await?;
-        let page = self.page.unwrap_or(1).max(1);
-        Ok((paginator.fetch_page(page - 1).await?, page, total))
+        let window = super::paging::Window::new(self.page, per_page, q.clone().count(db).await?);
+        let rows = q.order_by_asc(Column::Username).offset(window.offset()).limit(per_page).all(db).await?;
+        Ok((rows, window))
     }
 }
 

@@ -2,6 +2,8 @@
 //! and the one function controllers render through.
 use serde_json::{json, Value};
 
+use crate::{locale, models::paging::Window};
+
 /// Messages shown after a redirect, keyed by the `ok` query parameter; a
 /// fixed table, so a link cannot put arbitrary text on the page.
 const FLASH: &[(&str, &str)] = &[
@@ -49,25 +51,36 @@ pub fn merge(mut base: Value, data: Value) -> Value {
     base
 }
 
-/// Page numbers for `partials/pagination.html`; `base` is the query string
-/// without `page`.
+/// What `partials/pagination.html` shows: "Menampilkan 21–40 dari 350
+/// data" and the page links (first, last, and two either side of the
+/// current one, gaps as "…"); `base` is the query string without `page`.
 #[must_use]
-pub fn pager(page: u64, total_pages: u64, base: &str) -> Value {
+pub fn pager(w: &Window, base: &str) -> Value {
     let href = |p: u64| if base.is_empty() { format!("?page={p}") } else { format!("?{base}&page={p}") };
+    let (current, last) = (w.number, w.last());
+    let mut pages = Vec::new();
+    let mut previous = 0;
+    for p in 1..=last {
+        let near = p == 1 || p == last || p.abs_diff(current) <= 2;
+        if !near {
+            continue;
+        }
+        if p > previous + 1 {
+            pages.push(json!({ "gap": true }));
+        }
+        pages.push(json!({ "number": p, "href": href(p), "current": p == current }));
+        previous = p;
+    }
     json!({
-        "number": page,
-        "total_pages": total_pages.max(1),
-        "has_prev": page > 1,
-        "has_next": page < total_pages,
-        "prev_href": href(page.saturating_sub(1).max(1)),
-        "next_href": href(page + 1),
+        "number": current,
+        "total_pages": last,
+        "from": locale::group_thousands(w.first_row()),
+        "to": locale::group_thousands(w.last_row()),
+        "total": locale::group_thousands(w.total),
+        "pages": pages,
+        "has_prev": current > 1,
+        "has_next": current < last,
+        "prev_href": href(current.saturating_sub(1).max(1)),
+        "next_href": href(current + 1),
     })
-}
-
-/// Page links when the total is not counted (large tables): previous/next only.
-#[must_use]
-pub fn pager_open(page: u64, has_next: bool, base: &str) -> Value {
-    let mut v = pager(page, if has_next { page + 1 } else { page }, base);
-    v["total_pages"] = Value::Null;
-    v
 }

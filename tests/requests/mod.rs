@@ -8,6 +8,7 @@ mod daftar_kartu;
 mod master;
 mod mengikuti;
 mod pages;
+mod paging;
 mod pengajuan;
 mod perjalanan;
 mod permintaan;

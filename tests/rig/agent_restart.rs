@@ -6,7 +6,7 @@ use std::{process::Command, time::Duration};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sifilma::{
-    models::_entities::{audit_events},
+    models::{_entities::audit_events, runs},
     settings::StationSettings,
     station::{
         link,

@@ -25,6 +25,7 @@ use crate::models::{
     submissions::{Status, SUBJECT},
 };
 use super::Status as CardStatus;
+use crate::models::paging::{PageNo, Window};
 
 /// Admin and station operators work on personalization.
 #[must_use]
@@ -42,7 +43,7 @@ pub use crate::models::submissions::ListQuery as QueueQuery;
 ///
 /// # Errors
 /// On database failure.
-pub async fn queue_page(db: &DatabaseConnection, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+pub async fn queue_page(db: &DatabaseConnection, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
     let statuses = match q.status.as_str() {
         "progress" => vec![Status::Accepted, Status::InProgress],
         "done" => vec![Status::Done, Status::Received],
@@ -436,7 +437,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
 ///
 /// # Errors
 /// On database failure.
-pub async fn followed_page(db: &DatabaseConnection, viewer: crate::models::submissions::Viewer, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+pub async fn followed_page(db: &DatabaseConnection, viewer: crate::models::submissions::Viewer, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
     let statuses = match q.status.as_str() {
         "progress" => vec![Status::Accepted, Status::InProgress],
         "done" => vec![Status::Done, Status::Received],
@@ -484,22 +485,15 @@ pub async fn counts_of_requests(db: &DatabaseConnection, submission: i32, reques
 ///
 /// # Errors
 /// On database failure.
-pub async fn cards_page_of_requests(db: &DatabaseConnection, submission: i32, request_ids: &[i32], page: u64, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, bool)> {
+pub async fn cards_page_of_requests(db: &DatabaseConnection, submission: i32, request_ids: &[i32], page: PageNo, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
     use sea_orm::QuerySelect;
     let numbers: std::collections::HashMap<i32, String> =
         requests::Entity::find().filter(requests::Column::Id.is_in(request_ids.iter().copied())).filter(requests::Column::SubmissionId.eq(submission)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
-    let mut rows = cards::Entity::find()
-        .filter(cards::Column::SubmissionId.eq(submission))
-        .filter(cards::Column::RequestId.is_in(numbers.keys().copied()))
-        .order_by_asc(cards::Column::RowNo)
-        .offset((page.max(1) - 1) * per_page)
-        .limit(per_page + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > per_page;
-    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    let query = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).filter(cards::Column::RequestId.is_in(numbers.keys().copied()));
+    let window = Window::new(page, per_page, query.clone().count(db).await?);
+    let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
     Ok((rows.into_iter().map(|c| {
         let n = numbers.get(&c.request_id).cloned().unwrap_or_default();
         (c, n)
-    }).collect(), more))
+    }).collect(), window))
 }

@@ -26,7 +26,7 @@ use crate::models::{
 ///
 /// # Errors
 /// On database failure.
-pub async fn page(db: &DatabaseConnection, q: &ListQuery, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, bool)> {
+pub async fn page(db: &DatabaseConnection, q: &ListQuery, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, crate::models::paging::Window)> {
     let statuses = match q.status.as_str() {
         "done" => vec![Status::Done],
         "received" => vec![Status::Received],

@@ -1,0 +1,63 @@
+//! Every list says where the user is ("Menampilkan 1–20 dari 45 data") with
+//! page numbers, and no value of `page` can make it fail: huge, negative,
+//! text and fractions all land on a real page (clamped to the last one).
+use chrono::NaiveDate;
+
+use crate::support::{
+    scenario::{done_submission, seed_request, world},
+    unescape, with_app, Client,
+};
+
+const WILD: [&str; 8] = ["18446744073709551615", "922337203685477580", "-1", "0", "abc", "1e9", "2.5", "%00"];
+
+#[tokio::test]
+async fn no_page_value_breaks_a_list() {
+    with_app(|server, ctx| async move {
+        let id = done_submission(&server, &ctx).await;
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        let mut lists = vec![
+            "/permintaan".to_string(),
+            "/pengajuan".to_string(),
+            "/bast".to_string(),
+            "/personalisasi".to_string(),
+            "/admin/pengguna".to_string(),
+            "/admin/audit".to_string(),
+            format!("/pengajuan/{id}/kartu"),
+            format!("/personalisasi/{id}"),
+        ];
+        lists.extend(["organisasi", "jenis-mesin", "pejabat", "stasiun", "hari-libur"].map(|k| format!("/master/{k}")));
+        for list in &lists {
+            for page in WILD {
+                let sep = if list.contains('?') { '&' } else { '?' };
+                let r = admin.get(&format!("{list}{sep}page={page}")).await;
+                assert_eq!(r.status_code(), 200, "{list} page={page}");
+                assert!(unescape(&r.text()).contains("Menampilkan "), "{list} page={page} says where the user is");
+            }
+        }
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        for page in WILD {
+            assert_eq!(nyra.get(&format!("/permintaan?page={page}&status=zzz&q=%25")).await.status_code(), 200, "page={page}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_list_counts_its_rows_and_numbers_its_pages() {
+    with_app(|server, ctx| async move {
+        let w = world(&ctx).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        for i in 0..45 {
+            seed_request(&ctx, &w, &format!("470/{i:03}/2026"), "submitted", day).await;
+        }
+        let mut bank = Client::signed_in(&server, "bank_abc").await;
+        let first = unescape(&bank.page("/permintaan").await);
+        assert!(first.contains("Menampilkan 1–20 dari 45 data"), "{first}");
+        assert!(first.contains("href=\"?page=2\"") && first.contains("href=\"?page=3\""), "page numbers");
+        let last = unescape(&bank.page("/permintaan?page=99999").await);
+        assert!(last.contains("Menampilkan 41–45 dari 45 data"), "a page past the end shows the last one");
+        let filtered = unescape(&bank.page("/permintaan?status=rejected").await);
+        assert!(filtered.contains("Menampilkan 0–0 dari 0 data"), "{filtered}");
+    })
+    .await;
+}
