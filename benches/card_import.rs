@@ -46,7 +46,14 @@ async fn run(rows: usize) {
     let db = Database::connect(format!("sqlite://{}?mode=rwc", dir.join("b.sqlite").display())).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     let now = Utc::now();
-    let org = |name: &str, kind: &str| organisations::ActiveModel { name: Set(name.into()), kind: Set(kind.into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() };
+    let org = |name: &str, kind: &str| organisations::ActiveModel {
+        name: Set(name.into()),
+        kind: Set(kind.into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    };
     let producer = org("PT Nyra", "produsen").insert(&db).await.unwrap();
     let bank = org("Bank ABC", "lembaga").insert(&db).await.unwrap();
     let user = users::ActiveModel {
@@ -64,7 +71,16 @@ async fn run(rows: usize) {
     .insert(&db)
     .await
     .unwrap();
-    let machine = machine_types::ActiveModel { name: Set("GSX-01".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }.insert(&db).await.unwrap();
+    let machine = machine_types::ActiveModel {
+        name: Set("GSX-01".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
     let request = requests::ActiveModel {
         organisation_id: Set(bank.id),
         producer_id: Set(producer.id),
@@ -97,7 +113,14 @@ async fn run(rows: usize) {
     assert_eq!(n, rows + 1);
     drop(book);
 
-    let form = Form { number: "SP/BENCH".into(), title: "Bench".into(), card_count: rows.to_string(), machine_type_id: machine.id.to_string(), note: String::new(), request_ids: vec![request.id] };
+    let form = Form {
+        number: "SP/BENCH".into(),
+        title: "Bench".into(),
+        card_count: rows.to_string(),
+        machine_type_id: machine.id.to_string(),
+        note: String::new(),
+        request_ids: vec![request.id],
+    };
     let letter = Letter { bytes: b"%PDF-1.4 bench".to_vec(), file_name: "s.pdf".into() };
     let card_file = CardFile { bytes, file_name: "daftar.xlsx".into() };
     let upload_dir = dir.join("uploads").display().to_string();

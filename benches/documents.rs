@@ -32,10 +32,21 @@ fn main() {
     let bast = sample_bast();
     let mut reply = sample_reply();
     reply.lines = (1..=10)
-        .map(|i| ReplyLine { institution: format!("Lembaga Pengguna {i}"), request_number: format!("470/{i:03}/X/2026"), request_date: ymd(2026, 10, i), requested: 100 * u64::from(i), clear: 100 * u64::from(i) - 1 })
+        .map(|i| ReplyLine {
+            institution: format!("Lembaga Pengguna {i}"),
+            request_number: format!("470/{i:03}/X/2026"),
+            request_date: ymd(2026, 10, i),
+            requested: 100 * u64::from(i),
+            clear: 100 * u64::from(i) - 1,
+        })
         .collect();
     let rows: Vec<ListRow> = (0..10_000)
-        .map(|i| ListRow { serial: format!("0SAM{i:010}"), manifest: format!("MNF-2026-{:05}", i / 100), pcid: format!("PCID{i:08X}"), note: if i % 50 == 0 { "kartu cadangan".into() } else { String::new() } })
+        .map(|i| ListRow {
+            serial: format!("0SAM{i:010}"),
+            manifest: format!("MNF-2026-{:05}", i / 100),
+            pcid: format!("PCID{i:08X}"),
+            note: if i % 50 == 0 { "kartu cadangan".into() } else { String::new() },
+        })
         .collect();
 
     println!("Hand-over documents ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });

@@ -32,7 +32,11 @@ async fn main() {
     let db = Database::connect(&db_url).await.unwrap();
     let hash = hash_password(DEMO_PASSWORD);
     let now = Utc::now();
-    let org = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT id FROM organisations WHERE kind = 'lembaga' LIMIT 1")).await.unwrap().unwrap();
+    let org = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT id FROM organisations WHERE kind = 'lembaga' LIMIT 1"))
+        .await
+        .unwrap()
+        .unwrap();
     let org_id: i32 = org.try_get("", "id").unwrap();
     let seed_start = Instant::now();
     for batch in (0..USERS).collect::<Vec<_>>().chunks(500) {
@@ -91,4 +95,3 @@ async fn main() {
     report(&format!("dashboard GET with session, {CONNECTIONS} connections, {GET_SECONDS} s"), &all, GET_SECONDS);
     println!("login POST (argon2id), 4 clients, {LOGIN_SECONDS} s: {:.1} logins/s", logins as f64 / LOGIN_SECONDS as f64);
 }
-

@@ -39,13 +39,8 @@ async fn main() {
     let bank = org_id("Bank ABC").await;
     let bandung = org_id("Dinas Dukcapil Kota Bandung").await;
     let creator = users::Entity::find().one(&db).await.unwrap().unwrap().id;
-    let machine: i32 = db
-        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT id FROM machine_types LIMIT 1"))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "id")
-        .unwrap();
+    let machine: i32 =
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT id FROM machine_types LIMIT 1")).await.unwrap().unwrap().try_get("", "id").unwrap();
     let start_day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let now = Utc::now();
     let t = std::time::Instant::now();
@@ -57,7 +52,11 @@ async fn main() {
             created_by: Set(creator),
             number: Set(format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" })),
             title: Set(format!("Kartu SAM kantor cabang {i}")),
-            search_text: Set(search_text(&format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" }), &format!("Kartu SAM kantor cabang {i}"), if i % 3 == 0 { "Dinas Dukcapil Kota Bandung" } else { "Bank ABC" })),
+            search_text: Set(search_text(
+                &format!("470/{i:06}/{}", if i % 3 == 0 { "BDG" } else { "ABC" }),
+                &format!("Kartu SAM kantor cabang {i}"),
+                if i % 3 == 0 { "Dinas Dukcapil Kota Bandung" } else { "Bank ABC" },
+            )),
             request_date: Set(start_day + Days::new((i % 700) as u64)),
             quantity: Set((i % 500 + 1) as i32),
             file_key: Set("0".repeat(32)),
@@ -73,10 +72,7 @@ async fn main() {
     }
     println!("seeded {REQUESTS} requests in {:.2?}", t.elapsed());
     db.execute_unprepared("ANALYZE").await.unwrap();
-    for (label, q) in [
-        ("All", ListQuery::default()),
-        ("search", ListQuery { q: "cabang 4242".into(), ..ListQuery::default() }),
-    ] {
+    for (label, q) in [("All", ListQuery::default()), ("search", ListQuery { q: "cabang 4242".into(), ..ListQuery::default() })] {
         let sql = q.select(Viewer::Producer(producer)).limit(21).build(DbBackend::Sqlite).to_string();
         let plan = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, format!("EXPLAIN QUERY PLAN {sql}"))).await.unwrap();
         println!("query plan ({label}):");

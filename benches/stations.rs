@@ -215,10 +215,8 @@ fn main() {
     let mut one = None;
     let mut worst_ratio: f64 = 0.0;
     let mut scaling16 = 0.0;
-    let counts: Vec<usize> = std::env::var("SIFILMA_BENCH_READERS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 4, 16]);
+    let counts: Vec<usize> =
+        std::env::var("SIFILMA_BENCH_READERS").ok().map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect()).unwrap_or_else(|| vec![1, 4, 16]);
     for n in counts {
         let f = measure(n, per_reader);
         let base = *one.get_or_insert(f.cards_per_min());
@@ -243,8 +241,5 @@ fn main() {
     }
     let ok = worst_ratio <= 1.10 && scaling16 >= 14.0;
     println!();
-    println!(
-        "goal ratio ≤ 1.10 and 16 readers ≥ 14× one: worst ratio {worst_ratio:.3}, 16 readers {scaling16:.2}× → {}",
-        if ok { "met" } else { "MISSED" }
-    );
+    println!("goal ratio ≤ 1.10 and 16 readers ≥ 14× one: worst ratio {worst_ratio:.3}, 16 readers {scaling16:.2}× → {}", if ok { "met" } else { "MISSED" });
 }

@@ -14,7 +14,12 @@ use loco_rs::{
 };
 use migration::Migrator;
 
-use crate::{controllers, initializers, models::demo, settings::Settings, workers::{mail_delivery::MailDelivery, stations::Stations}};
+use crate::{
+    controllers, initializers,
+    models::demo,
+    settings::Settings,
+    workers::{mail_delivery::MailDelivery, stations::Stations},
+};
 
 pub struct App;
 

@@ -19,40 +19,15 @@ pub fn jam_wib<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
     short_date_time(t.with_timezone(&wib()).naive_local())
 }
 
-const MONTH_NAMES: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
+const MONTH_NAMES: [&str; 12] = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
 
-const MONTH_ABBRS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
-];
+const MONTH_ABBRS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"];
 
-const UNITS: [&str; 10] = [
-    "nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
-];
+const UNITS: [&str; 10] = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"];
 
 /// Scale words for successive groups of three digits (10^0, 10^3, 10^6, ...).
 /// Covers the full `u64` range (max ≈ 18,4 kuintiliun).
-const SCALES: [&str; 7] = [
-    "",
-    "ribu",
-    "juta",
-    "milyar",
-    "triliun",
-    "kuadriliun",
-    "kuintiliun",
-];
+const SCALES: [&str; 7] = ["", "ribu", "juta", "milyar", "triliun", "kuadriliun", "kuintiliun"];
 
 /// Indonesian name of a weekday, Monday-first.
 ///
@@ -108,12 +83,7 @@ pub fn date(d: NaiveDate) -> String {
 ///
 /// Example: 2019-10-08 11:41:07 → `"08 Okt 2019 11:41"`.
 pub fn short_date_time(dt: NaiveDateTime) -> String {
-    format!(
-        "{} {:02}:{:02}",
-        short_date(dt.date()),
-        dt.time().hour(),
-        dt.time().minute()
-    )
+    format!("{} {:02}:{:02}", short_date(dt.date()), dt.time().hour(), dt.time().minute())
 }
 
 /// Zero-padded day, abbreviated month name and year.
@@ -280,9 +250,7 @@ mod tests {
     #[test]
     fn day_names_from_dates() {
         // 2019-10-07 is a Monday.
-        let expected = [
-            "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
-        ];
+        let expected = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
         for (i, name) in expected.iter().enumerate() {
             assert_eq!(day_name(ymd(2019, 10, 7 + i as u32).weekday()), *name);
         }
@@ -290,20 +258,7 @@ mod tests {
 
     #[test]
     fn month_names() {
-        let expected = [
-            "Januari",
-            "Februari",
-            "Maret",
-            "April",
-            "Mei",
-            "Juni",
-            "Juli",
-            "Agustus",
-            "September",
-            "Oktober",
-            "November",
-            "Desember",
-        ];
+        let expected = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
         for (i, name) in expected.iter().enumerate() {
             assert_eq!(month_name(i as u32 + 1), *name);
         }
@@ -345,14 +300,8 @@ mod tests {
 
     #[test]
     fn short_date_time_example() {
-        assert_eq!(
-            short_date_time(ymd_hms(2019, 10, 8, 11, 41, 7)),
-            "08 Okt 2019 11:41"
-        );
-        assert_eq!(
-            short_date_time(ymd_hms(2020, 1, 2, 3, 4, 5)),
-            "02 Jan 2020 03:04"
-        );
+        assert_eq!(short_date_time(ymd_hms(2019, 10, 8, 11, 41, 7)), "08 Okt 2019 11:41");
+        assert_eq!(short_date_time(ymd_hms(2020, 1, 2, 3, 4, 5)), "02 Jan 2020 03:04");
     }
 
     #[test]
@@ -366,10 +315,7 @@ mod tests {
         assert_eq!(long_date(d), "Sabtu, 29 Februari 2020");
         assert_eq!(date(d), "29 Februari 2020");
         assert_eq!(short_date(d), "29 Feb 2020");
-        assert_eq!(
-            date_in_words(d),
-            "Sabtu tanggal Dua Puluh Sembilan bulan Februari tahun Dua Ribu Dua Puluh"
-        );
+        assert_eq!(date_in_words(d), "Sabtu tanggal Dua Puluh Sembilan bulan Februari tahun Dua Ribu Dua Puluh");
     }
 
     #[test]
@@ -405,19 +351,13 @@ mod tests {
         assert_eq!(number_in_words(1_000_000_000), "satu milyar");
         assert_eq!(number_in_words(2_000_000_001), "dua milyar satu");
         assert_eq!(number_in_words(1_000_000_000_000), "satu triliun");
-        assert_eq!(
-            number_in_words(5_001_000_000_000),
-            "lima triliun satu milyar"
-        );
+        assert_eq!(number_in_words(5_001_000_000_000), "lima triliun satu milyar");
     }
 
     #[test]
     fn words_full_u64_range() {
         assert_eq!(number_in_words(1_000_000_000_000_000), "satu kuadriliun");
-        assert_eq!(
-            number_in_words(1_000_000_000_000_000_000),
-            "satu kuintiliun"
-        );
+        assert_eq!(number_in_words(1_000_000_000_000_000_000), "satu kuintiliun");
         // Must not panic at the top of the range.
         assert!(number_in_words(u64::MAX).starts_with("delapan belas kuintiliun"));
     }
@@ -439,23 +379,14 @@ mod tests {
         assert_eq!(number_in_words(1_100), "seribu seratus");
         assert_eq!(number_in_words(10_000), "sepuluh ribu");
         assert_eq!(number_in_words(11_000), "sebelas ribu");
-        assert_eq!(
-            number_in_words(999_999),
-            "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"
-        );
+        assert_eq!(number_in_words(999_999), "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan");
         assert_eq!(number_in_words(1_000_001), "satu juta satu");
-        assert_eq!(
-            number_in_words(12_345_678),
-            "dua belas juta tiga ratus empat puluh lima ribu enam ratus tujuh puluh delapan"
-        );
+        assert_eq!(number_in_words(12_345_678), "dua belas juta tiga ratus empat puluh lima ribu enam ratus tujuh puluh delapan");
     }
 
     #[test]
     fn title_case() {
-        assert_eq!(
-            title_case_words("dua ribu sembilan belas"),
-            "Dua Ribu Sembilan Belas"
-        );
+        assert_eq!(title_case_words("dua ribu sembilan belas"), "Dua Ribu Sembilan Belas");
         assert_eq!(title_case_words(""), "");
         assert_eq!(title_case_words("satu"), "Satu");
         assert_eq!(title_case_words("  dua  puluh "), "  Dua  Puluh ");
@@ -477,22 +408,13 @@ mod tests {
     fn quantity_examples() {
         assert_eq!(quantity_with_words(100), "100 (seratus)");
         assert_eq!(quantity_with_words(250), "250 (dua ratus lima puluh)");
-        assert_eq!(
-            quantity_with_words(1250),
-            "1.250 (seribu dua ratus lima puluh)"
-        );
+        assert_eq!(quantity_with_words(1250), "1.250 (seribu dua ratus lima puluh)");
         assert_eq!(quantity_with_words(0), "0 (nol)");
     }
 
     #[test]
     fn date_in_words_example() {
-        assert_eq!(
-            date_in_words(ymd(2019, 10, 8)),
-            "Selasa tanggal Delapan bulan Oktober tahun Dua Ribu Sembilan Belas"
-        );
-        assert_eq!(
-            date_in_words(ymd(2000, 1, 1)),
-            "Sabtu tanggal Satu bulan Januari tahun Dua Ribu"
-        );
+        assert_eq!(date_in_words(ymd(2019, 10, 8)), "Selasa tanggal Delapan bulan Oktober tahun Dua Ribu Sembilan Belas");
+        assert_eq!(date_in_words(ymd(2000, 1, 1)), "Sabtu tanggal Satu bulan Januari tahun Dua Ribu");
     }
 }

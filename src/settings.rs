@@ -104,8 +104,7 @@ impl Settings {
     /// When the `settings` block has the wrong shape.
     pub fn from_config(config: &Config) -> Result<Self> {
         let value = config.settings.clone().unwrap_or_else(|| serde_json::json!({}));
-        serde_json::from_value(value)
-            .map_err(|e| loco_rs::Error::string(&format!("invalid settings block: {e}")))
+        serde_json::from_value(value).map_err(|e| loco_rs::Error::string(&format!("invalid settings block: {e}")))
     }
 
     /// Demo accounts have published passwords: production refuses them.
@@ -114,9 +113,7 @@ impl Settings {
     /// When `seed_demo` is on in production.
     pub fn check_for(&self, environment: &loco_rs::environment::Environment) -> Result<()> {
         if self.seed_demo && *environment == loco_rs::environment::Environment::Production {
-            return Err(loco_rs::Error::string(
-                "settings.seed_demo is not allowed in production: demo accounts have published passwords",
-            ));
+            return Err(loco_rs::Error::string("settings.seed_demo is not allowed in production: demo accounts have published passwords"));
         }
         Ok(())
     }

@@ -12,12 +12,7 @@ fn timestamps(mut t: TableCreateStatement) -> TableCreateStatement {
 }
 
 fn fk(name: &str, from: (&str, &str), to: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(Alias::new(from.0), Alias::new(from.1))
-        .to(Alias::new(to), Alias::new("id"))
-        .on_delete(on_delete)
-        .to_owned()
+    ForeignKey::create().name(name).from(Alias::new(from.0), Alias::new(from.1)).to(Alias::new(to), Alias::new("id")).on_delete(on_delete).to_owned()
 }
 
 fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
@@ -171,10 +166,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            "holidays", "stations", "officials", "machine_types", "audit_events",
-            "login_failures", "sessions", "users", "organisations",
-        ] {
+        for t in ["holidays", "stations", "officials", "machine_types", "audit_events", "login_failures", "sessions", "users", "organisations"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

@@ -33,10 +33,34 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null("decided_at"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(ForeignKey::create().name("fk-requests-organisation").from(Alias::new("personalization_requests"), Alias::new("organisation_id")).to(Alias::new("organisations"), Alias::new("id")).on_delete(ForeignKeyAction::Restrict))
-                .foreign_key(ForeignKey::create().name("fk-requests-producer").from(Alias::new("personalization_requests"), Alias::new("producer_id")).to(Alias::new("organisations"), Alias::new("id")).on_delete(ForeignKeyAction::Restrict))
-                .foreign_key(ForeignKey::create().name("fk-requests-machine-type").from(Alias::new("personalization_requests"), Alias::new("machine_type_id")).to(Alias::new("machine_types"), Alias::new("id")).on_delete(ForeignKeyAction::Restrict))
-                .foreign_key(ForeignKey::create().name("fk-requests-created-by").from(Alias::new("personalization_requests"), Alias::new("created_by")).to(Alias::new("users"), Alias::new("id")).on_delete(ForeignKeyAction::Restrict))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-requests-organisation")
+                        .from(Alias::new("personalization_requests"), Alias::new("organisation_id"))
+                        .to(Alias::new("organisations"), Alias::new("id"))
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-requests-producer")
+                        .from(Alias::new("personalization_requests"), Alias::new("producer_id"))
+                        .to(Alias::new("organisations"), Alias::new("id"))
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-requests-machine-type")
+                        .from(Alias::new("personalization_requests"), Alias::new("machine_type_id"))
+                        .to(Alias::new("machine_types"), Alias::new("id"))
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-requests-created-by")
+                        .from(Alias::new("personalization_requests"), Alias::new("created_by"))
+                        .to(Alias::new("users"), Alias::new("id"))
+                        .on_delete(ForeignKeyAction::Restrict),
+                )
                 .to_owned(),
         )
         .await?;

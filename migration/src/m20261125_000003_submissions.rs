@@ -6,7 +6,12 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 fn fk(name: &str, from: (&str, &str), to: &str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(Alias::new(from.0), Alias::new(from.1)).to(Alias::new(to), Alias::new("id")).on_delete(ForeignKeyAction::Restrict).to_owned()
+    ForeignKey::create()
+        .name(name)
+        .from(Alias::new(from.0), Alias::new(from.1))
+        .to(Alias::new(to), Alias::new("id"))
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -44,9 +49,27 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("uniq-submissions-producer-number").table(Alias::new("submissions")).col(Alias::new("producer_id")).col(Alias::new("number")).unique().to_owned()).await?;
-        m.create_index(Index::create().name("uniq-submissions-ticket").table(Alias::new("submissions")).col(Alias::new("ticket_code")).unique().to_owned()).await?;
-        m.create_index(Index::create().name("idx-submissions-status-accepted").table(Alias::new("submissions")).col(Alias::new("status")).col(Alias::new("accepted_at")).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("uniq-submissions-producer-number")
+                .table(Alias::new("submissions"))
+                .col(Alias::new("producer_id"))
+                .col(Alias::new("number"))
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(Index::create().name("uniq-submissions-ticket").table(Alias::new("submissions")).col(Alias::new("ticket_code")).unique().to_owned())
+            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx-submissions-status-accepted")
+                .table(Alias::new("submissions"))
+                .col(Alias::new("status"))
+                .col(Alias::new("accepted_at"))
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -62,17 +85,30 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("note", 500))
                 .col(string_len("status", 20))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut ForeignKey::create().name("fk-cards-submission").from(Alias::new("cards"), Alias::new("submission_id")).to(Alias::new("submissions"), Alias::new("id")).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(
+                    &mut ForeignKey::create()
+                        .name("fk-cards-submission")
+                        .from(Alias::new("cards"), Alias::new("submission_id"))
+                        .to(Alias::new("submissions"), Alias::new("id"))
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .to_owned(),
+                )
                 .foreign_key(&mut fk("fk-cards-request", ("cards", "request_id"), "personalization_requests"))
                 .to_owned(),
         )
         .await?;
         m.create_index(Index::create().name("uniq-cards-live-serial").table(Alias::new("cards")).col(Alias::new("live_serial")).unique().to_owned()).await?;
-        m.create_index(Index::create().name("idx-cards-submission-row").table(Alias::new("cards")).col(Alias::new("submission_id")).col(Alias::new("row_no")).to_owned()).await?;
+        m.create_index(
+            Index::create().name("idx-cards-submission-row").table(Alias::new("cards")).col(Alias::new("submission_id")).col(Alias::new("row_no")).to_owned(),
+        )
+        .await?;
         m.create_index(Index::create().name("idx-cards-request").table(Alias::new("cards")).col(Alias::new("request_id")).to_owned()).await?;
 
         m.alter_table(Table::alter().table(Alias::new("personalization_requests")).add_column(integer_null("submission_id")).to_owned()).await?;
-        m.create_index(Index::create().name("idx-requests-submission").table(Alias::new("personalization_requests")).col(Alias::new("submission_id")).to_owned()).await?;
+        m.create_index(
+            Index::create().name("idx-requests-submission").table(Alias::new("personalization_requests")).col(Alias::new("submission_id")).to_owned(),
+        )
+        .await?;
         Ok(())
     }
 

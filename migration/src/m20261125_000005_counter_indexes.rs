@@ -18,12 +18,22 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx-submissions-producer-status").table(Alias::new("submissions")).col(Alias::new("producer_id")).col(Alias::new("status")).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("idx-submissions-producer-status")
+                .table(Alias::new("submissions"))
+                .col(Alias::new("producer_id"))
+                .col(Alias::new("status"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table) in [("idx-users-status", "users"), ("idx-requests-org-status", "personalization_requests"), ("idx-submissions-producer-status", "submissions")] {
+        for (name, table) in
+            [("idx-users-status", "users"), ("idx-requests-org-status", "personalization_requests"), ("idx-submissions-producer-status", "submissions")]
+        {
             m.drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned()).await?;
         }
         Ok(())

@@ -29,9 +29,18 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("uniq-perso-runs-active").table(Alias::new("perso_runs")).col(Alias::new("active_key")).unique().to_owned()).await?;
+        m.create_index(Index::create().name("uniq-perso-runs-active").table(Alias::new("perso_runs")).col(Alias::new("active_key")).unique().to_owned())
+            .await?;
         m.create_index(Index::create().name("idx-perso-runs-submission").table(Alias::new("perso_runs")).col(Alias::new("submission_id")).to_owned()).await?;
-        m.create_index(Index::create().name("idx-perso-runs-status-lease").table(Alias::new("perso_runs")).col(Alias::new("status")).col(Alias::new("lease_until")).to_owned()).await?;
+        m.create_index(
+            Index::create()
+                .name("idx-perso-runs-status-lease")
+                .table(Alias::new("perso_runs"))
+                .col(Alias::new("status"))
+                .col(Alias::new("lease_until"))
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -57,8 +66,17 @@ impl MigrationTrait for Migration {
         ] {
             m.alter_table(Table::alter().table(Alias::new("cards")).add_column(col).to_owned()).await?;
         }
-        m.create_index(Index::create().name("idx-cards-run-status").table(Alias::new("cards")).col(Alias::new("run_id")).col(Alias::new("status")).to_owned()).await?;
-        m.create_index(Index::create().name("idx-cards-submission-status").table(Alias::new("cards")).col(Alias::new("submission_id")).col(Alias::new("status")).to_owned()).await?;
+        m.create_index(Index::create().name("idx-cards-run-status").table(Alias::new("cards")).col(Alias::new("run_id")).col(Alias::new("status")).to_owned())
+            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx-cards-submission-status")
+                .table(Alias::new("cards"))
+                .col(Alias::new("submission_id"))
+                .col(Alias::new("status"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 

@@ -10,7 +10,8 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(Table::alter().table(Alias::new("submissions")).add_column(ColumnDef::new(Alias::new("cards_file_key")).string_len(64).null()).to_owned()).await
+        m.alter_table(Table::alter().table(Alias::new("submissions")).add_column(ColumnDef::new(Alias::new("cards_file_key")).string_len(64).null()).to_owned())
+            .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

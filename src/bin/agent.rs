@@ -26,7 +26,8 @@ async fn main() -> ExitCode {
         let url = required("STATION_REDIS_URL")?;
         let code = required("STATION_CODE")?;
         let namespace = std::env::var("STATION_NAMESPACE").unwrap_or_else(|_| "sifilma".into());
-        let prefixes: Vec<String> = std::env::var("STATION_READERS").unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect();
+        let prefixes: Vec<String> =
+            std::env::var("STATION_READERS").unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect();
         Ok((link::pool(&url, &namespace)?, code, prefixes))
     })();
     let (pool, code, prefixes) = match config {

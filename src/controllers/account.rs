@@ -12,7 +12,7 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{app_page, Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, read_multipart, see_other, session::Auth, Failure, Flash, PageResult};
 use crate::{
     models::{
         uploads::{self, check_photo},

@@ -28,7 +28,6 @@ use crate::{
 
 const PER_PAGE: u64 = 20;
 
-
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let (rows, window) = q.page(&ctx.db, PER_PAGE).await?;
     let rows: Vec<_> = rows
@@ -50,7 +49,16 @@ async fn find(ctx: &AppContext, id: i32) -> Result<users::Model, AppError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &super::session::Auth, user: &users::Model, form: &Assignment, errors: serde_json::Value, status: StatusCode, extra: serde_json::Value) -> PageResult {
+async fn edit_page(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    auth: &super::session::Auth,
+    user: &users::Model,
+    form: &Assignment,
+    errors: serde_json::Value,
+    status: StatusCode,
+    extra: serde_json::Value,
+) -> PageResult {
     let organisations: Vec<_> = Organisation::all_ordered(&ctx.db)
         .await?
         .into_iter()

@@ -10,7 +10,7 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{app_page, strip_page, session::Admin, PageResult};
+use super::{app_page, session::Admin, strip_page, PageResult};
 use crate::{
     models::audit_events::{AuditFilter, Model as AuditEvent},
     views::layout::pager,
@@ -29,7 +29,13 @@ fn row(e: &AuditEvent) -> serde_json::Value {
     })
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(filter): Query<AuditFilter>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    Admin(auth): Admin,
+    Query(filter): Query<AuditFilter>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let (events, window) = filter.page(&ctx.db, PER_PAGE).await?;
     let base = strip_page(raw.as_deref());
     let rows: Vec<_> = events.iter().map(row).collect();
@@ -57,8 +63,15 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
         let time = e.created_at.with_timezone(&crate::locale::wib()).format("%Y-%m-%d %H:%M:%S").to_string();
         let subject = format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default());
         let cells = [
-            e.id.to_string(), time, e.actor_name.clone().unwrap_or_default(), e.action.clone(), subject.trim().to_string(),
-            e.from_state.clone().unwrap_or_default(), e.to_state.clone().unwrap_or_default(), e.note.clone().unwrap_or_default(), e.ip.clone().unwrap_or_default(),
+            e.id.to_string(),
+            time,
+            e.actor_name.clone().unwrap_or_default(),
+            e.action.clone(),
+            subject.trim().to_string(),
+            e.from_state.clone().unwrap_or_default(),
+            e.to_state.clone().unwrap_or_default(),
+            e.note.clone().unwrap_or_default(),
+            e.ip.clone().unwrap_or_default(),
         ];
         out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");

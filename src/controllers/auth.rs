@@ -106,7 +106,5 @@ async fn logout(State(ctx): State<AppContext>, visitor: Visitor) -> PageResult {
 }
 
 pub fn routes() -> Routes {
-    Routes::new()
-        .add("/login", axum::routing::get(show).post(login))
-        .add("/logout", axum::routing::post(logout))
+    Routes::new().add("/login", axum::routing::get(show).post(login)).add("/logout", axum::routing::post(logout))
 }

@@ -10,8 +10,12 @@ use loco_rs::{
 };
 use serde_json::json;
 
-use super::{app_page, Flash, session::Auth, PageResult};
-use crate::{locale, models::{dashboard, roles::navigation}, views::layout::flash};
+use super::{app_page, session::Auth, Flash, PageResult};
+use crate::{
+    locale,
+    models::{dashboard, roles::navigation},
+    views::layout::flash,
+};
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
     let user = auth.user().clone();

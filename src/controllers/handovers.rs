@@ -17,8 +17,9 @@ use loco_rs::{
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
-use super::{app_page, strip_page, Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
+    locale::jam_wib,
     models::{
         _entities::organisations,
         documents::{self, Kind},
@@ -27,7 +28,6 @@ use crate::{
         AppError, FieldErrors,
     },
     settings::Settings,
-    locale::jam_wib,
     views::layout::{flash, flash_from_query, pager},
     workers::documents::DocumentBuilder,
 };
@@ -72,7 +72,16 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, status: StatusCode, flash: Value, errors: &FieldErrors, typed: &HashMap<String, String>) -> PageResult {
+async fn show_page(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    auth: &Auth,
+    id: i32,
+    status: StatusCode,
+    flash: Value,
+    errors: &FieldErrors,
+    typed: &HashMap<String, String>,
+) -> PageResult {
     let viewer = viewer(auth)?;
     let s = Model::find_for(&ctx.db, viewer, id).await?;
     let st = s.status();
@@ -109,7 +118,13 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
 }
 
 /// Submit Penerimaan.
-async fn receive(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<HashMap<String, String>>) -> PageResult {
+async fn receive(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    auth: Auth,
+    Path(id): Path<i32>,
+    AxumForm(form): AxumForm<HashMap<String, String>>,
+) -> PageResult {
     viewer(&auth)?;
     match handover::receive(&ctx.db, auth.user(), id, &form, &Settings::get(&ctx).env(auth.ip())).await {
         Ok(_) => Ok(see_other(&format!("/bast/{id}?ok=diterima-produsen"))),
@@ -119,7 +134,13 @@ async fn receive(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: A
 }
 
 /// Cetak BAST / List / Surat Balasan: documents are built in the background.
-async fn order(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, AxumForm(form): AxumForm<HashMap<String, String>>) -> PageResult {
+async fn order(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    auth: Auth,
+    Path(id): Path<i32>,
+    AxumForm(form): AxumForm<HashMap<String, String>>,
+) -> PageResult {
     viewer(&auth)?;
     match documents::order(&ctx.db, auth.user(), id, &form, auth.ip()).await {
         Ok(ids) => {

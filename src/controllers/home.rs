@@ -1,6 +1,9 @@
 //! Landing page with the two applications of SI-FILMA.
 use axum::{extract::Query, http::StatusCode};
-use loco_rs::{controller::views::{engines::TeraView, ViewEngine}, prelude::Routes};
+use loco_rs::{
+    controller::views::{engines::TeraView, ViewEngine},
+    prelude::Routes,
+};
 use serde_json::json;
 
 use super::{public_page, session::Visitor, Flash, PageResult};

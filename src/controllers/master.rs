@@ -17,7 +17,11 @@ use sea_orm::{ActiveModelBehavior, ActiveModelTrait, DatabaseConnection, FromQue
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
 
-use super::{app_page, strip_page, see_other, session::{Admin, Auth}, PageResult};
+use super::{
+    app_page, see_other,
+    session::{Admin, Auth},
+    strip_page, PageResult,
+};
 use crate::{
     models::{
         holidays, machine_types,
@@ -76,12 +80,8 @@ pub struct Officials;
 pub struct Stations;
 pub struct Holidays;
 
-const ORG_KINDS: &[(&str, &str)] = &[
-    ("pusat", "Dukcapil Pusat"),
-    ("produsen", "Produsen"),
-    ("lembaga", "Lembaga Pengguna"),
-    ("dukcapil_kota", "Dukcapil Kabupaten/Kota"),
-];
+const ORG_KINDS: &[(&str, &str)] =
+    &[("pusat", "Dukcapil Pusat"), ("produsen", "Produsen"), ("lembaga", "Lembaga Pengguna"), ("dukcapil_kota", "Dukcapil Kabupaten/Kota")];
 
 impl Kind for Organisations {
     type Model = organisations::Model;
@@ -117,7 +117,8 @@ impl Kind for MachineTypes {
     const SLUG: &'static str = "jenis-mesin";
     const TITLE: &'static str = "Jenis Mesin";
     const SINGULAR: &'static str = "jenis mesin";
-    const FIELDS: &'static [Field] = &[field("name", "Nama Jenis Mesin", "text", true, "Contoh: Type IdGlobalScan GSX-01"), field("description", "Keterangan", "textarea", false, "")];
+    const FIELDS: &'static [Field] =
+        &[field("name", "Nama Jenis Mesin", "text", true, "Contoh: Type IdGlobalScan GSX-01"), field("description", "Keterangan", "textarea", false, "")];
     const COLUMNS: &'static [(&'static str, &'static str)] = &[("Nama", "name"), ("Keterangan", "description")];
 
     fn form_of(model: &Self::Model) -> Self::Form {
@@ -164,7 +165,8 @@ impl Kind for Stations {
         field("readers", "Jumlah Reader", "number", true, "1–16 reader PC/SC."),
         field("capacity_per_day", "Kapasitas (kartu per 8 jam kerja)", "number", true, "Standar 250 kartu per hari."),
     ];
-    const COLUMNS: &'static [(&'static str, &'static str)] = &[("Kode", "code"), ("Nama", "name"), ("Reader", "readers"), ("Kapasitas/hari", "capacity_per_day")];
+    const COLUMNS: &'static [(&'static str, &'static str)] =
+        &[("Kode", "code"), ("Nama", "name"), ("Reader", "readers"), ("Kapasitas/hari", "capacity_per_day")];
 
     fn form_of(model: &Self::Model) -> Self::Form {
         stations::Form::from_model(model)
@@ -181,7 +183,10 @@ impl Kind for Holidays {
     const SLUG: &'static str = "hari-libur";
     const TITLE: &'static str = "Kalender Hari Libur";
     const SINGULAR: &'static str = "hari libur";
-    const FIELDS: &'static [Field] = &[field("date", "Tanggal", "date", true, "Sabtu dan Minggu selalu libur; isi hari libur nasional dan cuti bersama."), field("name", "Keterangan", "text", true, "")];
+    const FIELDS: &'static [Field] = &[
+        field("date", "Tanggal", "date", true, "Sabtu dan Minggu selalu libur; isi hari libur nasional dan cuti bersama."),
+        field("name", "Keterangan", "text", true, ""),
+    ];
     const COLUMNS: &'static [(&'static str, &'static str)] = &[("Tanggal", "date_label"), ("Keterangan", "name")];
 
     fn form_of(model: &Self::Model) -> Self::Form {
@@ -221,7 +226,13 @@ async fn hub(v: ViewEngine<TeraView>, Admin(auth): Admin) -> PageResult {
     app_page(&v, &auth, StatusCode::OK, "master/hub.html", "master", json!({ "kinds": kinds }))
 }
 
-async fn index<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index<K: Kind>(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    Admin(auth): Admin,
+    Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let (rows, window) = master_data::page::<K::Model>(&ctx.db, &q, PER_PAGE).await?;
     let rows: Vec<_> = rows.iter().map(|m| json!({ "id": m.id(), "active": m.is_active(), "label": m.label(), "data": row_json::<K>(m) })).collect();
     let base = strip_page(raw.as_deref());
@@ -256,7 +267,13 @@ async fn edit<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, A
     form_page::<K>(&v, &auth, StatusCode::OK, Some(id), &K::form_of(&model), &FieldErrors::new())
 }
 
-async fn update<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Form(form): Form<K::Form>) -> PageResult {
+async fn update<K: Kind>(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    Admin(auth): Admin,
+    Path(id): Path<i32>,
+    Form(form): Form<K::Form>,
+) -> PageResult {
     let model: K::Model = master_data::find(&ctx.db, id).await?;
     match K::save(&form, &ctx.db, auth.user(), Some(model), auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/master/{}?ok=disimpan", K::SLUG))),

@@ -11,8 +11,8 @@ pub mod handovers;
 pub mod home;
 pub mod master;
 pub mod personalization;
-pub mod requests;
 pub mod registration;
+pub mod requests;
 pub mod session;
 pub mod submissions;
 pub mod upcoming;
@@ -159,14 +159,7 @@ fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Re
 ///
 /// # Errors
 /// When the template fails to render (logged, shown as a 500 page).
-pub fn app_page(
-    ViewEngine(v): &ViewEngine<TeraView>,
-    auth: &Auth,
-    status: StatusCode,
-    template: &str,
-    active: &str,
-    data: Value,
-) -> Result<Response, Failure> {
+pub fn app_page(ViewEngine(v): &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, template: &str, active: &str, data: Value) -> Result<Response, Failure> {
     let user = auth.user();
     let role = user.role();
     let base = json!({
@@ -193,13 +186,7 @@ pub fn app_page(
 ///
 /// # Errors
 /// When the template fails to render.
-pub fn public_page(
-    ViewEngine(v): &ViewEngine<TeraView>,
-    visitor: &Visitor,
-    status: StatusCode,
-    template: &str,
-    data: Value,
-) -> Result<Response, Failure> {
+pub fn public_page(ViewEngine(v): &ViewEngine<TeraView>, visitor: &Visitor, status: StatusCode, template: &str, data: Value) -> Result<Response, Failure> {
     let base = json!({
         "csrf": visitor.csrf,
         "app_version": env!("CARGO_PKG_VERSION"),
@@ -228,7 +215,6 @@ impl Flash {
 pub fn strip_page(raw: Option<&str>) -> String {
     raw.unwrap_or_default().split('&').filter(|p| !p.is_empty() && !p.starts_with("page=")).collect::<Vec<_>>().join("&")
 }
-
 
 /// The text fields of a multipart form and, when one was chosen, the file
 /// of `file_field` (bytes and the user's name for it).

@@ -19,15 +19,16 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{app_page, strip_page, Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::models::paging::PageNo;
 use crate::{
     models::{
-        _entities::{organisations, personalization_requests as requests, submissions},
         _entities::{cards, stations},
+        _entities::{organisations, personalization_requests as requests, submissions},
         cards::perso_data::{self, may_personalize, QueueQuery},
-        runs, cards::{self as card_rules, OverrideForm},
+        cards::{self as card_rules, OverrideForm},
         roles::Role,
+        runs,
         submissions::{self as subs, Status, Viewer},
         AppError,
     },
@@ -178,7 +179,16 @@ struct PageState {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn edit_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: i32, page: crate::models::paging::PageNo, flash: serde_json::Value, problems: PageState, status: StatusCode) -> PageResult {
+async fn edit_page(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    auth: &Auth,
+    id: i32,
+    page: crate::models::paging::PageNo,
+    flash: serde_json::Value,
+    problems: PageState,
+    status: StatusCode,
+) -> PageResult {
     let who = looker(auth)?;
     if who != Looker::Staff && !problems.view_only {
         return Err(Failure::forbidden());
@@ -259,13 +269,33 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     staff(&auth)?;
     let (_, file) = super::read_multipart(multipart, "perso").await?;
     let Some((bytes, _)) = file else {
-        return edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return edit_page(
+            &ctx,
+            &v,
+            &auth,
+            id,
+            PageNo::default(),
+            serde_json::Value::Null,
+            PageState { import: vec!["Pilih berkas Excel data personalisasi.".into()], ..PageState::default() },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
         Err(AppError::Invalid(errors)) => {
             let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();
-            edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { import: lines, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(
+                &ctx,
+                &v,
+                &auth,
+                id,
+                PageNo::default(),
+                serde_json::Value::Null,
+                PageState { import: lines, ..PageState::default() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -302,7 +332,17 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
             Ok(see_other(&format!("/personalisasi/{id}?ok=run-dimulai")))
         }
         Err(AppError::Invalid(errors)) => {
-            edit_page(&ctx, &v, &auth, id, PageNo::default(), serde_json::Value::Null, PageState { fields: json!(errors), ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(
+                &ctx,
+                &v,
+                &auth,
+                id,
+                PageNo::default(),
+                serde_json::Value::Null,
+                PageState { fields: json!(errors), ..PageState::default() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -326,14 +366,30 @@ async fn finish(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) 
 }
 
 /// Admin override of one card, with a note.
-async fn override_card(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(card): Path<i32>, AxumForm(form): AxumForm<OverrideForm>) -> PageResult {
+async fn override_card(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    auth: Auth,
+    Path(card): Path<i32>,
+    AxumForm(form): AxumForm<OverrideForm>,
+) -> PageResult {
     staff(&auth)?;
     let c = cards::Entity::find_by_id(card).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
     match card_rules::override_card(&ctx.db, auth.user(), card, &form, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{}?ok=kartu-diubah", c.submission_id))),
         Err(AppError::Invalid(errors)) => {
             let fields = json!({ "card": card, "status": errors.get("status"), "note": errors.get("note"), "note_value": form.note });
-            edit_page(&ctx, &v, &auth, c.submission_id, PageNo::default(), serde_json::Value::Null, PageState { fields, ..PageState::default() }, StatusCode::UNPROCESSABLE_ENTITY).await
+            edit_page(
+                &ctx,
+                &v,
+                &auth,
+                c.submission_id,
+                PageNo::default(),
+                serde_json::Value::Null,
+                PageState { fields, ..PageState::default() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -8,11 +8,16 @@ use loco_rs::{
 use serde_json::json;
 
 use super::{public_page, see_other, session::Visitor, PageResult};
-use crate::{
-    models::{organisations::Model as Organisation, users::Registration, AppError},
-};
+use crate::models::{organisations::Model as Organisation, users::Registration, AppError};
 
-async fn render(ctx: &AppContext, v: &ViewEngine<TeraView>, visitor: &Visitor, status: StatusCode, form: &Registration, errors: serde_json::Value) -> PageResult {
+async fn render(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    visitor: &Visitor,
+    status: StatusCode,
+    form: &Registration,
+    errors: serde_json::Value,
+) -> PageResult {
     let organisations: Vec<_> = Organisation::open_for_registration(&ctx.db)
         .await?
         .into_iter()

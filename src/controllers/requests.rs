@@ -15,7 +15,7 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{app_page, strip_page, attachment, Flash, read_multipart, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, attachment, read_multipart, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
         requests::{self, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
@@ -42,9 +42,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
     let rows: Vec<_> = rows
         .into_iter()
         .enumerate()
-        .map(|(i, r)| {
-            json!({ "no": offset + i as u64 + 1, "row": r, "status": r.status.badge(), "open": r.status == Status::Submitted })
-        })
+        .map(|(i, r)| json!({ "no": offset + i as u64 + 1, "row": r, "status": r.status.badge(), "open": r.status == Status::Submitted }))
         .collect();
     let base = strip_page(raw.as_deref());
     app_page(
@@ -61,11 +59,26 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
     )
 }
 
-async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, id: Option<i32>, form: &Form, errors: &FieldErrors) -> PageResult {
+async fn form_page(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    auth: &Auth,
+    status: StatusCode,
+    id: Option<i32>,
+    form: &Form,
+    errors: &FieldErrors,
+) -> PageResult {
     let (producers, machines) = requests::choices(&ctx.db).await?;
     let producers: Vec<_> = producers.into_iter().map(|o| json!({ "id": o.id.to_string(), "name": o.name })).collect();
     let machines: Vec<_> = machines.into_iter().map(|m| json!({ "id": m.id.to_string(), "name": m.name })).collect();
-    app_page(v, auth, status, "requests/form.html", "permintaan", json!({ "id": id, "form": form, "errors": errors, "producers": producers, "machines": machines }))
+    app_page(
+        v,
+        auth,
+        status,
+        "requests/form.html",
+        "permintaan",
+        json!({ "id": id, "form": form, "errors": errors, "producers": producers, "machines": machines }),
+    )
 }
 
 fn require_requester(auth: &Auth) -> Result<(), Failure> {

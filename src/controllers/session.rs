@@ -129,9 +129,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |ci| ci.0.ip().to_string())
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |ci| ci.0.ip().to_string())
 }
 
 /// Browsers tell where a request comes from; anything but our own origin is
@@ -237,13 +235,7 @@ async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Respo
     };
 
     let mut req = req;
-    req.extensions_mut().insert(Visitor {
-        ip,
-        user_agent,
-        csrf: csrf.clone(),
-        current,
-        secure_cookies: settings.secure_cookies,
-    });
+    req.extensions_mut().insert(Visitor { ip, user_agent, csrf: csrf.clone(), current, secure_cookies: settings.secure_cookies });
     let mut response = next.run(req).await;
     if fresh_cookie {
         let secure = if settings.secure_cookies { "; Secure" } else { "" };

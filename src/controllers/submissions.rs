@@ -15,14 +15,13 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{app_page, strip_page, attachment, Flash, see_other, session::Auth, Failure, PageResult};
+use super::{app_page, attachment, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
         _entities::{machine_types, organisations, personalization_requests as requests},
         requests::Letter,
         submissions::{self, card_list, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
-        uploads,
-        AppError, FieldErrors,
+        uploads, AppError, FieldErrors,
     },
     settings::Settings,
     views::layout::{flash, flash_from_query, pager},
@@ -80,7 +79,15 @@ async fn template(auth: Auth) -> PageResult {
     Ok(super::send_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Template-Daftar-Kartu-SAM.xlsx", card_list::template()))
 }
 
-async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, existing: Option<&Model>, form: &Form, errors: &FieldErrors) -> PageResult {
+async fn form_page(
+    ctx: &AppContext,
+    v: &ViewEngine<TeraView>,
+    auth: &Auth,
+    status: StatusCode,
+    existing: Option<&Model>,
+    form: &Form,
+    errors: &FieldErrors,
+) -> PageResult {
     let org = producer(auth)?;
     let open: Vec<_> = match existing {
         Some(s) => requests::Entity::find().find_also_related(organisations::Entity).filter(requests::Column::SubmissionId.eq(s.id)).all(&ctx.db).await.map_err(AppError::from)?,
@@ -89,7 +96,14 @@ async fn form_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, stat
     .into_iter()
     .map(|(r, o)| json!({ "id": r.id, "number": r.number, "title": r.title, "date": r.request_date, "quantity": r.quantity, "institution": o.map(|o| o.name).unwrap_or_default(), "checked": form.request_ids.contains(&r.id) || existing.is_some() }))
     .collect();
-    let machines: Vec<_> = machine_types::Entity::find().filter(machine_types::Column::Active.eq(true)).all(&ctx.db).await.map_err(AppError::from)?.into_iter().map(|m| json!({ "id": m.id.to_string(), "name": m.name })).collect();
+    let machines: Vec<_> = machine_types::Entity::find()
+        .filter(machine_types::Column::Active.eq(true))
+        .all(&ctx.db)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|m| json!({ "id": m.id.to_string(), "name": m.name }))
+        .collect();
     let cards_errors: Vec<String> = errors.get("cards").map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default();
     app_page(
         v,
@@ -160,12 +174,29 @@ pub struct CardQuery {
 }
 
 /// View Card: the imported list, paginated and searchable.
-async fn cards(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<CardQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn cards(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    auth: Auth,
+    Path(id): Path<i32>,
+    Query(q): Query<CardQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
     let page = q.page;
     let (rows, window) = submissions::cards_page(&ctx.db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
-    let rows: Vec<_> = rows.into_iter().map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status.badge() })).collect();
-    app_page(&v, &auth, StatusCode::OK, "submissions/cards.html", "pengajuan", json!({ "s": s, "rows": rows, "q": q.q, "pager": pager(&window, &strip_page(raw.as_deref())) }))
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status.badge() }))
+        .collect();
+    app_page(
+        &v,
+        &auth,
+        StatusCode::OK,
+        "submissions/cards.html",
+        "pengajuan",
+        json!({ "s": s, "rows": rows, "q": q.q, "pager": pager(&window, &strip_page(raw.as_deref())) }),
+    )
 }
 
 async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>) -> PageResult {
@@ -174,7 +205,14 @@ async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
     if s.status() != Status::New {
         return Err(Failure::conflict(&format!("Pengajuan {} sudah {} dan tidak dapat diubah lagi.", s.number, s.status().label())));
     }
-    let form = Form { number: s.number.clone(), title: s.title.clone(), card_count: s.card_count.to_string(), machine_type_id: s.machine_type_id.to_string(), note: s.note.clone().unwrap_or_default(), request_ids: Vec::new() };
+    let form = Form {
+        number: s.number.clone(),
+        title: s.title.clone(),
+        card_count: s.card_count.to_string(),
+        machine_type_id: s.machine_type_id.to_string(),
+        note: s.note.clone().unwrap_or_default(),
+        request_ids: Vec::new(),
+    };
     form_page(&ctx, &v, &auth, StatusCode::OK, Some(&s), &form, &FieldErrors::new()).await
 }
 

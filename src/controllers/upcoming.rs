@@ -8,7 +8,7 @@ use loco_rs::{
 use serde_json::json;
 
 use super::{app_page, session::Auth, Failure, PageResult};
-use crate::{models::roles::navigation, };
+use crate::models::roles::navigation;
 
 async fn show(v: ViewEngine<TeraView>, auth: Auth, OriginalUri(uri): OriginalUri) -> PageResult {
     let item = navigation(auth.user().role()).into_iter().find(|i| i.href == uri.path()).ok_or_else(Failure::forbidden)?;
@@ -16,7 +16,5 @@ async fn show(v: ViewEngine<TeraView>, auth: Auth, OriginalUri(uri): OriginalUri
 }
 
 pub fn routes() -> Routes {
-    ["/faq", "/reports", "/manual"]
-        .into_iter()
-        .fold(Routes::new(), |r, path| r.add(path, axum::routing::get(show)))
+    ["/faq", "/reports", "/manual"].into_iter().fold(Routes::new(), |r, path| r.add(path, axum::routing::get(show)))
 }

@@ -3,7 +3,10 @@
 //! with the file itself (uploaded; only its SHA-256 is used, nothing is
 //! kept). It shows the document's number, type, parties and date when both
 //! match, and nothing else.
-use axum::{extract::{Query, State}, http::StatusCode};
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+};
 use loco_rs::{
     app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
@@ -14,7 +17,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{public_page, session::Visitor, PageResult};
-use crate::{models::documents, };
+use crate::models::documents;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct VerifyQuery {
@@ -37,7 +40,13 @@ async fn verify_file(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, vis
     let (fields, file) = super::read_multipart(multipart, "berkas").await?;
     let nomor = fields.get("nomor").map_or("", |n| n.trim()).to_string();
     let Some((bytes, _)) = file else {
-        return public_page(&v, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "verification/show.html", json!({ "asked": false, "nomor": nomor, "kode": "", "file_error": "Pilih berkas dokumen (.docx atau .xlsx) yang akan diperiksa." }));
+        return public_page(
+            &v,
+            &visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "verification/show.html",
+            json!({ "asked": false, "nomor": nomor, "kode": "", "file_error": "Pilih berkas dokumen (.docx atau .xlsx) yang akan diperiksa." }),
+        );
     };
     let hash = hex::encode(Sha256::digest(&bytes));
     let found = documents::verify(&ctx.db, &nomor, &hash).await?;

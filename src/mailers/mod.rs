@@ -16,7 +16,6 @@ use std::sync::LazyLock;
 use include_dir::{include_dir, Dir};
 use serde::Serialize;
 
-
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/src/mailers/templates");
 
 /// Every mail template, parsed once; `.html` files are HTML-escaped.
@@ -55,7 +54,6 @@ pub fn render<S: Serialize>(name: &str, locals: &S) -> Result<Message, MailError
     let part = |file: &str| TERA.render(&format!("{name}/{file}"), &context).map_err(|e| MailError(format!("template {name}/{file}: {e}")));
     Ok(Message { subject: part("subject.txt")?.trim().to_string(), text: part("text.txt")?, html: part("html.html")? })
 }
-
 
 /// `base_url` + `path`, with exactly one slash between them.
 #[must_use]

@@ -2,10 +2,7 @@
 //! change, always written through the same connection (transaction) as the
 //! change it records.
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::audit_events::{ActiveModel, Column, Entity, Model};
@@ -80,7 +77,50 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Self; 42] = [Self::UserRegistered, Self::UserStatusChanged, Self::UserProfileUpdated, Self::UserPasswordReset, Self::UserPasswordChanged, Self::UserAssigned, Self::LoginSucceeded, Self::LoginFailed, Self::LoginRefused, Self::LoginThrottled, Self::Logout, Self::MasterCreated, Self::MasterUpdated, Self::MasterActivated, Self::MasterDeactivated, Self::RequestSubmitted, Self::RequestEdited, Self::RequestWithdrawn, Self::RequestApproved, Self::RequestRejected, Self::RequestBundled, Self::RequestFreed, Self::RequestInProgress, Self::RequestDone, Self::RequestReceived, Self::SubmissionCreated, Self::SubmissionEdited, Self::SubmissionRemoved, Self::SubmissionAccepted, Self::SubmissionRejected, Self::SubmissionPersoStarted, Self::SubmissionDone, Self::SubmissionReceived, Self::PersoGenerated, Self::PersoImported, Self::PersoCleared, Self::RunStarted, Self::RunRetry, Self::RunFinished, Self::RunReclaimed, Self::CardOverride, Self::DocumentOrdered];
+    pub const ALL: [Self; 42] = [
+        Self::UserRegistered,
+        Self::UserStatusChanged,
+        Self::UserProfileUpdated,
+        Self::UserPasswordReset,
+        Self::UserPasswordChanged,
+        Self::UserAssigned,
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::LoginRefused,
+        Self::LoginThrottled,
+        Self::Logout,
+        Self::MasterCreated,
+        Self::MasterUpdated,
+        Self::MasterActivated,
+        Self::MasterDeactivated,
+        Self::RequestSubmitted,
+        Self::RequestEdited,
+        Self::RequestWithdrawn,
+        Self::RequestApproved,
+        Self::RequestRejected,
+        Self::RequestBundled,
+        Self::RequestFreed,
+        Self::RequestInProgress,
+        Self::RequestDone,
+        Self::RequestReceived,
+        Self::SubmissionCreated,
+        Self::SubmissionEdited,
+        Self::SubmissionRemoved,
+        Self::SubmissionAccepted,
+        Self::SubmissionRejected,
+        Self::SubmissionPersoStarted,
+        Self::SubmissionDone,
+        Self::SubmissionReceived,
+        Self::PersoGenerated,
+        Self::PersoImported,
+        Self::PersoCleared,
+        Self::RunStarted,
+        Self::RunRetry,
+        Self::RunFinished,
+        Self::RunReclaimed,
+        Self::CardOverride,
+        Self::DocumentOrdered,
+    ];
 
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -206,15 +246,7 @@ pub struct Event {
 impl Event {
     #[must_use]
     pub fn new(action: Action, subject_type: &'static str) -> Self {
-        Self {
-            action,
-            subject_type,
-            subject_id: None,
-            subject_label: None,
-            from_state: None,
-            to_state: None,
-            note: None,
-        }
+        Self { action, subject_type, subject_id: None, subject_label: None, from_state: None, to_state: None, note: None }
     }
 
     #[must_use]

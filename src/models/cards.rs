@@ -9,7 +9,10 @@
 pub mod perso_data;
 
 use chrono::Utc;
-use sea_orm::{prelude::{DateTimeWithTimeZone, Expr}, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    prelude::{DateTimeWithTimeZone, Expr},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
 pub use super::_entities::cards::{ActiveModel, Column, Entity, Model};
 pub use super::_entities::sea_orm_active_enums::CardStatus as Status;
@@ -117,7 +120,9 @@ pub async fn transition<C: ConnectionTrait>(txn: &C, which: Which, from: Status,
             .col_expr(Column::Reader, Expr::value(outcome.reader))
             .col_expr(Column::ResultAt, Expr::value(now))
             .col_expr(Column::Millis, Expr::value(outcome.millis)),
-        Cause::Retry => update.col_expr(Column::Reader, Expr::value(Option::<String>::None)).col_expr(Column::ResultAt, Expr::value(Option::<DateTimeWithTimeZone>::None)),
+        Cause::Retry => {
+            update.col_expr(Column::Reader, Expr::value(Option::<String>::None)).col_expr(Column::ResultAt, Expr::value(Option::<DateTimeWithTimeZone>::None))
+        }
         Cause::Override => update
             .col_expr(Column::OverrideNote, Expr::value(outcome.override_note))
             .col_expr(Column::AcknowledgedAt, Expr::value(outcome.acknowledge.then_some(now))),

@@ -161,7 +161,11 @@ pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: 
     let s = submissions::Model::find_for(&txn, viewer, id).await?;
     let status = s.status;
     if !matches!(status, Status::Done | Status::Received) {
-        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; dokumen serah terima dicetak setelah personalisasi selesai (Done).", s.number, status.label())));
+        return Err(AppError::Conflict(format!(
+            "Pengajuan {} berstatus {}; dokumen serah terima dicetak setelah personalisasi selesai (Done).",
+            s.number,
+            status.label()
+        )));
     }
     let lines = handover::lines(&txn, id).await?;
     let checked = |name: String| form.get(&name).is_some_and(|v| !v.is_empty());
@@ -183,7 +187,10 @@ pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: 
         return Err(AppError::Invalid(errors));
     }
     if status == Status::Done && wanted.iter().any(|(k, _)| *k != Kind::Reply) {
-        return Err(AppError::Conflict(format!("BAST dan daftar kartu pengajuan {} dicetak setelah Submit Penerimaan (status Received): jumlah yang diserahkan adalah Jumlah Diterima.", s.number)));
+        return Err(AppError::Conflict(format!(
+            "BAST dan daftar kartu pengajuan {} dicetak setelah Submit Penerimaan (status Received): jumlah yang diserahkan adalah Jumlah Diterima.",
+            s.number
+        )));
     }
     let year = chrono::Utc::now().with_timezone(&crate::locale::wib()).year();
     let ticket = s.ticket_code.clone().unwrap_or_else(|| s.number.clone());
@@ -214,7 +221,11 @@ pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: 
         }
         .insert(&txn)
         .await?;
-        Event::new(Action::DocumentOrdered, SUBJECT).subject(id, &s.number).note(format!("{} {number}", kind.label())).record(&txn, &Actor::user(user, ip)).await?;
+        Event::new(Action::DocumentOrdered, SUBJECT)
+            .subject(id, &s.number)
+            .note(format!("{} {number}", kind.label()))
+            .record(&txn, &Actor::user(user, ip))
+            .await?;
         ids.push(doc.id);
     }
     txn.commit().await?;
@@ -315,7 +326,12 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 .all(db)
                 .await?
                 .into_iter()
-                .map(|c| ListRow { serial: c.serial, manifest: c.manifest_number.unwrap_or_default(), pcid: c.pcid.unwrap_or_default(), note: c.note.unwrap_or_default() })
+                .map(|c| ListRow {
+                    serial: c.serial,
+                    manifest: c.manifest_number.unwrap_or_default(),
+                    pcid: c.pcid.unwrap_or_default(),
+                    note: c.note.unwrap_or_default(),
+                })
                 .collect();
             let (producer_name, institution) = (producer.name.clone(), line.institution.clone());
             tokio::task::spawn_blocking(move || files::card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
@@ -336,7 +352,13 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 ticket: s.ticket_code.clone().unwrap_or_default(),
                 lines: lines
                     .iter()
-                    .map(|l| ReplyLine { institution: l.institution.clone(), request_number: l.request.number.clone(), request_date: l.request.request_date, requested: l.requested, clear: l.clear })
+                    .map(|l| ReplyLine {
+                        institution: l.institution.clone(),
+                        request_number: l.request.number.clone(),
+                        request_date: l.request.request_date,
+                        requested: l.requested,
+                        clear: l.clear,
+                    })
                     .collect(),
                 verify_url,
                 verify_code: doc.verify_code.clone(),
@@ -399,7 +421,14 @@ pub async fn of_submission(db: &DatabaseConnection, user: &users::Model, id: i32
     let viewer = Viewer::of(user);
     let mut q = Entity::find().filter(Column::SubmissionId.eq(id)).order_by_desc(Column::Id);
     if let Viewer::Institution(org) = viewer {
-        let own: Vec<i32> = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).filter(requests::Column::OrganisationId.eq(org)).all(db).await?.into_iter().map(|r| r.id).collect();
+        let own: Vec<i32> = requests::Entity::find()
+            .filter(requests::Column::SubmissionId.eq(id))
+            .filter(requests::Column::OrganisationId.eq(org))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         q = q.filter(Column::RequestId.is_in(own));
     }
     Ok(q.all(db).await?)

@@ -28,11 +28,7 @@ pub fn account_key(username: &str) -> String {
 pub async fn is_locked<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<bool> {
     let since = Utc::now() - Duration::seconds(WINDOW_SECS);
     for key in keys {
-        let n = Entity::find()
-            .filter(Column::ScopeKey.eq(key.as_str()))
-            .filter(Column::CreatedAt.gt(since))
-            .count(db)
-            .await?;
+        let n = Entity::find().filter(Column::ScopeKey.eq(key.as_str())).filter(Column::CreatedAt.gt(since)).count(db).await?;
         if n >= MAX_FAILURES {
             return Ok(true);
         }
@@ -45,9 +41,7 @@ pub async fn is_locked<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult
 pub async fn record<C: ConnectionTrait>(db: &C, keys: &[String]) -> AppResult<()> {
     let now = Utc::now();
     for key in keys {
-        ActiveModel { scope_key: Set(key.clone()), created_at: Set(now.into()), ..Default::default() }
-            .insert(db)
-            .await?;
+        ActiveModel { scope_key: Set(key.clone()), created_at: Set(now.into()), ..Default::default() }.insert(db).await?;
     }
     Ok(())
 }

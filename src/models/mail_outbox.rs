@@ -4,10 +4,7 @@
 //! retried with a growing delay.
 use chrono::{Duration, Utc};
 use loco_rs::mailer::{Email, EmailSender};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub use super::_entities::mail_outbox::{ActiveModel, Column, Entity, Model};
 use super::errors::AppResult;

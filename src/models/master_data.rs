@@ -3,8 +3,8 @@
 //! later stages refer to are never hard-deleted.
 use chrono::Utc;
 use sea_orm::{
-    sea_query::{Expr, ExprTrait as _, Func}, ActiveModelTrait, ColumnTrait, Condition,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait as _, Func},
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 
@@ -111,11 +111,7 @@ where
     let txn = crate::models::begin_write(db).await?;
     let record: R = R::Entity::find().filter(primary_col::<R>().eq(id)).one(&txn).await?.ok_or(AppError::NotFound)?;
     if record.is_active() == active {
-        return Err(AppError::Conflict(format!(
-            "{} sudah {}.",
-            record.label(),
-            if active { "aktif" } else { "nonaktif" }
-        )));
+        return Err(AppError::Conflict(format!("{} sudah {}.", record.label(), if active { "aktif" } else { "nonaktif" })));
     }
     let mut model = record.into_active_model();
     model.set(R::ACTIVE, active.into());
@@ -130,7 +126,6 @@ where
     txn.commit().await?;
     Ok(saved)
 }
-
 
 /// Adds a message when the trimmed value is shorter than `min` or longer
 /// than `max` characters (`min == 1` means required).

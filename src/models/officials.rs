@@ -43,12 +43,7 @@ pub struct Form {
 impl Form {
     #[must_use]
     pub fn from_model(m: &Model) -> Self {
-        Self {
-            name: m.name.clone(),
-            nip: m.nip.clone().unwrap_or_default(),
-            position: m.position.clone(),
-            office_address: m.office_address.clone(),
-        }
+        Self { name: m.name.clone(), nip: m.nip.clone().unwrap_or_default(), position: m.position.clone(), office_address: m.office_address.clone() }
     }
 
     /// NIP, when given, is the 18-digit civil-servant number.

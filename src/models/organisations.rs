@@ -41,12 +41,7 @@ impl Model {
     /// # Errors
     /// On database failure.
     pub async fn open_for_registration(db: &DatabaseConnection) -> AppResult<Vec<Self>> {
-        Ok(Entity::find()
-            .filter(Column::Active.eq(true))
-            .filter(Column::Kind.ne(OrgKind::Pusat.as_str()))
-            .order_by_asc(Column::Name)
-            .all(db)
-            .await?)
+        Ok(Entity::find().filter(Column::Active.eq(true)).filter(Column::Kind.ne(OrgKind::Pusat.as_str())).order_by_asc(Column::Name).all(db).await?)
     }
 
     /// # Errors

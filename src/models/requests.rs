@@ -7,9 +7,12 @@
 //! state for it; `withdrawn` is terminal and keeps the record and its audit.
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    prelude::Expr, sea_query::{Alias, ExprTrait as _, LikeExpr}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    prelude::Expr,
+    sea_query::{Alias, ExprTrait as _, LikeExpr},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +21,8 @@ use super::{
     _entities::{audit_events, machine_types, organisations, users},
     audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult, FieldErrors},
-    paging::{PageNo, Window},
     master_data::check_len,
+    paging::{PageNo, Window},
     roles::{OrgKind, Role},
     uploads::{self, Kind},
 };
@@ -34,16 +37,7 @@ pub const QTY_MAX: i32 = 10_000;
 pub use super::_entities::sea_orm_active_enums::RequestStatus as Status;
 
 impl Status {
-    pub const ALL: [Self; 8] = [
-        Self::Submitted,
-        Self::Approved,
-        Self::Rejected,
-        Self::Withdrawn,
-        Self::Bundled,
-        Self::InProgress,
-        Self::Done,
-        Self::Received,
-    ];
+    pub const ALL: [Self; 8] = [Self::Submitted, Self::Approved, Self::Rejected, Self::Withdrawn, Self::Bundled, Self::InProgress, Self::Done, Self::Received];
 
     /// The stored value, also the list filter's and the badges' CSS key.
     #[must_use]
@@ -477,7 +471,10 @@ impl Letter {
             Kind::Jpeg => ext == "jpg" || ext == "jpeg",
         };
         if !agrees {
-            return Err(AppError::field("file", format!("Isi berkas adalah {} tetapi namanya berakhiran .{ext}. Unggah berkas yang sesuai.", kind.extension().to_uppercase())));
+            return Err(AppError::field(
+                "file",
+                format!("Isi berkas adalah {} tetapi namanya berakhiran .{ext}. Unggah berkas yang sesuai.", kind.extension().to_uppercase()),
+            ));
         }
         let file_name: String = self.file_name.chars().filter(|c| !c.is_control()).take(255).collect();
         Ok(CheckedLetter { bytes: &self.bytes, kind, file_name })
@@ -530,11 +527,13 @@ impl Form {
             }
         };
         let producer = match self.producer_id.trim().parse::<i32>() {
-            Ok(id) => organisations::Entity::find_by_id(id)
-                .filter(organisations::Column::Kind.eq(OrgKind::Produsen.as_str()))
-                .filter(organisations::Column::Active.eq(true))
-                .one(db)
-                .await?,
+            Ok(id) => {
+                organisations::Entity::find_by_id(id)
+                    .filter(organisations::Column::Kind.eq(OrgKind::Produsen.as_str()))
+                    .filter(organisations::Column::Active.eq(true))
+                    .one(db)
+                    .await?
+            }
             Err(_) => None,
         };
         if producer.is_none() {
@@ -721,7 +720,9 @@ impl ActiveModel {
         match result {
             Ok(r) if r.rows_affected == 1 => {}
             Ok(_) => return Err(AppError::Conflict("Permintaan ini baru saja diputuskan produsen dan tidak dapat diubah lagi.".into())),
-            Err(e) if is_unique_violation(&e) => return Err(AppError::field("number", "No. Permintaan ini sudah dipakai oleh permintaan lain organisasi Anda.")),
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::field("number", "No. Permintaan ini sudah dipakai oleh permintaan lain organisasi Anda."))
+            }
             Err(e) => return Err(e.into()),
         }
         let updated = Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound)?;

@@ -16,8 +16,9 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     prelude::{DateTimeWithTimeZone, Expr},
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -33,9 +34,7 @@ use super::{
 };
 use crate::{
     settings::StationSettings,
-    station::{
-        protocol::{state_label, Batch, BatchCard, Outcome, ReaderActivity, Report},
-    },
+    station::protocol::{state_label, Batch, BatchCard, Outcome, ReaderActivity, Report},
 };
 
 impl Status {
@@ -84,7 +83,15 @@ pub async fn running<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<O
 /// `NotFound` for other roles or an unknown submission; `Conflict` for a
 /// submission that is not accepted/running, an inactive station, a run
 /// already going, cards without perso data, or nothing to do.
-pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32, station: i32, retry_failed: bool, settings: &StationSettings, env: &Env<'_>) -> AppResult<Batch> {
+pub async fn start(
+    db: &DatabaseConnection,
+    user: &users::Model,
+    submission: i32,
+    station: i32,
+    retry_failed: bool,
+    settings: &StationSettings,
+    env: &Env<'_>,
+) -> AppResult<Batch> {
     if !may_personalize(user) {
         return Err(AppError::NotFound);
     }
@@ -108,7 +115,9 @@ pub async fn start(db: &DatabaseConnection, user: &users::Model, submission: i32
     }
     let in_submission = || cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission));
     if retry_failed {
-        let reset = cards::transition(&txn, Which::Unacknowledged { submission }, CardStatus::Failed, CardStatus::Pending, Cause::Retry, cards::Outcome::default()).await?;
+        let reset =
+            cards::transition(&txn, Which::Unacknowledged { submission }, CardStatus::Failed, CardStatus::Pending, Cause::Retry, cards::Outcome::default())
+                .await?;
         if reset == 0 {
             return Err(AppError::Conflict("Tidak ada kartu gagal yang dapat diulang.".into()));
         }
@@ -223,7 +232,12 @@ pub async fn apply(db: &DatabaseConnection, report: &Report, settings: &StationS
                 Outcome::Clear => (CardStatus::Clear, None),
                 Outcome::Failed { reason } => (CardStatus::Failed, Some(reason.message())),
             };
-            let outcome = cards::Outcome { failure, reader: Some(c.reader.clone()).filter(|r| !r.is_empty()), millis: i32::try_from(c.millis).ok(), ..Default::default() };
+            let outcome = cards::Outcome {
+                failure,
+                reader: Some(c.reader.clone()).filter(|r| !r.is_empty()),
+                millis: i32::try_from(c.millis).ok(),
+                ..Default::default()
+            };
             let which = Which::InRun { card: card_id, run: run_id, serial: c.serial.clone() };
             // 0 rows: not a pending card of this run (a duplicate, replayed or late result).
             if cards::transition(&txn, which, CardStatus::Pending, to, Cause::Station, outcome).await? == 0 {
@@ -240,7 +254,10 @@ pub async fn apply(db: &DatabaseConnection, report: &Report, settings: &StationS
                 run_id: Set(run_id),
                 kind: Set("stray".into()),
                 reader: Set(reader.chars().take(100).collect()),
-                message: Set(format!("Kartu salah: No. Seri {} tidak termasuk batch ini; dikeluarkan tanpa ditulis.", serial.chars().take(40).collect::<String>())),
+                message: Set(format!(
+                    "Kartu salah: No. Seri {} tidak termasuk batch ini; dikeluarkan tanpa ditulis.",
+                    serial.chars().take(40).collect::<String>()
+                )),
                 created_at: Set(now()),
                 ..Default::default()
             }
@@ -375,9 +392,12 @@ pub async fn finish(db: &DatabaseConnection, user: &users::Model, submission: i3
     if pending > 0 {
         return Err(AppError::Conflict(format!("{pending} kartu masih pending; personalisasi semua kartu sebelum status Done.")));
     }
-    let unacknowledged = in_submission().filter(cards::Column::Status.eq(CardStatus::Failed)).filter(cards::Column::AcknowledgedAt.is_null()).count(&txn).await?;
+    let unacknowledged =
+        in_submission().filter(cards::Column::Status.eq(CardStatus::Failed)).filter(cards::Column::AcknowledgedAt.is_null()).count(&txn).await?;
     if unacknowledged > 0 {
-        return Err(AppError::Conflict(format!("{unacknowledged} kartu gagal belum ditangani: ulangi kartu gagal, atau admin menandainya Failed dengan catatan.")));
+        return Err(AppError::Conflict(format!(
+            "{unacknowledged} kartu gagal belum ditangani: ulangi kartu gagal, atau admin menandainya Failed dengan catatan."
+        )));
     }
     let actor = Actor::user(user, env.ip);
     let (done, mails) = super::submissions::transition(&txn, &s, Move { to: SubmissionStatus::Done, actor: &actor, note: None, env, also: Vec::new() }).await?;
@@ -479,11 +499,20 @@ async fn run_view(db: &DatabaseConnection, run: Model) -> AppResult<RunView> {
     let done: u64 = per_reader.iter().map(|(_, n)| u64::try_from(*n).unwrap_or(0)).sum();
     let activity: Vec<ReaderActivity> = run.readers.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
     let count_of = |name: &str| per_reader.iter().find(|(r, _)| r.as_deref() == Some(name)).map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
-    let mut readers: Vec<ReaderView> = activity.iter().map(|a| ReaderView { reader: a.reader.clone(), state: a.state.clone(), label: a.label(), serial: a.serial.clone(), done: count_of(&a.reader) }).collect();
+    let mut readers: Vec<ReaderView> = activity
+        .iter()
+        .map(|a| ReaderView { reader: a.reader.clone(), state: a.state.clone(), label: a.label(), serial: a.serial.clone(), done: count_of(&a.reader) })
+        .collect();
     for (name, n) in &per_reader {
         if let Some(name) = name {
             if !readers.iter().any(|r| &r.reader == name) {
-                readers.push(ReaderView { reader: name.clone(), state: "done".into(), label: state_label("done"), serial: None, done: u64::try_from(*n).unwrap_or(0) });
+                readers.push(ReaderView {
+                    reader: name.clone(),
+                    state: "done".into(),
+                    label: state_label("done"),
+                    serial: None,
+                    done: u64::try_from(*n).unwrap_or(0),
+                });
             }
         }
     }

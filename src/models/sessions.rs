@@ -2,9 +2,7 @@
 //! only its SHA-256, so a leaked table does not log anyone in.
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 pub use super::_entities::sessions::{ActiveModel, Column, Entity, Model};
@@ -75,12 +73,8 @@ fn expired(session: &Model, now: DateTime<Utc>) -> bool {
 /// On database failure.
 pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Option<Current>> {
     // One query: the session, its user and the user's organisation.
-    let Some((session, Some(user), organisation)) = Entity::find()
-        .filter(Column::TokenHash.eq(hash_token(token)))
-        .find_also_related(users::Entity)
-        .and_also_related(organisations::Entity)
-        .one(db)
-        .await?
+    let Some((session, Some(user), organisation)) =
+        Entity::find().filter(Column::TokenHash.eq(hash_token(token))).find_also_related(users::Entity).and_also_related(organisations::Entity).one(db).await?
     else {
         return Ok(None);
     };

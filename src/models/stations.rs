@@ -53,12 +53,7 @@ impl Default for Form {
 impl Form {
     #[must_use]
     pub fn from_model(m: &Model) -> Self {
-        Self {
-            code: m.code.clone(),
-            name: m.name.clone(),
-            readers: m.readers.to_string(),
-            capacity_per_day: m.capacity_per_day.to_string(),
-        }
+        Self { code: m.code.clone(), name: m.name.clone(), readers: m.readers.to_string(), capacity_per_day: m.capacity_per_day.to_string() }
     }
 
     /// The code names the station's Redis queue (`station:<code>`), so it is

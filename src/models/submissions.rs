@@ -19,13 +19,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use sea_orm::{
-    prelude::Expr, sea_query::{ExprTrait as _, Query}, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    prelude::Expr,
+    sea_query::{ExprTrait as _, Query},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::submissions::{ActiveModel, Column, Entity, Model};
-pub use lifecycle::{calendar, open_requests, reschedule, CardFile, Form};
 use super::{
     _entities::{audit_events, cards, organisations, personalization_requests as requests, users},
     audit_events::{Action, Actor, Event},
@@ -35,6 +35,7 @@ use super::{
     roles::Role,
     uploads, Env,
 };
+pub use lifecycle::{calendar, open_requests, reschedule, CardFile, Form};
 
 /// The audit subject type; a submission's timeline is its audit rows.
 pub const SUBJECT: &str = "pengajuan";
@@ -266,7 +267,6 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-
     /// One page of submissions (newest first) with the producer's name.
     ///
     /// # Errors
@@ -350,14 +350,20 @@ pub async fn timeline(db: &DatabaseConnection, viewer: Viewer, id: i32) -> AppRe
 ///
 /// # Errors
 /// On database failure.
-pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32, q: &str, page: PageNo, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
+pub async fn cards_page(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    submission: i32,
+    q: &str,
+    page: PageNo,
+    per_page: u64,
+) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
     let mut query = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission));
     if let Viewer::Institution(org) = viewer {
-        query = query.filter(
-            cards::Column::RequestId.in_subquery(
+        query =
+            query.filter(cards::Column::RequestId.in_subquery(
                 Query::select().column(requests::Column::Id).from(requests::Entity).and_where(requests::Column::OrganisationId.eq(org)).to_owned(),
-            ),
-        );
+            ));
     }
     let term = q.trim().to_uppercase();
     if !term.is_empty() {
@@ -366,7 +372,8 @@ pub async fn cards_page(db: &DatabaseConnection, viewer: Viewer, submission: i32
     let window = Window::new(page, per_page, query.clone().count(db).await?);
     let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
     let request_ids: BTreeSet<i32> = rows.iter().map(|c| c.request_id).collect();
-    let numbers: BTreeMap<i32, String> = requests::Entity::find().filter(requests::Column::Id.is_in(request_ids)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
+    let numbers: BTreeMap<i32, String> =
+        requests::Entity::find().filter(requests::Column::Id.is_in(request_ids)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
     let rows = rows
         .into_iter()
         .map(|c| {
@@ -416,6 +423,11 @@ pub async fn card_rows(db: &DatabaseConnection, submission: i32, institution: Op
         .await?;
     Ok(cards
         .into_iter()
-        .map(|c| card_list::CardRow { row: usize::try_from(c.row_no).unwrap_or(0), request_number: numbers.get(&c.request_id).cloned().unwrap_or_default(), serial: c.serial, note: c.note.unwrap_or_default() })
+        .map(|c| card_list::CardRow {
+            row: usize::try_from(c.row_no).unwrap_or(0),
+            request_number: numbers.get(&c.request_id).cloned().unwrap_or_default(),
+            serial: c.serial,
+            note: c.note.unwrap_or_default(),
+        })
         .collect())
 }

@@ -8,8 +8,7 @@ use argon2::{
 };
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 
@@ -147,13 +146,7 @@ impl Model {
     ///
     /// # Errors
     /// On database failure.
-    pub async fn login(
-        db: &DatabaseConnection,
-        username: &str,
-        password: &str,
-        ip: &str,
-        user_agent: &str,
-    ) -> AppResult<LoginOutcome> {
+    pub async fn login(db: &DatabaseConnection, username: &str, password: &str, ip: &str, user_agent: &str) -> AppResult<LoginOutcome> {
         let username = normalize_username(username);
         let keys = [login_failures::ip_key(ip), login_failures::account_key(&username)];
         let actor = Actor::anonymous(Some(username.chars().take(60).collect()), ip);
@@ -166,9 +159,8 @@ impl Model {
         let user = Self::find_by_username(&txn, &username).await?;
         let hash = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str()).to_string();
         let password_owned = password.to_string();
-        let valid = tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash))
-            .await
-            .map_err(|e| AppError::Internal(format!("verify task: {e}")))?;
+        let valid =
+            tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash)).await.map_err(|e| AppError::Internal(format!("verify task: {e}")))?;
         let user = match user {
             Some(user) if valid => user,
             _ => {
@@ -216,9 +208,9 @@ fn check_password_rules(errors: &mut FieldErrors, field: &str, username: &str, p
 fn check_email(errors: &mut FieldErrors, email: &str) {
     let email = email.trim();
     check_len(errors, "email", "Email", email, 1, 200);
-    let valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-    }) && !email.contains(char::is_whitespace);
+    let valid =
+        email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+            && !email.contains(char::is_whitespace);
     if !email.is_empty() && !valid {
         errors.add("email", "Format email tidak valid (contoh: nama@instansi.go.id).");
     }
@@ -300,11 +292,13 @@ impl Registration {
         check_phone(&mut errors, &self.phone);
         check_password_rules(&mut errors, "password", &self.username, &self.password, &self.confirmation);
         let org = match self.organisation_id.trim().parse::<i32>() {
-            Ok(id) => organisations::Entity::find_by_id(id)
-                .filter(organisations::Column::Active.eq(true))
-                .filter(organisations::Column::Kind.is_in([OrgKind::Produsen.as_str(), OrgKind::Lembaga.as_str(), OrgKind::DukcapilKota.as_str()]))
-                .one(db)
-                .await?,
+            Ok(id) => {
+                organisations::Entity::find_by_id(id)
+                    .filter(organisations::Column::Active.eq(true))
+                    .filter(organisations::Column::Kind.is_in([OrgKind::Produsen.as_str(), OrgKind::Lembaga.as_str(), OrgKind::DukcapilKota.as_str()]))
+                    .one(db)
+                    .await?
+            }
             Err(_) => None,
         };
         if org.is_none() {
@@ -421,14 +415,7 @@ impl ProfileUpdate {
     ///
     /// # Errors
     /// `Invalid` with a message per wrong field; nothing is saved then.
-    pub async fn apply(
-        &self,
-        db: &DatabaseConnection,
-        user: &Model,
-        photo: Option<(&[u8], uploads::Kind)>,
-        upload_dir: &str,
-        ip: &str,
-    ) -> AppResult<Model> {
+    pub async fn apply(&self, db: &DatabaseConnection, user: &Model, photo: Option<(&[u8], uploads::Kind)>, upload_dir: &str, ip: &str) -> AppResult<Model> {
         let mut errors = FieldErrors::new();
         check_len(&mut errors, "name", "Nama Profil", &self.name, 1, 200);
         check_email(&mut errors, &self.email);
@@ -490,12 +477,7 @@ impl UserQuery {
         let mut q = Entity::find().find_also_related(organisations::Entity);
         let term = self.q.trim().to_lowercase();
         if !term.is_empty() {
-            q = q.filter(
-                Condition::any()
-                    .add(Column::Username.contains(&term))
-                    .add(Column::Name.contains(self.q.trim()))
-                    .add(Column::Email.contains(&term)),
-            );
+            q = q.filter(Condition::any().add(Column::Username.contains(&term)).add(Column::Name.contains(self.q.trim())).add(Column::Email.contains(&term)));
         }
         if let Some(status) = Status::parse(&self.status) {
             q = q.filter(Column::Status.eq(status));
@@ -546,13 +528,19 @@ impl ActiveModel {
         }
         let user = Entity::find_by_id(user.id).one(&txn).await?.ok_or(AppError::NotFound)?;
         let mails = if to == Status::Active {
-            let message = crate::mailers::account::Activated { name: &user.name, username: &user.username, login_url: crate::mailers::link(base_url, "/login") }.message()?;
+            let message =
+                crate::mailers::account::Activated { name: &user.name, username: &user.username, login_url: crate::mailers::link(base_url, "/login") }
+                    .message()?;
             super::mail_outbox::enqueue(&txn, std::slice::from_ref(&user.email), &message).await?
         } else {
             sessions::close_all_for_user(&txn, user.id, None).await?;
             Vec::new()
         };
-        Event::new(Action::UserStatusChanged, "user").subject(user.id, &user.username).transition(from.as_str(), to.as_str()).record(&txn, &Actor::user(admin, ip)).await?;
+        Event::new(Action::UserStatusChanged, "user")
+            .subject(user.id, &user.username)
+            .transition(from.as_str(), to.as_str())
+            .record(&txn, &Actor::user(admin, ip))
+            .await?;
         txn.commit().await?;
         Ok((user, mails))
     }

@@ -73,11 +73,8 @@ pub fn run_batch(batch: &Batch, readers: Vec<Box<dyn Reader>>, sink: Arc<dyn Sin
     tracing::info!(run = batch.run, attempt = batch.attempt, cards = batch.cards.len(), readers = names.len(), "batch starts");
     shared.heartbeat();
 
-    let controllers: Vec<JoinHandle<()>> = readers
-        .into_iter()
-        .enumerate()
-        .filter_map(|(idx, reader)| Worker::spawn(Arc::clone(&shared), idx, reader))
-        .collect();
+    let controllers: Vec<JoinHandle<()>> =
+        readers.into_iter().enumerate().filter_map(|(idx, reader)| Worker::spawn(Arc::clone(&shared), idx, reader)).collect();
 
     let interval = Duration::from_millis(batch.lease_secs.saturating_mul(1000) / 3).clamp(MIN_HEARTBEAT, MAX_HEARTBEAT);
     let mut next_beat = Instant::now() + interval;
@@ -139,16 +136,7 @@ fn fail_all(batch: &Batch, sink: &Arc<dyn Sink>, detail: &str, started: Instant)
 }
 
 fn card_result(run: i64, card: &BatchCard, reader: &str, outcome: Outcome) -> CardResult {
-    CardResult {
-        run,
-        card: card.card,
-        serial: card.serial.clone(),
-        reader: reader.to_string(),
-        outcome,
-        rechecked: false,
-        millis: 0,
-        apdus: 0,
-    }
+    CardResult { run, card: card.card, serial: card.serial.clone(), reader: reader.to_string(), outcome, rechecked: false, millis: 0, apdus: 0 }
 }
 
 /// State shared by the batch loop and the controllers.
@@ -193,10 +181,7 @@ impl Shared {
         for (idx, card) in batch.cards.iter().enumerate() {
             unclaimed.entry(card.serial.trim().to_string()).or_insert(idx);
         }
-        let readers = names
-            .iter()
-            .map(|name| ReaderActivity { reader: name.clone(), state: "waiting".into(), serial: None, cards_done: 0 })
-            .collect();
+        let readers = names.iter().map(|name| ReaderActivity { reader: name.clone(), state: "waiting".into(), serial: None, cards_done: 0 }).collect();
         let state = State {
             unclaimed,
             reported: vec![false; batch.cards.len()],
@@ -571,9 +556,7 @@ impl Worker {
         let shared = Arc::clone(&self.shared);
         self.step(&shared.script.select, &[], run)?;
         let answer = self.step(&shared.script.read_serial, &[], run)?;
-        Script::serial(&answer.data).ok_or_else(|| {
-            Fail::eject(Failure::ReaderError { detail: "nomor seri kartu tidak terbaca".into() })
-        })
+        Script::serial(&answer.data).ok_or_else(|| Fail::eject(Failure::ReaderError { detail: "nomor seri kartu tidak terbaca".into() }))
     }
 
     /// Writes and locks an unlocked card, then compares every field. A card
@@ -600,9 +583,7 @@ impl Worker {
 
     /// One APDU under the watchdog; any answer but the expected SW fails.
     fn step(&mut self, command: &Command, data: &[u8], run: &mut CardRun) -> Result<Response, Fail> {
-        let apdu = command
-            .apdu(data)
-            .map_err(|err| Fail::eject(Failure::ReaderError { detail: err.to_string() }))?;
+        let apdu = command.apdu(data).map_err(|err| Fail::eject(Failure::ReaderError { detail: err.to_string() }))?;
         run.apdus += 1;
         let step = command.name.clone();
         let answer = match self.port.transmit(apdu, self.shared.apdu_timeout) {

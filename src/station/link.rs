@@ -46,12 +46,7 @@ pub fn pool(url: &str, namespace: &str) -> Result<RedisPool, String> {
 /// # Errors
 /// When Redis cannot be reached.
 pub async fn push_batch(pool: &RedisPool, batch: &Batch) -> Result<(), String> {
-    sidekiq::opts()
-        .queue(station_queue(&batch.station))
-        .retry(false)
-        .perform_async(pool, BATCH_CLASS.to_string(), batch)
-        .await
-        .map_err(|e| e.to_string())
+    sidekiq::opts().queue(station_queue(&batch.station)).retry(false).perform_async(pool, BATCH_CLASS.to_string(), batch).await.map_err(|e| e.to_string())
 }
 
 /// Runs whose batch still waits in a station's queue (not taken by an
@@ -63,11 +58,7 @@ pub async fn queued_runs(pool: &RedisPool, station: &str) -> Result<Vec<i64>, St
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
     let cmd = conn.cmd_with_key("LRANGE", format!("queue:{}", station_queue(station))).arg(0).arg(-1).to_owned();
     let jobs: Vec<String> = cmd.query_async(conn.unnamespaced_borrow_mut()).await.map_err(|e| e.to_string())?;
-    Ok(jobs
-        .iter()
-        .filter_map(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-        .filter_map(|j| j["args"][0]["run"].as_i64())
-        .collect())
+    Ok(jobs.iter().filter_map(|j| serde_json::from_str::<serde_json::Value>(j).ok()).filter_map(|j| j["args"][0]["run"].as_i64()).collect())
 }
 
 /// Pushes one report to the portal's queue.

@@ -15,15 +15,15 @@
 //! - [`sim`]: in-memory readers over [`vsam`] slots.
 //! - `vpcd`: the virtual card over the vpcd TCP protocol (test rig).
 //! - `pcsc_reader` (feature `pcsc`): real readers through pcscd.
-pub mod link;
 pub mod agent;
+pub mod link;
+#[cfg(feature = "pcsc")]
+pub mod pcsc_reader;
 pub mod profile;
 pub mod protocol;
 pub mod sim;
-pub mod vsam;
 pub mod vpcd;
-#[cfg(feature = "pcsc")]
-pub mod pcsc_reader;
+pub mod vsam;
 
 use std::time::Duration;
 

@@ -117,10 +117,7 @@ impl PcscReader {
     /// # Errors
     /// As [`list_readers`] and [`PcscReader::open`].
     pub fn open_all(prefixes: &[String]) -> Result<Vec<Box<dyn Reader>>, ReaderError> {
-        list_readers(prefixes)?
-            .iter()
-            .map(|name| Self::open(name).map(|r| Box::new(r) as Box<dyn Reader>))
-            .collect()
+        list_readers(prefixes)?.iter().map(|name| Self::open(name).map(|r| Box::new(r) as Box<dyn Reader>)).collect()
     }
 
     /// Forgets a card that left or died while connected.
@@ -190,11 +187,7 @@ impl Reader for PcscReader {
             // A mute card (no ATR) is not usable, nor is the lost card that
             // pcscd has not yet seen leave: wait for the next one.
             let count = states[0].event_count();
-            if event.contains(State::PRESENT)
-                && !event.contains(State::MUTE)
-                && self.lost_at != Some(count)
-                && self.try_connect(count)?
-            {
+            if event.contains(State::PRESENT) && !event.contains(State::MUTE) && self.lost_at != Some(count) && self.try_connect(count)? {
                 return Ok(true);
             }
             states[0].sync_current_state();

@@ -90,11 +90,7 @@ impl Default for Profile {
             read_serial: Step::new("baca nomor seri", "80 CA 00 01 00"),
             read_state: Step::new("baca status kunci", "80 CA 00 02 00"),
             locked_state: "01".into(),
-            fields: vec![
-                field("data perso", "{serial}|{perso_number}", "10"),
-                field("PCID", "{pcid}", "11"),
-                field("nomor manifest", "{manifest}", "12"),
-            ],
+            fields: vec![field("data perso", "{serial}|{perso_number}", "10"), field("PCID", "{pcid}", "11"), field("nomor manifest", "{manifest}", "12")],
             lock: Step::new("kunci kartu", "80 E8 00 00"),
             eject: Step::new("keluarkan kartu", "FF EE 00 00"),
         }
@@ -197,8 +193,7 @@ impl Command {
     /// # Errors
     /// `DataTooLong` when `data` does not fit a one-byte length.
     pub fn apdu(&self, data: &[u8]) -> Result<Vec<u8>, ProfileError> {
-        let lc = u8::try_from(data.len())
-            .map_err(|_| ProfileError::DataTooLong { step: self.name.clone(), len: data.len() })?;
+        let lc = u8::try_from(data.len()).map_err(|_| ProfileError::DataTooLong { step: self.name.clone(), len: data.len() })?;
         let mut out = Vec::with_capacity(8 + data.len());
         for part in &self.parts {
             match part {
@@ -234,11 +229,7 @@ impl FieldScript {
 }
 
 fn render(template: &str, card: &BatchCard) -> String {
-    template
-        .replace("{serial}", &card.serial)
-        .replace("{perso_number}", &card.perso_number)
-        .replace("{pcid}", &card.pcid)
-        .replace("{manifest}", &card.manifest)
+    template.replace("{serial}", &card.serial).replace("{perso_number}", &card.perso_number).replace("{pcid}", &card.pcid).replace("{manifest}", &card.manifest)
 }
 
 /// A checked profile, ready to run.
@@ -278,15 +269,8 @@ impl Profile {
         if self.fields.is_empty() {
             return Err(invalid(&self.name, "profil tanpa field data"));
         }
-        let locked_state = hex::decode(self.locked_state.replace(' ', ""))
-            .map_err(|_| invalid(&self.read_state.name, "locked_state harus heksadesimal"))?;
-        let probe = BatchCard {
-            card: 0,
-            serial: String::new(),
-            perso_number: String::new(),
-            pcid: String::new(),
-            manifest: String::new(),
-        };
+        let locked_state = hex::decode(self.locked_state.replace(' ', "")).map_err(|_| invalid(&self.read_state.name, "locked_state harus heksadesimal"))?;
+        let probe = BatchCard { card: 0, serial: String::new(), perso_number: String::new(), pcid: String::new(), manifest: String::new() };
         let fields = self
             .fields
             .iter()
@@ -351,13 +335,7 @@ mod tests {
     use super::*;
 
     fn card() -> BatchCard {
-        BatchCard {
-            card: 7,
-            serial: "SAM0001".into(),
-            perso_number: "P-42".into(),
-            pcid: "PCID9".into(),
-            manifest: "M-1".into(),
-        }
+        BatchCard { card: 7, serial: "SAM0001".into(), perso_number: "P-42".into(), pcid: "PCID9".into(), manifest: "M-1".into() }
     }
 
     #[test]
@@ -382,8 +360,7 @@ mod tests {
         let p = Profile::default();
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), p);
-        let partial: Profile =
-            serde_json::from_str(r#"{"lock":{"name":"kunci","apdu":"80 E8 00 01"}}"#).unwrap();
+        let partial: Profile = serde_json::from_str(r#"{"lock":{"name":"kunci","apdu":"80 E8 00 01"}}"#).unwrap();
         assert_eq!(partial.lock.sw, "9000");
         assert_eq!(partial.select, p.select);
     }

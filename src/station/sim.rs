@@ -127,8 +127,7 @@ mod tests {
 
     #[test]
     fn readers_are_named_in_order() {
-        let names: Vec<String> =
-            sim_readers(3, Hopper::default(), Duration::ZERO).iter().map(|r| r.name().to_string()).collect();
+        let names: Vec<String> = sim_readers(3, Hopper::default(), Duration::ZERO).iter().map(|r| r.name().to_string()).collect();
         assert_eq!(names, ["SIM 00", "SIM 01", "SIM 02"]);
     }
 }

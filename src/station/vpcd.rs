@@ -165,10 +165,7 @@ pub fn plug(port: u16, slot: Slot) -> Plugged {
     let stop = Arc::new(AtomicBool::new(false));
     let insertions = Arc::new(AtomicU32::new(0));
     let card = Card { port, slot, stop: stop.clone(), insertions: insertions.clone() };
-    let thread = thread::Builder::new()
-        .name(format!("vpcd-{port}"))
-        .spawn(move || card.run())
-        .expect("spawn vpcd card thread");
+    let thread = thread::Builder::new().name(format!("vpcd-{port}")).spawn(move || card.run()).expect("spawn vpcd card thread");
     Plugged { port, stop, insertions, thread: Some(thread) }
 }
 

@@ -206,10 +206,7 @@ impl VirtualSam {
         }
         if tag == TAG_PERSO {
             // Perso data is bound to the card: `<own serial>|<perso number>`.
-            let bound = data
-                .strip_prefix(self.serial.as_bytes())
-                .and_then(|rest| rest.strip_prefix(b"|"))
-                .is_some_and(|number| !number.is_empty());
+            let bound = data.strip_prefix(self.serial.as_bytes()).and_then(|rest| rest.strip_prefix(b"|")).is_some_and(|number| !number.is_empty());
             if !bound {
                 return SW_WRONG_DATA;
             }
@@ -439,13 +436,7 @@ mod tests {
     }
 
     fn batch_card(serial: &str) -> BatchCard {
-        BatchCard {
-            card: 1,
-            serial: serial.into(),
-            perso_number: "P1".into(),
-            pcid: "PC1".into(),
-            manifest: "M1".into(),
-        }
+        BatchCard { card: 1, serial: serial.into(), perso_number: "P1".into(), pcid: "PC1".into(), manifest: "M1".into() }
     }
 
     #[test]

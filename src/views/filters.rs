@@ -12,7 +12,6 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d").ok())
 }
 
-
 /// `"2019-10-08T04:41:00Z" | tgl_jam` → "08 Okt 2019 11:41".
 fn tgl_jam(val: &str, _: Kwargs, _: &State) -> String {
     DateTime::parse_from_rfc3339(val).map(|dt| jam_wib(&dt)).unwrap_or_else(|_| val.to_string())

@@ -40,7 +40,8 @@ impl Stations {
     /// # Errors
     /// When the Redis URL is malformed.
     pub fn from_settings(settings: &StationSettings) -> Result<Self, String> {
-        let link = if settings.redis_url.trim().is_empty() { Link::Simulated } else { Link::Redis(link::pool(settings.redis_url.trim(), &settings.namespace)?) };
+        let link =
+            if settings.redis_url.trim().is_empty() { Link::Simulated } else { Link::Redis(link::pool(settings.redis_url.trim(), &settings.namespace)?) };
         Ok(Self { link, settings: settings.clone() })
     }
 

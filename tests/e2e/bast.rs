@@ -4,11 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{
-    log_in,
-    artifact, serve,
-    webdriver::WdError,
-};
+use super::{artifact, log_in, serve, webdriver::WdError};
 use crate::support::{boot, scenario::done_submission};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sifilma::models::_entities::documents;

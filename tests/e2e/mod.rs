@@ -1,11 +1,11 @@
 //! Headless-Chromium journeys against the real router on a loopback port.
-#[allow(dead_code)]
-mod webdriver;
 mod bast;
 mod pengajuan;
 mod permintaan;
 mod portal;
 mod proses;
+#[allow(dead_code)]
+mod webdriver;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 

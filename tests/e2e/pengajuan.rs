@@ -6,11 +6,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use super::{
-    log_in, log_out,
-    artifact, serve,
-    webdriver::WdError,
-};
+use super::{artifact, log_in, log_out, serve, webdriver::WdError};
 use crate::support::{
     boot,
     fixtures::{cards_for, pdf, xlsx},

@@ -4,11 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{
-    log_in, log_out,
-    artifact, serve,
-    webdriver::WdError,
-};
+use super::{artifact, log_in, log_out, serve, webdriver::WdError};
 use crate::support::{account, boot, fixtures::pdf, scenario::machine_type};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,11 +9,7 @@ use sifilma::{
     workers::stations::{Link, Stations},
 };
 
-use super::{
-    log_in,
-    artifact, serve,
-    webdriver::WdError,
-};
+use super::{artifact, log_in, serve, webdriver::WdError};
 use crate::support::{
     boot,
     scenario::{accepted_submission, station, user},
@@ -32,7 +28,8 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
     sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
     let st = station(&ctx, "ST-E2E", true).await;
     // Slow virtual cards, so the bar is seen moving.
-    ctx.shared_store.insert(Stations { link: Link::Simulated, settings: StationSettings { simulated_readers: 2, simulated_apdu_ms: 60, ..StationSettings::default() } });
+    ctx.shared_store
+        .insert(Stations { link: Link::Simulated, settings: StationSettings { simulated_readers: 2, simulated_apdu_ms: 60, ..StationSettings::default() } });
     let base = serve(router).await;
 
     let outcome = async {

@@ -79,21 +79,13 @@ impl WdError {
     }
 
     fn new(command: &str, error: &str, message: impl Into<String>) -> Self {
-        Self {
-            command: command.to_owned(),
-            error: error.to_owned(),
-            message: message.into(),
-        }
+        Self { command: command.to_owned(), error: error.to_owned(), message: message.into() }
     }
 }
 
 impl fmt::Display for WdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "webdriver {}: {}: {}",
-            self.command, self.error, self.message
-        )
+        write!(f, "webdriver {}: {}: {}", self.command, self.error, self.message)
     }
 }
 
@@ -116,24 +108,14 @@ impl Session {
     /// Sends a command to `/session/{id}{path}`.
     async fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
         let full_path = format!("{}/session/{}{}", self.base_path, self.id, path);
-        let label = format!(
-            "{method} {}",
-            if path.is_empty() { "/session" } else { path }
-        );
+        let label = format!("{method} {}", if path.is_empty() { "/session" } else { path });
         command(&self.authority, method, &full_path, &label, body).await
     }
 
     fn element(&self, value: &Value, label: &str) -> Result<Element> {
         match value.get(ELEMENT_KEY).and_then(Value::as_str) {
-            Some(id) => Ok(Element {
-                session: self.clone(),
-                id: id.to_owned(),
-            }),
-            None => Err(WdError::new(
-                label,
-                "invalid response",
-                format!("no element reference in {value}"),
-            )),
+            Some(id) => Ok(Element { session: self.clone(), id: id.to_owned() }),
+            None => Err(WdError::new(label, "invalid response", format!("no element reference in {value}"))),
         }
     }
 }
@@ -153,9 +135,7 @@ impl Browser {
     /// Starts a browser on the chromedriver named by `SIFILMA_TEST_WEBDRIVER`; `None` when
     /// that variable is unset or empty (the test should then skip).
     pub async fn from_env() -> Option<Result<Browser>> {
-        let url = std::env::var("SIFILMA_TEST_WEBDRIVER")
-            .ok()
-            .filter(|url| !url.trim().is_empty())?;
+        let url = std::env::var("SIFILMA_TEST_WEBDRIVER").ok().filter(|url| !url.trim().is_empty())?;
         Some(Browser::start(&url).await)
     }
 
@@ -165,19 +145,10 @@ impl Browser {
     /// temporary directory.
     pub async fn start(webdriver_url: &str) -> Result<Browser> {
         let label = "POST /session";
-        let (authority, base_path) = split_url(webdriver_url).ok_or_else(|| {
-            WdError::new(
-                label,
-                "invalid argument",
-                format!("not an http:// URL: {webdriver_url:?}"),
-            )
-        })?;
-        let binary = std::env::var("SIFILMA_TEST_CHROMIUM")
-            .ok()
-            .filter(|path| !path.trim().is_empty())
-            .unwrap_or_else(|| "/usr/bin/chromium".to_owned());
-        let profile_dir = new_profile_dir()
-            .map_err(|e| WdError::new(label, "io", format!("creating profile directory: {e}")))?;
+        let (authority, base_path) =
+            split_url(webdriver_url).ok_or_else(|| WdError::new(label, "invalid argument", format!("not an http:// URL: {webdriver_url:?}")))?;
+        let binary = std::env::var("SIFILMA_TEST_CHROMIUM").ok().filter(|path| !path.trim().is_empty()).unwrap_or_else(|| "/usr/bin/chromium".to_owned());
+        let profile_dir = new_profile_dir().map_err(|e| WdError::new(label, "io", format!("creating profile directory: {e}")))?;
         let capabilities = json!({
             "capabilities": {
                 "alwaysMatch": {
@@ -201,28 +172,12 @@ impl Browser {
             },
         });
         let path = format!("{base_path}/session");
-        let id = command(&authority, "POST", &path, label, Some(capabilities))
-            .await
-            .and_then(
-                |value| match value.get("sessionId").and_then(Value::as_str) {
-                    Some(id) => Ok(id.to_owned()),
-                    None => Err(WdError::new(
-                        label,
-                        "invalid response",
-                        format!("no sessionId in {value}"),
-                    )),
-                },
-            );
+        let id = command(&authority, "POST", &path, label, Some(capabilities)).await.and_then(|value| match value.get("sessionId").and_then(Value::as_str) {
+            Some(id) => Ok(id.to_owned()),
+            None => Err(WdError::new(label, "invalid response", format!("no sessionId in {value}"))),
+        });
         match id {
-            Ok(id) => Ok(Browser {
-                session: Session {
-                    authority,
-                    base_path,
-                    id,
-                },
-                profile_dir,
-                closed: false,
-            }),
+            Ok(id) => Ok(Browser { session: Session { authority, base_path, id }, profile_dir, closed: false }),
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&profile_dir);
                 Err(e)
@@ -232,10 +187,7 @@ impl Browser {
 
     /// Navigates to `url` and waits for the page to load.
     pub async fn goto(&self, url: &str) -> Result<()> {
-        self.session
-            .cmd("POST", "/url", Some(json!({ "url": url })))
-            .await
-            .map(drop)
+        self.session.cmd("POST", "/url", Some(json!({ "url": url }))).await.map(drop)
     }
 
     /// The URL of the current page.
@@ -253,11 +205,7 @@ impl Browser {
     pub async fn find(&self, css: &str) -> Result<Element> {
         let deadline = Instant::now() + IMPLICIT_WAIT;
         loop {
-            let found = self
-                .session
-                .cmd("POST", "/element", Some(locator(css)))
-                .await
-                .and_then(|value| self.session.element(&value, "POST /element"));
+            let found = self.session.cmd("POST", "/element", Some(locator(css))).await.and_then(|value| self.session.element(&value, "POST /element"));
             match found {
                 Err(e) if e.error == "no such element" && Instant::now() < deadline => {
                     tokio::time::sleep(POLL_INTERVAL).await;
@@ -270,20 +218,9 @@ impl Browser {
     /// All elements matching the CSS selector right now (possibly none; no waiting).
     pub async fn find_all(&self, css: &str) -> Result<Vec<Element>> {
         let label = "POST /elements";
-        match self
-            .session
-            .cmd("POST", "/elements", Some(locator(css)))
-            .await?
-        {
-            Value::Array(values) => values
-                .iter()
-                .map(|value| self.session.element(value, label))
-                .collect(),
-            other => Err(WdError::new(
-                label,
-                "invalid response",
-                format!("expected an array, got {other}"),
-            )),
+        match self.session.cmd("POST", "/elements", Some(locator(css))).await? {
+            Value::Array(values) => values.iter().map(|value| self.session.element(value, label)).collect(),
+            other => Err(WdError::new(label, "invalid response", format!("expected an array, got {other}"))),
         }
     }
 
@@ -316,31 +253,19 @@ impl Browser {
 
     /// The serialized DOM of the current page.
     pub async fn page_source(&self) -> Result<String> {
-        string(
-            self.session.cmd("GET", "/source", None).await?,
-            "GET /source",
-        )
+        string(self.session.cmd("GET", "/source", None).await?, "GET /source")
     }
 
     /// Runs `script` as the body of a synchronous function (`arguments[i]` are `args`)
     /// and returns its JSON result.
     pub async fn execute(&self, script: &str, args: &[Value]) -> Result<Value> {
-        self.session
-            .cmd(
-                "POST",
-                "/execute/sync",
-                Some(json!({ "script": script, "args": args })),
-            )
-            .await
+        self.session.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args }))).await
     }
 
     /// Resizes the browser window (outer size, in CSS pixels).
     pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         let rect = json!({ "width": width, "height": height });
-        self.session
-            .cmd("POST", "/window/rect", Some(rect))
-            .await
-            .map(drop)
+        self.session.cmd("POST", "/window/rect", Some(rect)).await.map(drop)
     }
 
     /// Saves a PNG screenshot of the viewport to `path`, creating parent directories.
@@ -349,21 +274,10 @@ impl Browser {
         let encoded = string(self.session.cmd("GET", "/screenshot", None).await?, label)?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
-            .map_err(|e| {
-                WdError::new(
-                    label,
-                    "invalid response",
-                    format!("screenshot is not base64: {e}"),
-                )
-            })?;
+            .map_err(|e| WdError::new(label, "invalid response", format!("screenshot is not base64: {e}")))?;
         let path = path.as_ref();
-        let io_error = |e: std::io::Error| {
-            WdError::new(label, "io", format!("writing {}: {e}", path.display()))
-        };
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
+        let io_error = |e: std::io::Error| WdError::new(label, "io", format!("writing {}: {e}", path.display()));
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io_error)?;
         }
         std::fs::write(path, png).map_err(io_error)
@@ -374,11 +288,7 @@ impl Browser {
     pub async fn accept_alert(&self) -> Result<()> {
         let deadline = Instant::now() + IMPLICIT_WAIT;
         loop {
-            match self
-                .session
-                .cmd("POST", "/alert/accept", Some(json!({})))
-                .await
-            {
+            match self.session.cmd("POST", "/alert/accept", Some(json!({}))).await {
                 Err(e) if e.error == "no such alert" && Instant::now() < deadline => {
                     tokio::time::sleep(POLL_INTERVAL).await;
                 }
@@ -411,11 +321,7 @@ impl Drop for Browser {
         if self.closed {
             return;
         }
-        let Session {
-            authority,
-            base_path,
-            id,
-        } = &self.session;
+        let Session { authority, base_path, id } = &self.session;
         let request = format!("DELETE {base_path}/session/{id} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
         if let Ok(mut stream) = std::net::TcpStream::connect(authority.as_str()) {
             let _ = stream.set_read_timeout(Some(COMMAND_TIMEOUT));
@@ -453,10 +359,7 @@ impl Element {
 
     /// The rendered (visible) text of the element.
     pub async fn text(&self) -> Result<String> {
-        string(
-            self.session.cmd("GET", &self.path("text"), None).await?,
-            "GET /element/<id>/text",
-        )
+        string(self.session.cmd("GET", &self.path("text"), None).await?, "GET /element/<id>/text")
     }
 
     /// The named HTML attribute, `None` when absent. Attributes are markup, not live
@@ -476,10 +379,7 @@ impl Element {
     }
 
     async fn post(&self, command: &str, body: Value) -> Result<()> {
-        self.session
-            .cmd("POST", &self.path(command), Some(body))
-            .await
-            .map(drop)
+        self.session.cmd("POST", &self.path(command), Some(body)).await.map(drop)
     }
 }
 
@@ -492,11 +392,7 @@ fn locator(css: &str) -> Value {
 fn string(value: Value, label: &str) -> Result<String> {
     match value {
         Value::String(s) => Ok(s),
-        other => Err(WdError::new(
-            label,
-            "invalid response",
-            format!("expected a string, got {other}"),
-        )),
+        other => Err(WdError::new(label, "invalid response", format!("expected a string, got {other}"))),
     }
 }
 
@@ -508,105 +404,52 @@ fn split_url(url: &str) -> Option<(String, String)> {
     if authority.is_empty() {
         return None;
     }
-    let authority = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
+    let authority = if authority.contains(':') { authority.to_owned() } else { format!("{authority}:80") };
     let path = path.trim_end_matches('/');
-    Some((
-        authority,
-        if path.is_empty() {
-            String::new()
-        } else {
-            format!("/{path}")
-        },
-    ))
+    Some((authority, if path.is_empty() { String::new() } else { format!("/{path}") }))
 }
 
 /// Creates a new, empty, uniquely named directory under the system temp directory.
 fn new_profile_dir() -> std::io::Result<PathBuf> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!(
-        "sifilma-e2e-chromium-{}-{}-{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-    ));
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!("sifilma-e2e-chromium-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed),));
     std::fs::create_dir(&dir)?;
     Ok(dir)
 }
 
 /// Sends one WebDriver command and unwraps the `value` of its JSON answer, turning W3C
 /// error answers into [`WdError`]s.
-async fn command(
-    authority: &str,
-    method: &str,
-    path: &str,
-    label: &str,
-    body: Option<Value>,
-) -> Result<Value> {
+async fn command(authority: &str, method: &str, path: &str, label: &str, body: Option<Value>) -> Result<Value> {
     let body = body.map(|body| body.to_string());
-    let (status, bytes) = tokio::time::timeout(
-        COMMAND_TIMEOUT,
-        http(authority, method, path, body.as_deref()),
-    )
-    .await
-    .map_err(|_| {
-        WdError::new(
-            label,
-            "timeout",
-            format!("no answer within {COMMAND_TIMEOUT:?}"),
-        )
-    })?
-    .map_err(|e| WdError::new(label, "io", format!("http://{authority}{path}: {e}")))?;
+    let (status, bytes) = tokio::time::timeout(COMMAND_TIMEOUT, http(authority, method, path, body.as_deref()))
+        .await
+        .map_err(|_| WdError::new(label, "timeout", format!("no answer within {COMMAND_TIMEOUT:?}")))?
+        .map_err(|e| WdError::new(label, "io", format!("http://{authority}{path}: {e}")))?;
     let answer: Value = serde_json::from_slice(&bytes).map_err(|e| {
         let text = String::from_utf8_lossy(&bytes);
-        WdError::new(
-            label,
-            "invalid response",
-            format!("HTTP {status}, body is not JSON ({e}): {text}"),
-        )
+        WdError::new(label, "invalid response", format!("HTTP {status}, body is not JSON ({e}): {text}"))
     })?;
     let value = match answer {
         Value::Object(mut map) => map.remove("value").unwrap_or(Value::Null),
         other => other,
     };
     if let Some(error) = value.get("error").and_then(Value::as_str) {
-        let message = value
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let message = value.get("message").and_then(Value::as_str).unwrap_or_default();
         return Err(WdError::new(label, error, message));
     }
     if !(200..300).contains(&status) {
-        return Err(WdError::new(
-            label,
-            "invalid response",
-            format!("HTTP {status}: {value}"),
-        ));
+        return Err(WdError::new(label, "invalid response", format!("HTTP {status}: {value}")));
     }
     Ok(value)
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: returns the status code and the body
 /// (read by Content-Length, chunked transfer-encoding, or until the server closes).
-async fn http(
-    authority: &str,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
+async fn http(authority: &str, method: &str, path: &str, body: Option<&str>) -> std::io::Result<(u16, Vec<u8>)> {
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n");
     let request = match body {
-        Some(body) => format!(
-            "{head}Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
+        Some(body) => format!("{head}Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}", body.len()),
         None => format!("{head}\r\n"),
     };
     let mut stream = TcpStream::connect(authority).await?;
@@ -614,11 +457,8 @@ async fn http(
     let mut reader = BufReader::new(stream);
 
     let status_line = read_line(&mut reader).await?;
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| invalid(format!("bad HTTP status line {status_line:?}")))?;
+    let status =
+        status_line.split_whitespace().nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| invalid(format!("bad HTTP status line {status_line:?}")))?;
     let mut content_length = None;
     let mut chunked = false;
     loop {
@@ -631,11 +471,7 @@ async fn http(
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
-            content_length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| invalid(format!("bad Content-Length {value:?}")))?,
-            );
+            content_length = Some(value.parse::<usize>().map_err(|_| invalid(format!("bad Content-Length {value:?}")))?);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.to_ascii_lowercase().contains("chunked");
         }
@@ -646,8 +482,7 @@ async fn http(
         loop {
             let line = read_line(&mut reader).await?;
             let size = line.split(';').next().unwrap_or_default().trim();
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|_| invalid(format!("bad chunk size {line:?}")))?;
+            let size = usize::from_str_radix(size, 16).map_err(|_| invalid(format!("bad chunk size {line:?}")))?;
             if size == 0 {
                 break; // Trailers, if any, are not needed; the connection is closed.
             }
@@ -670,10 +505,7 @@ async fn read_line(reader: &mut BufReader<TcpStream>) -> std::io::Result<String>
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line).await?;
     if !line.ends_with(b"\n") {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed in the middle of the HTTP response",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed in the middle of the HTTP response"));
     }
     let text = String::from_utf8_lossy(&line);
     Ok(text.trim_end_matches(['\r', '\n']).to_owned())

@@ -17,7 +17,9 @@ async fn demo_accounts_are_seeded_once_and_can_log_in() {
         demo::seed(&ctx.db, &dir).await.unwrap();
         assert_eq!(users::Entity::find().count(&ctx.db).await.unwrap(), 5);
         assert_eq!(personalization_requests::Entity::find().count(&ctx.db).await.unwrap(), 2);
-        for (username, role) in [("admin_pusat", "admin"), ("operator_dc", "operator"), ("pt_nyra", "produsen"), ("bank_abc", "lembaga"), ("dukcapil_bandung", "dukcapil_kota")] {
+        for (username, role) in
+            [("admin_pusat", "admin"), ("operator_dc", "operator"), ("pt_nyra", "produsen"), ("bank_abc", "lembaga"), ("dukcapil_bandung", "dukcapil_kota")]
+        {
             match User::login(&ctx.db, username, DEMO_PASSWORD, "127.0.0.1", "demo").await.unwrap() {
                 LoginOutcome::SignedIn { user, .. } => assert_eq!(user.role, role),
                 LoginOutcome::Refused(r) => panic!("{username}: {r:?}"),

@@ -14,7 +14,8 @@ use serde_json::Value;
 use sifilma::{
     locale,
     models::documents::files::{
-        bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError, ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX, QR_QUIET_ZONE,
+        bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError, ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX,
+        QR_QUIET_ZONE,
     },
 };
 
@@ -23,15 +24,15 @@ use crate::support::{
     sample_documents::{sample_bast, sample_reply, ymd, VERIFY_URL},
 };
 
-
 /// Card rows whose values a spreadsheet would otherwise take for formulas or numbers.
 fn sample_rows() -> Vec<ListRow> {
-    let row = |serial: &str, manifest: &str, pcid: &str, note: &str| ListRow { serial: serial.into(), manifest: manifest.into(), pcid: pcid.into(), note: note.into() };
-    vec![
-        row("=1+1", "MNF-0001", "PCID-01", ""),
-        row("0012345678", "+62812", "-5", "@SUM(A1:A2)"),
-        row("SAM0000000003", "MNF-0003", "00042", "kartu cadangan"),
-    ]
+    let row = |serial: &str, manifest: &str, pcid: &str, note: &str| ListRow {
+        serial: serial.into(),
+        manifest: manifest.into(),
+        pcid: pcid.into(),
+        note: note.into(),
+    };
+    vec![row("=1+1", "MNF-0001", "PCID-01", ""), row("0012345678", "+62812", "-5", "@SUM(A1:A2)"), row("SAM0000000003", "MNF-0003", "00042", "kartu cadangan")]
 }
 
 fn zip_entry(bytes: &[u8], name: &str) -> String {
@@ -329,7 +330,9 @@ fn expected_modules(url: &str) -> Vec<String> {
 
 #[test]
 fn documents_round_trip_through_libreoffice_and_python_readers() {
-    if !require_program("LibreOffice (apt: libreoffice-writer-nogui libreoffice-calc-nogui)", "soffice", "--version") || !require_program("poppler-utils", "pdftotext", "-v") {
+    if !require_program("LibreOffice (apt: libreoffice-writer-nogui libreoffice-calc-nogui)", "soffice", "--version")
+        || !require_program("poppler-utils", "pdftotext", "-v")
+    {
         return;
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("sifilma-documents-{}", std::process::id()));

@@ -8,7 +8,8 @@ use sifilma::models::mail_outbox::{self, backoff, Entity, Message, Status, MAX_A
 use crate::support::with_db;
 
 fn sender(port: u16) -> EmailSender {
-    EmailSender::smtp(&SmtpMailer { enable: true, host: "127.0.0.1".into(), port, secure: false, tls: None, auth: None, hello_name: None }).expect("smtp sender")
+    EmailSender::smtp(&SmtpMailer { enable: true, host: "127.0.0.1".into(), port, secure: false, tls: None, auth: None, hello_name: None })
+        .expect("smtp sender")
 }
 
 fn closed_port() -> u16 {

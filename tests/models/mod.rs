@@ -3,6 +3,6 @@ mod documents;
 mod mail_outbox;
 mod schedule;
 mod sessions;
-mod status_machines;
 mod settings;
+mod status_machines;
 mod users;

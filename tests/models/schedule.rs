@@ -5,18 +5,27 @@ use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use sifilma::models::{
     _entities::{holidays, machine_types, stations, submissions as subs, users},
-    submissions::schedule::Calendar,
     submissions::reschedule,
+    submissions::schedule::Calendar,
 };
 
 use crate::support::{account, with_db};
 
 async fn station(db: &sea_orm::DatabaseConnection, code: &str, capacity: i32) -> stations::Model {
     let now = Utc::now();
-    stations::ActiveModel { code: Set(code.into()), name: Set(code.into()), readers: Set(4), capacity_per_day: Set(capacity), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }
-        .insert(db)
-        .await
-        .unwrap()
+    stations::ActiveModel {
+        code: Set(code.into()),
+        name: Set(code.into()),
+        readers: Set(4),
+        capacity_per_day: Set(capacity),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
 }
 
 async fn accepted(db: &sea_orm::DatabaseConnection, producer: &users::Model, machine: i32, number: &str, cards: i32, minutes_ago: i64) -> subs::Model {
@@ -56,7 +65,16 @@ async fn estimates_follow_stations_holidays_and_the_queue() {
         let db = &ctx.db;
         let nyra = account(&ctx, "pt_nyra", "produsen", "active").await;
         let now = Utc::now();
-        let machine = machine_types::ActiveModel { name: Set("M".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }.insert(db).await.unwrap();
+        let machine = machine_types::ActiveModel {
+            name: Set("M".into()),
+            active: Set(true),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
         let today = Utc::now().with_timezone(&sifilma::locale::wib()).date_naive();
         let calendar = Calendar::new(Vec::<NaiveDate>::new());
         let day = |n: u32| calendar.nth_working_day(today, n);
@@ -67,7 +85,11 @@ async fn estimates_follow_stations_holidays_and_the_queue() {
         reschedule(db, 3).await.unwrap();
         let (a, b) = (reload(db, &first).await, reload(db, &second).await);
         assert_eq!((a.estimated_start, a.estimated_finish), (Some(day(5)), Some(day(6))), "500 cards at 250/day");
-        assert_eq!((b.estimated_start, b.estimated_finish, b.estimated_handover), (Some(day(7)), Some(day(7)), Some(day(10))), "the FAQ example: queued behind 500");
+        assert_eq!(
+            (b.estimated_start, b.estimated_finish, b.estimated_handover),
+            (Some(day(7)), Some(day(7)), Some(day(10))),
+            "the FAQ example: queued behind 500"
+        );
 
         // A second station doubles the daily capacity.
         station(db, "DC-02", 250).await;
@@ -75,7 +97,17 @@ async fn estimates_follow_stations_holidays_and_the_queue() {
         assert_eq!(reload(db, &second).await.estimated_start, Some(day(6)));
 
         // A holiday on the day the work would start pushes it.
-        holidays::ActiveModel { date: Set(day(5)), name: Set("Libur uji".into()), active: Set(true), created_at: Set(now.into()), updated_at: Set(now.into()), ..Default::default() }.insert(db).await.unwrap();
+        holidays::ActiveModel {
+            date: Set(day(5)),
+            name: Set("Libur uji".into()),
+            active: Set(true),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
         reschedule(db, 3).await.unwrap();
         let a = reload(db, &first).await;
         assert_eq!(a.estimated_start, Some(day(6)), "the holiday is skipped");

@@ -165,7 +165,14 @@ async fn the_request_transition_takes_exactly_the_legal_moves() {
             for (j, to) in R::ALL.into_iter().enumerate() {
                 let r = seed_request(&ctx, &w, &format!("470/{i}-{j}/2026"), from.as_str(), day).await;
                 let before = audit_rows(&ctx, requests::SUBJECT, r.id).await;
-                let m = requests::Move { from, to, actor: &actor, note: Some("uji mesin status"), submission: Some((holder.id, &holder.number)), base_url: ENV.base_url };
+                let m = requests::Move {
+                    from,
+                    to,
+                    actor: &actor,
+                    note: Some("uji mesin status"),
+                    submission: Some((holder.id, &holder.number)),
+                    base_url: ENV.base_url,
+                };
                 let txn = ctx.db.begin().await.unwrap();
                 let result = requests::transition(&txn, &[r.id], &m).await;
                 txn.commit().await.unwrap();

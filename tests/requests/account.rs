@@ -100,14 +100,34 @@ async fn profile_refuses_fake_or_large_photos_and_bad_fields() {
         client.get("/profil").await;
         let base = |c: &Client| c.multipart().add_text("name", "Bank ABC Baru").add_text("email", "baru@bankabc.co.id");
         let cases: Vec<(axum_test::multipart::MultipartForm, &str, &str)> = vec![
-            (base(&client).add_part("photo", Part::bytes(b"<html><script>alert(1)</script></html>".to_vec()).file_name("foto.png").mime_type("image/png")), "photo", "JPG atau PNG"),
-            (base(&client).add_part("photo", Part::bytes({ let mut v = png(); v.resize(1024 * 1024 + 1, 0); v }).file_name("besar.png")), "photo", "melebihi 1 MB"),
+            (
+                base(&client).add_part("photo", Part::bytes(b"<html><script>alert(1)</script></html>".to_vec()).file_name("foto.png").mime_type("image/png")),
+                "photo",
+                "JPG atau PNG",
+            ),
+            (
+                base(&client).add_part(
+                    "photo",
+                    Part::bytes({
+                        let mut v = png();
+                        v.resize(1024 * 1024 + 1, 0);
+                        v
+                    })
+                    .file_name("besar.png"),
+                ),
+                "photo",
+                "melebihi 1 MB",
+            ),
             (base(&client).add_part("photo", Part::bytes(b"%PDF-1.4 pdf".to_vec()).file_name("foto.jpg")), "photo", "JPG atau PNG"),
             (client.multipart().add_text("name", "").add_text("email", "baru@bankabc.co.id"), "name", "Nama Profil wajib diisi."),
             (client.multipart().add_text("name", "Bank").add_text("email", "bukan-email"), "email", "Format email tidak valid"),
             (client.multipart().add_text("name", "Bank").add_text("email", "bank_xyz@uji.go.id"), "email", "Email sudah terdaftar"),
             (client.multipart().add_text("name", "x".repeat(201)).add_text("email", "baru@bankabc.co.id"), "name", "maksimal 200 karakter"),
-            (client.multipart().add_text("name", "Bank").add_text("email", "baru@bankabc.co.id").add_text("phone", "telepon saya"), "phone", "No. Telepon hanya berisi angka"),
+            (
+                client.multipart().add_text("name", "Bank").add_text("email", "baru@bankabc.co.id").add_text("phone", "telepon saya"),
+                "phone",
+                "No. Telepon hanya berisi angka",
+            ),
         ];
         for (form, field, message) in cases {
             let r = client.post_multipart("/profil", form).await;

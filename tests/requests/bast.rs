@@ -51,8 +51,20 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         assert_eq!((a2.received_count, b2.received_count), (Some(3), Some(1)));
         let page = unescape(&nyra.get(&format!("/bast/{id}")).await.text());
         assert!(page.contains("selisih 1"), "the short line is flagged");
-        assert!(audit_events::Entity::find().filter(audit_events::Column::Action.eq("submission.received")).one(&ctx.db).await.unwrap().unwrap().note.unwrap().contains("selisih"));
-        assert_eq!(nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "2"), (&format!("received_{}", b.id), "2")]).await.status_code(), 409, "receiving twice");
+        assert!(audit_events::Entity::find()
+            .filter(audit_events::Column::Action.eq("submission.received"))
+            .one(&ctx.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .note
+            .unwrap()
+            .contains("selisih"));
+        assert_eq!(
+            nyra.post(&format!("/bast/{id}/terima"), &[(&format!("received_{}", a.id), "2"), (&format!("received_{}", b.id), "2")]).await.status_code(),
+            409,
+            "receiving twice"
+        );
         assert_eq!(lines(&ctx, id).await[0].received_count, Some(3), "unchanged");
 
         let r = nyra.post(&format!("/bast/{id}/cetak"), &[]).await;
@@ -101,7 +113,12 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         let ok = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, bast.verify_code)).await;
         ok.assert_status_ok();
         let text = unescape(&ok.text());
-        assert!(text.contains("id=\"verified\"") && text.contains(&bast.number) && text.contains("Berita Acara Serah Terima") && text.contains("Organisasi pt_nyra"));
+        assert!(
+            text.contains("id=\"verified\"")
+                && text.contains(&bast.number)
+                && text.contains("Berita Acara Serah Terima")
+                && text.contains("Organisasi pt_nyra")
+        );
         let by_hash = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, bast.sha256.clone().unwrap())).await;
         by_hash.assert_status_ok();
         let wrong = anon.get(&format!("/verifikasi?nomor={}&kode={}", bast.number, "0".repeat(64))).await;
@@ -112,7 +129,9 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         assert_eq!(other.status_code(), 404, "a code proves its own document only");
         // The received file itself, uploaded (CSRF like every POST).
         anon.get("/verifikasi").await;
-        let upload = |c: &Client, file: Vec<u8>| c.multipart().add_text("nomor", bast.number.clone()).add_part("berkas", axum_test::multipart::Part::bytes(file).file_name("bast.docx"));
+        let upload = |c: &Client, file: Vec<u8>| {
+            c.multipart().add_text("nomor", bast.number.clone()).add_part("berkas", axum_test::multipart::Part::bytes(file).file_name("bast.docx"))
+        };
         let form = upload(&anon, bytes.clone());
         let genuine = anon.post_multipart("/verifikasi", form).await;
         genuine.assert_status_ok();
@@ -126,7 +145,12 @@ async fn the_producer_receives_prints_and_everyone_in_scope_downloads_and_verifi
         assert!(anon.post_multipart("/verifikasi", form).await.text().contains("id=\"err-berkas\""));
 
         if let Some(mails) = mails_to("bank_abc@") {
-            assert!(mails.iter().any(|m| m.contains(&format!("BAST {}", bast.number)) && m.contains(&format!("/bast/{id}")) && !m.contains("Content-Disposition: attachment")), "link, not attachment");
+            assert!(
+                mails.iter().any(|m| m.contains(&format!("BAST {}", bast.number))
+                    && m.contains(&format!("/bast/{id}"))
+                    && !m.contains("Content-Disposition: attachment")),
+                "link, not attachment"
+            );
         }
     })
     .await;
@@ -140,7 +164,11 @@ async fn bad_receipts_are_refused_per_line_and_change_nothing() {
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         // The dashboard keeps its counts for 5 s; the setup above saw them before Done.
         ctx.cache.clear().await.unwrap();
-        assert_eq!(tile(&nyra.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi, catat penerimaan"), "1", "the dashboard points the producer here");
+        assert_eq!(
+            tile(&nyra.get("/dashboard").await.text(), "Kartu selesai dipersonalisasi, catat penerimaan"),
+            "1",
+            "the dashboard points the producer here"
+        );
         nyra.get(&format!("/bast/{id}")).await;
         let (fa, fb) = (format!("received_{}", a.id), format!("received_{}", b.id));
         for (va, vb, field, message) in [

@@ -99,7 +99,16 @@ async fn producers_carry_their_pic_and_holidays_are_unique_per_date() {
         let mut client = Client::signed_in(&server, "admin_pusat").await;
         client.get("/master/organisasi/baru").await;
         let r = client
-            .post("/master/organisasi", &[("name", "PT Nyra"), ("kind", "produsen"), ("pic_name", "Andi Pratama"), ("pic_position", "Direktur Operasional"), ("pic_address", "Jl. Gatot Subroto Kav. 21")])
+            .post(
+                "/master/organisasi",
+                &[
+                    ("name", "PT Nyra"),
+                    ("kind", "produsen"),
+                    ("pic_name", "Andi Pratama"),
+                    ("pic_position", "Direktur Operasional"),
+                    ("pic_address", "Jl. Gatot Subroto Kav. 21"),
+                ],
+            )
             .await;
         assert_eq!(r.status_code(), 303);
         let dup = client.post("/master/organisasi", &[("name", "PT Nyra"), ("kind", "lembaga")]).await;

@@ -12,11 +12,11 @@ use sifilma::{
     station::protocol::{CardResult, Outcome, Report},
 };
 
+use crate::support::{account, unescape, with_app, Client};
 use crate::support::{
     fixtures::{good_rows, xlsx},
     scenario::{approved_pair, cards_of, station, submission_form, world, ENV},
 };
-use crate::support::{account, unescape, with_app, Client};
 
 /// A submission of PT Nyra carrying 470/A/2026 of Bank ABC (3 cards) and
 /// 470/B/2026 of Bank XYZ (2 cards), accepted, with a run going on station
@@ -42,7 +42,16 @@ pub async fn mixed_run(server: &axum_test::TestServer, ctx: &loco_rs::app::AppCo
     sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
     let batch = runs::start(&ctx.db, &op, id, st, false, &StationSettings::default(), &ENV).await.unwrap();
     let first = cards_of(ctx, id).await.into_iter().min_by_key(|c| c.row_no).unwrap();
-    let r = Report::Card(CardResult { run: batch.run, card: i64::from(first.id), serial: first.serial, reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 5, apdus: 10 });
+    let r = Report::Card(CardResult {
+        run: batch.run,
+        card: i64::from(first.id),
+        serial: first.serial,
+        reader: "SIM 00".into(),
+        outcome: Outcome::Clear,
+        rechecked: false,
+        millis: 5,
+        apdus: 10,
+    });
     runs::apply(&ctx.db, &r, &StationSettings::default()).await.unwrap();
     (id, i32::try_from(batch.run).unwrap())
 }

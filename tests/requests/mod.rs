@@ -1,8 +1,8 @@
 mod account;
 mod admin_users;
 mod audit;
-mod bast;
 mod auth;
+mod bast;
 mod csrf;
 mod daftar_kartu;
 mod master;

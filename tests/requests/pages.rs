@@ -5,8 +5,18 @@ use crate::support::{account, scenario, with_app, Client};
 async fn each_role_sees_its_own_menu() {
     with_app(|server, ctx| async move {
         let expectations: [(&str, &str, &[&str], &[&str]); 5] = [
-            ("admin_pusat", "admin", &["Permintaan Personalisasi", "Pengajuan SAM Rekam Cetak", "Proses Personalisasi", "Cetak Dokumen BAST", "Master Data", "Reports"], &[]),
-            ("operator_dc", "operator", &["Proses Personalisasi", "Frequent Asked Question", "Manual"], &["Master Data", "Permintaan Personalisasi", "Cetak Dokumen BAST"]),
+            (
+                "admin_pusat",
+                "admin",
+                &["Permintaan Personalisasi", "Pengajuan SAM Rekam Cetak", "Proses Personalisasi", "Cetak Dokumen BAST", "Master Data", "Reports"],
+                &[],
+            ),
+            (
+                "operator_dc",
+                "operator",
+                &["Proses Personalisasi", "Frequent Asked Question", "Manual"],
+                &["Master Data", "Permintaan Personalisasi", "Cetak Dokumen BAST"],
+            ),
             ("pt_nyra", "produsen", &["Permintaan Personalisasi", "Pengajuan SAM Rekam Cetak", "Proses Personalisasi", "Cetak Dokumen BAST"], &["Master Data"]),
             ("bank_abc", "lembaga", &["Permintaan Personalisasi", "Cetak Dokumen BAST"], &["Master Data", "Pengajuan SAM Rekam Cetak", "Proses Personalisasi"]),
             ("dukcapil_bandung", "dukcapil_kota", &["Permintaan Personalisasi"], &["Master Data", "Proses Personalisasi"]),

@@ -81,10 +81,16 @@ async fn a_producer_submits_and_the_admin_accepts_with_ticket_and_schedule() {
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         assert!(bank.get(&format!("/pengajuan/{}", s.id)).await.text().contains(&ticket), "the institution sees the submission carrying its requests");
         let request_page = bank.get(&format!("/permintaan/{}", a.id)).await.text();
-        assert!(request_page.contains(&ticket) && request_page.contains("25%") && request_page.contains("Dalam Pengajuan"), "the request's page shows its submission's stage");
+        assert!(
+            request_page.contains(&ticket) && request_page.contains("25%") && request_page.contains("Dalam Pengajuan"),
+            "the request's page shows its submission's stage"
+        );
         if let Some(mails) = mails_to("pt_nyra@uji.go.id") {
             let mail = mails.iter().rev().find(|m| m.contains("SP/001/NYRA/2026 diterima")).expect("producer told");
-            assert!(mail.contains(&format!("Subject: Pengajuan SP/001/NYRA/2026 diterima, Kode Tiket {ticket}")) && mail.contains("telah diterima Ditjen Dukcapil"), "{mail}");
+            assert!(
+                mail.contains(&format!("Subject: Pengajuan SP/001/NYRA/2026 diterima, Kode Tiket {ticket}")) && mail.contains("telah diterima Ditjen Dukcapil"),
+                "{mail}"
+            );
         }
         if let Some(mails) = mails_to("bank_abc@uji.go.id") {
             assert!(mails.iter().any(|m| m.contains("dijadwalkan personalisasi") && m.contains("470/A/2026")), "institution told");
@@ -149,7 +155,11 @@ async fn bad_card_lists_are_refused_per_row() {
             let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &ids, "SP/ERR/2026", count, Some(bytes))).await;
             assert_eq!(r.status_code(), 422, "{message}");
             let html = unescape(&r.text());
-            assert!(html.contains("id=\"err-cards\"") && html.contains(message), "{message}:\n{}", html.split("err-cards").nth(1).unwrap_or(&html[..0]).chars().take(600).collect::<String>());
+            assert!(
+                html.contains("id=\"err-cards\"") && html.contains(message),
+                "{message}:\n{}",
+                html.split("err-cards").nth(1).unwrap_or(&html[..0]).chars().take(600).collect::<String>()
+            );
         }
         let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &ids, "SP/ERR/2026", "5", None)).await;
         assert!(r.text().contains("Unggah Excel Daftar Kartu SAM"));
@@ -176,7 +186,11 @@ async fn a_card_in_another_live_submission_is_refused_until_that_one_is_rejected
         let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &[b.id], "SP/005/2026", "2", Some(xlsx(&reuse)))).await;
         assert_eq!(r.status_code(), 422);
         let html = unescape(&r.text());
-        assert!(html.contains("Baris 2: No. Seri '0SAM00000002' sudah terdaftar pada pengajuan SP/004/2026 milik Organisasi pt_nyra."), "{}", html.split("err-cards").nth(1).unwrap_or_default().chars().take(400).collect::<String>());
+        assert!(
+            html.contains("Baris 2: No. Seri '0SAM00000002' sudah terdaftar pada pengajuan SP/004/2026 milik Organisasi pt_nyra."),
+            "{}",
+            html.split("err-cards").nth(1).unwrap_or_default().chars().take(400).collect::<String>()
+        );
 
         let mut admin = Client::signed_in(&server, "admin_pusat").await;
         admin.get(&format!("/pengajuan/{}", first.id)).await;
@@ -207,7 +221,9 @@ async fn the_producer_edits_and_removes_only_while_new_and_others_see_404() {
         let s = submissions::Entity::find().one(&ctx.db).await.unwrap().unwrap();
 
         let mut lain = Client::signed_in(&server, "pt_lain").await;
-        for path in [format!("/pengajuan/{}", s.id), format!("/pengajuan/{}/kartu", s.id), format!("/pengajuan/{}/berkas", s.id), format!("/pengajuan/{}/ubah", s.id)] {
+        for path in
+            [format!("/pengajuan/{}", s.id), format!("/pengajuan/{}/kartu", s.id), format!("/pengajuan/{}/berkas", s.id), format!("/pengajuan/{}/ubah", s.id)]
+        {
             assert_eq!(lain.get(&path).await.status_code(), 404, "{path}");
         }
         assert_eq!(lain.post(&format!("/pengajuan/{}/hapus", s.id), &[]).await.status_code(), 404);
@@ -218,7 +234,12 @@ async fn the_producer_edits_and_removes_only_while_new_and_others_see_404() {
         assert_eq!(operator.get("/pengajuan").await.status_code(), 403);
 
         nyra.get(&format!("/pengajuan/{}/ubah", s.id)).await.assert_status_ok();
-        let form = nyra.multipart().add_text("number", "SP/006-REV/2026").add_text("title", "Judul baru").add_text("card_count", "3").add_text("machine_type_id", w.machine.id.to_string());
+        let form = nyra
+            .multipart()
+            .add_text("number", "SP/006-REV/2026")
+            .add_text("title", "Judul baru")
+            .add_text("card_count", "3")
+            .add_text("machine_type_id", w.machine.id.to_string());
         let r = nyra.post_multipart(&format!("/pengajuan/{}", s.id), form).await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         assert_eq!(submissions::Entity::find_by_id(s.id).one(&ctx.db).await.unwrap().unwrap().number, "SP/006-REV/2026");

@@ -74,7 +74,9 @@ async fn a_request_walks_with_its_submission_to_diterima() {
 
         let page = unescape(&bank.page(&format!("/permintaan/{}", lines[0].id)).await);
         assert!(page.contains("Diterima") && page.contains("100%"), "the request page agrees with its submission");
-        for label in ["Permintaan diajukan dalam pengajuan", "Permintaan dalam proses personalisasi", "Personalisasi permintaan selesai", "Kartu permintaan diterima"] {
+        for label in
+            ["Permintaan diajukan dalam pengajuan", "Permintaan dalam proses personalisasi", "Personalisasi permintaan selesai", "Kartu permintaan diterima"]
+        {
             assert!(page.contains(label), "timeline: {label}");
         }
         let text = visible_text(&page);

@@ -34,12 +34,16 @@ async fn an_institution_files_a_request_and_the_producer_is_mailed() {
         let w = world(&ctx).await;
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         bank.get("/permintaan/baru").await.assert_status_ok();
-        let form = request_form(&bank, &w, "470/123/BANK-ABC/2026", "100").add_part("file", Part::bytes(pdf()).file_name("Surat Permintaan.pdf").mime_type("application/pdf"));
+        let form = request_form(&bank, &w, "470/123/BANK-ABC/2026", "100")
+            .add_part("file", Part::bytes(pdf()).file_name("Surat Permintaan.pdf").mime_type("application/pdf"));
         let r = bank.post_multipart("/permintaan", form).await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         let saved = requests::Entity::find().one(&ctx.db).await.unwrap().unwrap();
         assert_eq!(location(&r), format!("/permintaan/{}?ok=disimpan", saved.id));
-        assert_eq!((saved.status.as_str(), saved.quantity, saved.file_kind.as_str(), saved.file_name.as_str()), ("submitted", 100, "pdf", "Surat Permintaan.pdf"));
+        assert_eq!(
+            (saved.status.as_str(), saved.quantity, saved.file_kind.as_str(), saved.file_name.as_str()),
+            ("submitted", 100, "pdf", "Surat Permintaan.pdf")
+        );
         assert!(saved.file_key.chars().all(|c| c.is_ascii_hexdigit()) && saved.file_key.len() == 32, "server-generated key");
 
         let page = bank.get(&format!("/permintaan/{}", saved.id)).await.text();
@@ -99,7 +103,12 @@ async fn bad_fields_are_refused_per_field() {
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         bank.get("/permintaan/baru").await;
         let file = || Part::bytes(pdf()).file_name("s.pdf");
-        for (qty, message) in [("0", "Qty harus antara 1 dan 10000"), ("-5", "Qty harus antara 1 dan 10000"), ("sepuluh", "Qty harus berupa angka bulat"), ("10001", "Qty harus antara 1 dan 10000")] {
+        for (qty, message) in [
+            ("0", "Qty harus antara 1 dan 10000"),
+            ("-5", "Qty harus antara 1 dan 10000"),
+            ("sepuluh", "Qty harus berupa angka bulat"),
+            ("10001", "Qty harus antara 1 dan 10000"),
+        ] {
             let r = bank.post_multipart("/permintaan", request_form(&bank, &w, "470/Q/2026", qty).add_part("file", file())).await;
             assert_eq!(r.status_code(), 422, "qty {qty}");
             assert!(r.text().contains(message), "qty {qty}");
@@ -282,7 +291,11 @@ async fn the_table_filters_searches_sorts_and_pages() {
     with_app(|server, ctx| async move {
         let w = world(&ctx).await;
         for i in 1..=25 {
-            let status = match i % 5 { 0 => "approved", 1 => "rejected", _ => "submitted" };
+            let status = match i % 5 {
+                0 => "approved",
+                1 => "rejected",
+                _ => "submitted",
+            };
             seed_request(&ctx, &w, &format!("470/L/{i:02}"), status, NaiveDate::from_ymd_opt(2026, 10, i).unwrap()).await;
         }
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;

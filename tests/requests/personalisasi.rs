@@ -114,7 +114,8 @@ async fn perso_data_imports_from_excel_all_or_nothing() {
         let id = accepted_submission(&server, &ctx).await;
         let mut op = Client::signed_in(&server, "operator_dc").await;
         op.get(&format!("/personalisasi/{id}")).await;
-        let send = |bytes: Vec<u8>| axum_test::multipart::MultipartForm::new().add_part("perso", axum_test::multipart::Part::bytes(bytes).file_name("perso.xlsx"));
+        let send =
+            |bytes: Vec<u8>| axum_test::multipart::MultipartForm::new().add_part("perso", axum_test::multipart::Part::bytes(bytes).file_name("perso.xlsx"));
         let with_token = |c: &Client, bytes: Vec<u8>| send(bytes).add_text("_csrf", c.csrf.clone().unwrap());
 
         let mut duplicate = rows_for(5);
@@ -124,7 +125,10 @@ async fn perso_data_imports_from_excel_all_or_nothing() {
         let mut bad_pcid = rows_for(5);
         bad_pcid[1].2 = "XYZ".into();
         let cases: Vec<(Vec<u8>, &str)> = vec![
-            (import_file(&["No.", "No. Permintaan", "Serial", "Nomor Perso", "No. PCID", "No. Manifest Kartu SAM"], &rows_for(5)), "Baris 1: kolom 3 harus berjudul \"No. Seri Kartu SAM\""),
+            (
+                import_file(&["No.", "No. Permintaan", "Serial", "Nomor Perso", "No. PCID", "No. Manifest Kartu SAM"], &rows_for(5)),
+                "Baris 1: kolom 3 harus berjudul \"No. Seri Kartu SAM\"",
+            ),
             (import_file(&HEADERS, &duplicate), "Baris 6: 'PRS-2026-00000901' sudah ada pada baris 2."),
             (import_file(&HEADERS, &foreign), "Baris 4: No. Seri '0SAM99999999' bukan kartu pengajuan SP/PERSO/2026."),
             (import_file(&HEADERS, &bad_pcid), "Baris 3: No. PCID 'XYZ' harus 16 karakter heksadesimal"),
@@ -135,7 +139,11 @@ async fn perso_data_imports_from_excel_all_or_nothing() {
             let r = op.post_multipart(&format!("/personalisasi/{id}/import"), with_token(&op, bytes)).await;
             assert_eq!(r.status_code(), 422, "{message}");
             let html = crate::support::unescape(&r.text());
-            assert!(html.contains("id=\"err-perso\"") && html.contains(message), "{message}: {}", html.split("err-perso").nth(1).unwrap_or_default().chars().take(300).collect::<String>());
+            assert!(
+                html.contains("id=\"err-perso\"") && html.contains(message),
+                "{message}: {}",
+                html.split("err-perso").nth(1).unwrap_or_default().chars().take(300).collect::<String>()
+            );
         }
         assert!(cards_of(&ctx, id).await.iter().all(|c| c.perso_number.is_none()), "nothing saved");
 
@@ -143,7 +151,10 @@ async fn perso_data_imports_from_excel_all_or_nothing() {
         assert_eq!(r.status_code(), 303, "{}", r.text());
         let imported = cards_of(&ctx, id).await;
         let first = imported.iter().find(|c| c.serial == "0SAM00000001").unwrap();
-        assert_eq!((first.perso_number.as_deref(), first.pcid.as_deref(), first.manifest_number.as_deref()), (Some("PRS-2026-00000901"), Some("ABCDEF0000000001"), Some("MNF-2026-00001-00001")));
+        assert_eq!(
+            (first.perso_number.as_deref(), first.pcid.as_deref(), first.manifest_number.as_deref()),
+            (Some("PRS-2026-00000901"), Some("ABCDEF0000000001"), Some("MNF-2026-00001-00001"))
+        );
 
         // The export round-trips through the import.
         let exported = op.get(&format!("/personalisasi/{id}/export")).await.as_bytes().to_vec();

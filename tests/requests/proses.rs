@@ -36,7 +36,16 @@ fn settings() -> StationSettings {
 }
 
 fn clear(run: i32, card: &cards::Model) -> Report {
-    Report::Card(CardResult { run: i64::from(run), card: i64::from(card.id), serial: card.serial.clone(), reader: "SIM 00".into(), outcome: Outcome::Clear, rechecked: false, millis: 12, apdus: 10 })
+    Report::Card(CardResult {
+        run: i64::from(run),
+        card: i64::from(card.id),
+        serial: card.serial.clone(),
+        reader: "SIM 00".into(),
+        outcome: Outcome::Clear,
+        rechecked: false,
+        millis: 12,
+        apdus: 10,
+    })
 }
 
 #[tokio::test]
@@ -75,7 +84,8 @@ async fn a_run_on_the_simulated_station_personalizes_every_card_and_done_mails_t
         let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
         assert_eq!(s.status, "done");
         assert!(s.perso_finished_at.is_some());
-        let actions: Vec<String> = audit_events::Entity::find().filter(audit_events::Column::SubjectId.eq(id)).all(&ctx.db).await.unwrap().into_iter().map(|a| a.action).collect();
+        let actions: Vec<String> =
+            audit_events::Entity::find().filter(audit_events::Column::SubjectId.eq(id)).all(&ctx.db).await.unwrap().into_iter().map(|a| a.action).collect();
         for a in ["submission.perso_started", "perso.run_started", "perso.run_finished", "submission.done"] {
             assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
         }
@@ -163,11 +173,18 @@ async fn results_are_idempotent_and_reports_that_do_not_fit_are_dropped() {
         assert!(matches!(runs::apply(&ctx.db, &wrong_serial, &s).await.unwrap(), Applied::Dropped(_)));
         assert_eq!(cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap().status, "pending");
 
-        let heartbeat = Report::Heartbeat { run: batch.run, attempt: 1, readers: vec![ReaderActivity { reader: "SIM 00".into(), state: "working".into(), serial: Some(list[1].serial.clone()), cards_done: 1 }] };
+        let heartbeat = Report::Heartbeat {
+            run: batch.run,
+            attempt: 1,
+            readers: vec![ReaderActivity { reader: "SIM 00".into(), state: "working".into(), serial: Some(list[1].serial.clone()), cards_done: 1 }],
+        };
         assert_eq!(runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
         let stray = Report::Stray { run: batch.run, reader: "SIM 01".into(), serial: "ASING0001".into() };
         assert_eq!(runs::apply(&ctx.db, &stray, &s).await.unwrap(), Applied::Recorded);
-        let failed = Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::WriteRefused { step: "tulis PCID".into(), sw: "6985".into() } }, ..card_of(clear(run, &list[1])) });
+        let failed = Report::Card(CardResult {
+            outcome: Outcome::Failed { reason: Failure::WriteRefused { step: "tulis PCID".into(), sw: "6985".into() } },
+            ..card_of(clear(run, &list[1]))
+        });
         assert_eq!(runs::apply(&ctx.db, &failed, &s).await.unwrap(), Applied::Recorded);
         let c1 = cards::Entity::find_by_id(list[1].id).one(&ctx.db).await.unwrap().unwrap();
         assert_eq!(c1.status, "failed");
@@ -203,7 +220,11 @@ async fn a_finished_run_reports_final_reader_states_with_indonesian_labels() {
         let list = cards_of(&ctx, id).await;
         let s = settings();
         let activity = |reader: &str, state: &str, serial: Option<String>| ReaderActivity { reader: reader.into(), state: state.into(), serial, cards_done: 0 };
-        let heartbeat = Report::Heartbeat { run: batch.run, attempt: 1, readers: vec![activity("SIM 00", "working", Some(list[0].serial.clone())), activity("SIM 01", "waiting", None)] };
+        let heartbeat = Report::Heartbeat {
+            run: batch.run,
+            attempt: 1,
+            readers: vec![activity("SIM 00", "working", Some(list[0].serial.clone())), activity("SIM 01", "waiting", None)],
+        };
         assert_eq!(runs::apply(&ctx.db, &heartbeat, &s).await.unwrap(), Applied::Recorded);
         let mut op = Client::signed_in(&server, "operator_dc").await;
         let p: Value = op.get(&format!("/personalisasi/{id}/progress")).await.json();
@@ -219,7 +240,11 @@ async fn a_finished_run_reports_final_reader_states_with_indonesian_labels() {
         let p: Value = op.get(&format!("/personalisasi/{id}/progress")).await.json();
         assert_eq!(p["run"]["running"], false);
         for r in p["run"]["readers"].as_array().unwrap() {
-            assert_eq!((r["state"].as_str(), r["label"].as_str(), r["serial"].as_str()), (Some("done"), Some("Selesai"), None), "final state, not the last heartbeat: {r}");
+            assert_eq!(
+                (r["state"].as_str(), r["label"].as_str(), r["serial"].as_str()),
+                (Some("done"), Some("Selesai"), None),
+                "final state, not the last heartbeat: {r}"
+            );
         }
         assert_eq!(p["status_label"], "On Progress");
         let page = op.get(&format!("/personalisasi/{id}")).await.text();
@@ -250,7 +275,11 @@ async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
         let run = i32::try_from(batch.run).unwrap();
         let list = cards_of(&ctx, id).await;
         for (i, c) in list.iter().enumerate() {
-            let report = if i < 2 { Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::CardRemoved { step: "kunci kartu".into() } }, ..card_of(clear(run, c)) }) } else { clear(run, c) };
+            let report = if i < 2 {
+                Report::Card(CardResult { outcome: Outcome::Failed { reason: Failure::CardRemoved { step: "kunci kartu".into() } }, ..card_of(clear(run, c)) })
+            } else {
+                clear(run, c)
+            };
             runs::apply(&ctx.db, &report, &settings()).await.unwrap();
         }
 
@@ -275,7 +304,11 @@ async fn failed_cards_are_retried_or_acknowledged_by_an_admin_with_a_note() {
         let r = admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "hilang"), ("note", "Kartu retak saat dikeluarkan")]).await;
         assert_eq!(r.status_code(), 422);
         assert_eq!(cards::Entity::find_by_id(card).one(&ctx.db).await.unwrap().unwrap().status, "clear", "refusals change nothing");
-        assert_eq!(opc.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "Operator mencoba")]).await.status_code(), 404, "operators cannot override");
+        assert_eq!(
+            opc.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "Operator mencoba")]).await.status_code(),
+            404,
+            "operators cannot override"
+        );
 
         let r = admin.post(&format!("/personalisasi/kartu/{card}/override"), &[("status", "failed"), ("note", "Kartu retak saat dikeluarkan")]).await;
         assert_eq!(r.status_code(), 303, "{}", r.text());

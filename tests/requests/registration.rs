@@ -18,7 +18,18 @@ async fn an_applicant_registers_and_logs_in_after_admin_activation_with_a_mail()
 
         let org_id = org.id.to_string();
         let r = client
-            .post("/daftar", &[("username", "andi.nyra"), ("name", "Andi Pratama"), ("email", "andi@nyra.co.id"), ("phone", "021-5551234"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)])
+            .post(
+                "/daftar",
+                &[
+                    ("username", "andi.nyra"),
+                    ("name", "Andi Pratama"),
+                    ("email", "andi@nyra.co.id"),
+                    ("phone", "021-5551234"),
+                    ("organisation_id", &org_id),
+                    ("password", GOOD),
+                    ("confirmation", GOOD),
+                ],
+            )
             .await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         assert_eq!(location(&r), "/login?ok=daftar");
@@ -60,16 +71,77 @@ async fn bad_registrations_are_shown_per_field_and_save_nothing() {
         let before = users::Entity::find().count(&ctx.db).await.unwrap();
         #[allow(clippy::type_complexity)]
         let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
-            (vec![("username", ""), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "username", "Username minimal 3 karakter"),
-            (vec![("username", "Bank ABC!"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "username", "hanya boleh berisi huruf kecil"),
-            (vec![("username", "bank_abc"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "username", "Username sudah dipakai."),
-            (vec![("username", "baru"), ("name", "A"), ("email", "bank_abc@uji.go.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "email", "Email sudah terdaftar"),
-            (vec![("username", "baru"), ("name", ""), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "name", "Nama wajib diisi."),
-            (vec![("username", "baru"), ("name", "A"), ("email", "a@"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)], "email", "Format email tidak valid"),
-            (vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", "pendek"), ("confirmation", "pendek")], "password", "minimal 12 karakter"),
-            (vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", "Lain-Sekali-2026")], "confirmation", "Konfirmasi password tidak sama"),
-            (vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &pusat_id), ("password", GOOD), ("confirmation", GOOD)], "organisation_id", "Pilih organisasi Anda"),
-            (vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", "99999"), ("password", GOOD), ("confirmation", GOOD)], "organisation_id", "Pilih organisasi Anda"),
+            (
+                vec![("username", ""), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)],
+                "username",
+                "Username minimal 3 karakter",
+            ),
+            (
+                vec![("username", "Bank ABC!"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)],
+                "username",
+                "hanya boleh berisi huruf kecil",
+            ),
+            (
+                vec![("username", "bank_abc"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)],
+                "username",
+                "Username sudah dipakai.",
+            ),
+            (
+                vec![
+                    ("username", "baru"),
+                    ("name", "A"),
+                    ("email", "bank_abc@uji.go.id"),
+                    ("organisation_id", &org_id),
+                    ("password", GOOD),
+                    ("confirmation", GOOD),
+                ],
+                "email",
+                "Email sudah terdaftar",
+            ),
+            (
+                vec![("username", "baru"), ("name", ""), ("email", "a@b.id"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)],
+                "name",
+                "Nama wajib diisi.",
+            ),
+            (
+                vec![("username", "baru"), ("name", "A"), ("email", "a@"), ("organisation_id", &org_id), ("password", GOOD), ("confirmation", GOOD)],
+                "email",
+                "Format email tidak valid",
+            ),
+            (
+                vec![
+                    ("username", "baru"),
+                    ("name", "A"),
+                    ("email", "a@b.id"),
+                    ("organisation_id", &org_id),
+                    ("password", "pendek"),
+                    ("confirmation", "pendek"),
+                ],
+                "password",
+                "minimal 12 karakter",
+            ),
+            (
+                vec![
+                    ("username", "baru"),
+                    ("name", "A"),
+                    ("email", "a@b.id"),
+                    ("organisation_id", &org_id),
+                    ("password", GOOD),
+                    ("confirmation", "Lain-Sekali-2026"),
+                ],
+                "confirmation",
+                "Konfirmasi password tidak sama",
+            ),
+            (
+                vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", &pusat_id), ("password", GOOD), ("confirmation", GOOD)],
+                "organisation_id",
+                "Pilih organisasi Anda",
+            ),
+            (
+                vec![("username", "baru"), ("name", "A"), ("email", "a@b.id"), ("organisation_id", "99999"), ("password", GOOD), ("confirmation", GOOD)],
+                "organisation_id",
+                "Pilih organisasi Anda",
+            ),
         ];
         for (fields, field, message) in cases {
             let r = client.post("/daftar", &fields).await;

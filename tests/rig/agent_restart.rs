@@ -59,7 +59,10 @@ async fn a_killed_agent_loses_no_card_and_personalizes_none_twice() {
         stations.start_consumer(&ctx.db, cancel.clone());
         stations.start_sweeper(&ctx.db, cancel.clone());
         let mut agent = spawn_agent(&url, &ns);
-        eventually("a card personalized before the kill", Duration::from_secs(30), || async { cards_of(&ctx, id).await.iter().any(|c| c.status == "clear").then_some(()) }).await;
+        eventually("a card personalized before the kill", Duration::from_secs(30), || async {
+            cards_of(&ctx, id).await.iter().any(|c| c.status == "clear").then_some(())
+        })
+        .await;
         // Mid-batch: other cards are in the readers, some half written. Rule:
         // the kill must land while APDUs are in flight (60 ms each, about 20
         // per card), which no state the test can see marks; 250 ms is a few

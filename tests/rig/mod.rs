@@ -68,13 +68,7 @@ fn serial(reader: &mut PcscReader) -> String {
 }
 
 fn card(id: i64, serial: &str) -> BatchCard {
-    BatchCard {
-        card: id,
-        serial: serial.into(),
-        perso_number: format!("PN-{id:05}"),
-        pcid: format!("PCID-{id:05}"),
-        manifest: format!("MF-{id:05}"),
-    }
+    BatchCard { card: id, serial: serial.into(), perso_number: format!("PN-{id:05}"), pcid: format!("PCID-{id:05}"), manifest: format!("MF-{id:05}") }
 }
 
 fn batch(cards: Vec<BatchCard>, card_wait_ms: u64, apdu_timeout_ms: u64) -> Batch {
@@ -244,7 +238,11 @@ fn rig_refused_command_fails_that_card_only() {
     // APDU 5 is the second write (select, serial, state, write, write).
     let hopper = Hopper::new(cards.iter().map(|c| {
         let sam = VirtualSam::new(&c.serial);
-        if c.card == 2 { sam.with_fault(5, FaultKind::Sw(0x6581)) } else { sam }
+        if c.card == 2 {
+            sam.with_fault(5, FaultKind::Sw(0x6581))
+        } else {
+            sam
+        }
     }));
     let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), std::slice::from_ref(&hopper), Duration::ZERO);
     assert_eq!((summary.clear, summary.failed), (3, 1), "{summary:?}");
@@ -265,7 +263,11 @@ fn rig_card_vanishing_mid_apdu_is_removed_and_the_next_card_comes() {
     // APDU 7 is the lock.
     let hopper = Hopper::new(cards.iter().map(|c| {
         let sam = VirtualSam::new(&c.serial);
-        if c.card == 2 { sam.with_fault(7, FaultKind::Vanish) } else { sam }
+        if c.card == 2 {
+            sam.with_fault(7, FaultKind::Vanish)
+        } else {
+            sam
+        }
     }));
     let (summary, reports) = run(&batch(cards.clone(), 3_000, 5_000), std::slice::from_ref(&hopper), Duration::ZERO);
     assert_eq!((summary.clear, summary.failed), (2, 1), "{summary:?}");
@@ -301,13 +303,7 @@ fn rig_frozen_card_fails_by_watchdog_while_other_readers_finish() {
     let step = "tulis data perso".to_string();
     assert_eq!(outcomes["FRZ1"].0, Outcome::Failed { reason: Failure::ReaderTimeout { step } });
     // Reader 1 finished its six cards while reader 0 was stuck.
-    let order: Vec<String> = reports
-        .0
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|r| if let Report::Card(c) = r { Some(c.serial.clone()) } else { None })
-        .collect();
+    let order: Vec<String> = reports.0.lock().unwrap().iter().filter_map(|r| if let Report::Card(c) = r { Some(c.serial.clone()) } else { None }).collect();
     let pos = |s: &str| order.iter().position(|o| o == s).unwrap();
     assert!(pos("FRZ8") < pos("FRZ2"), "other reader did not wait for the frozen one: {order:?}");
     assert!(started.elapsed() >= freeze, "FRZ2 came only after the freeze");

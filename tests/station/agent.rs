@@ -71,11 +71,7 @@ fn run(batch: &Batch, readers: usize, hopper: &Hopper, delay: Duration) -> (Summ
     let mut expected: Vec<i64> = batch.cards.iter().map(|c| c.card).collect();
     expected.sort_unstable();
     assert_eq!(ids, expected, "one result per batch card");
-    assert_eq!(
-        reports.iter().filter(|r| matches!(r, Report::Card(_))).count(),
-        batch.cards.len(),
-        "no card reported twice"
-    );
+    assert_eq!(reports.iter().filter(|r| matches!(r, Report::Card(_))).count(), batch.cards.len(), "no card reported twice");
     (summary, reports)
 }
 
@@ -145,15 +141,15 @@ fn station_refusing_status_word_fails_the_card_with_that_sw() {
         let b = batch((0..3).map(batch_card).collect());
         let hopper = Hopper::new(b.cards.iter().enumerate().map(|(i, c)| {
             let sam = VirtualSam::new(&c.serial);
-            if i == 1 { sam.with_fault(at, FaultKind::Sw(0x6581)) } else { sam }
+            if i == 1 {
+                sam.with_fault(at, FaultKind::Sw(0x6581))
+            } else {
+                sam
+            }
         }));
         let (summary, reports) = run(&b, 2, &hopper, Duration::ZERO);
         let results = cards(&reports);
-        assert_eq!(
-            results[&serial(1)].outcome,
-            failed(Failure::WriteRefused { step: step.into(), sw: "6581".into() }),
-            "fault at APDU {at}"
-        );
+        assert_eq!(results[&serial(1)].outcome, failed(Failure::WriteRefused { step: step.into(), sw: "6581".into() }), "fault at APDU {at}");
         assert_eq!(results[&serial(1)].apdus, at);
         assert_eq!(results[&serial(0)].outcome, Outcome::Clear);
         assert_eq!(results[&serial(2)].outcome, Outcome::Clear);
@@ -166,10 +162,7 @@ fn station_refusing_status_word_fails_the_card_with_that_sw() {
 fn station_card_unreadable_before_its_serial_stays_unclaimed() {
     let mut b = batch((0..2).map(batch_card).collect());
     b.card_wait_ms = 150;
-    let hopper = Hopper::new([
-        VirtualSam::new(&serial(0)).with_fault(2, FaultKind::Sw(0x6F00)),
-        VirtualSam::new(&serial(1)),
-    ]);
+    let hopper = Hopper::new([VirtualSam::new(&serial(0)).with_fault(2, FaultKind::Sw(0x6F00)), VirtualSam::new(&serial(1))]);
     let (_, reports) = run(&b, 1, &hopper, Duration::ZERO);
     let results = cards(&reports);
     assert_eq!(results[&serial(0)].outcome, failed(Failure::NoCard));
@@ -183,7 +176,11 @@ fn station_vanishing_card_is_reported_removed() {
     let b = batch((0..3).map(batch_card).collect());
     let hopper = Hopper::new(b.cards.iter().enumerate().map(|(i, c)| {
         let sam = VirtualSam::new(&c.serial);
-        if i == 0 { sam.with_fault(5, FaultKind::Vanish) } else { sam }
+        if i == 0 {
+            sam.with_fault(5, FaultKind::Vanish)
+        } else {
+            sam
+        }
     }));
     let (summary, reports) = run(&b, 1, &hopper, Duration::ZERO);
     let results = cards(&reports);
@@ -204,14 +201,15 @@ fn station_frozen_card_times_out_and_the_others_go_on() {
     b.apdu_timeout_ms = 100;
     let hopper = Hopper::new(b.cards.iter().enumerate().map(|(i, c)| {
         let sam = VirtualSam::new(&c.serial);
-        if i == 1 { sam.with_fault(4, FaultKind::Freeze(freeze)) } else { sam }
+        if i == 1 {
+            sam.with_fault(4, FaultKind::Freeze(freeze))
+        } else {
+            sam
+        }
     }));
     let (summary, reports) = run(&b, 4, &hopper, Duration::from_micros(500));
     let results = cards(&reports);
-    assert_eq!(
-        results[&serial(1)].outcome,
-        failed(Failure::ReaderTimeout { step: "tulis data perso".into() })
-    );
+    assert_eq!(results[&serial(1)].outcome, failed(Failure::ReaderTimeout { step: "tulis data perso".into() }));
     let frozen_reader = &results[&serial(1)].reader;
     for card in b.cards.iter().filter(|c| c.serial != serial(1)) {
         assert_eq!(results[&card.serial].outcome, Outcome::Clear, "{}", card.serial);

@@ -10,17 +10,13 @@ pub fn pdf() -> Vec<u8> {
 /// A minimal valid PNG (1×1 pixel).
 pub fn png() -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend_from_slice(&[
-        0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15,
-        0xc4, 0x89,
-    ]);
+    v.extend_from_slice(&[0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89]);
     v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
     v
 }
 
 /// The headers of the Pengajuan card-list template.
-pub const CARD_LIST_HEADERS: [&str; 4] =
-    ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"];
+pub const CARD_LIST_HEADERS: [&str; 4] = ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"];
 
 /// An xlsx card list: (request number, serial) per row, under `headers`.
 pub fn xlsx_with(headers: &[&str], rows: &[(String, String)]) -> Vec<u8> {
@@ -45,9 +41,7 @@ pub fn xlsx(rows: &[(String, String)]) -> Vec<u8> {
 
 /// `n` serials for request `number`, starting at `from`.
 pub fn cards_for(number: &str, from: usize, n: usize) -> Vec<(String, String)> {
-    (from..from + n)
-        .map(|i| (number.to_string(), format!("0SAM{i:08}")))
-        .collect()
+    (from..from + n).map(|i| (number.to_string(), format!("0SAM{i:08}"))).collect()
 }
 
 /// The card list of [`super::scenario::approved_pair`]: 470/A/2026 (3 cards)

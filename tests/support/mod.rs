@@ -241,7 +241,12 @@ pub fn location(response: &TestResponse) -> String {
 /// `CI=true` a missing sink fails the test (see [`require_service`]).
 pub fn mails_to(to: &str) -> Option<Vec<String>> {
     let dir = require_service("SMTP sink", "SIFILMA_TEST_MAIL_DIR")?;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("SMTP sink directory {dir}: {e}")).filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("SMTP sink directory {dir}: {e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
     entries.sort();
     Some(entries.into_iter().filter_map(|p| std::fs::read_to_string(p).ok()).filter(|m| m.contains(to)).map(|m| decode_quoted_printable(&m)).collect())
 }
@@ -291,5 +296,11 @@ pub fn tile(html: &str, label: &str) -> String {
 
 /// Page text with Tera's HTML escapes undone, for sentence assertions.
 pub fn unescape(html: &str) -> String {
-    html.replace("&#39;", "'").replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#x2F;", "/").replace("&amp;", "&")
+    html.replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
 }

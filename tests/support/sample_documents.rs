@@ -57,8 +57,20 @@ pub fn sample_reply() -> Reply {
         submission_date: ymd(2026, 11, 2),
         ticket: "TKT-8H2M5Q".into(),
         lines: vec![
-            ReplyLine { institution: "Bank ABC".into(), request_number: "470/123/BABC/X/2026".into(), request_date: ymd(2026, 10, 7), requested: 100, clear: 98 },
-            ReplyLine { institution: "PT Inti Persero".into(), request_number: "INTI-002".into(), request_date: ymd(2026, 10, 9), requested: 1_250, clear: 1_250 },
+            ReplyLine {
+                institution: "Bank ABC".into(),
+                request_number: "470/123/BABC/X/2026".into(),
+                request_date: ymd(2026, 10, 7),
+                requested: 100,
+                clear: 98,
+            },
+            ReplyLine {
+                institution: "PT Inti Persero".into(),
+                request_number: "INTI-002".into(),
+                request_date: ymd(2026, 10, 9),
+                requested: 1_250,
+                clear: 1_250,
+            },
         ],
         verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=BLS-2026-00007&kode=Q2W4-E6R8".into(),
         verify_code: "Q2W4-E6R8".into(),

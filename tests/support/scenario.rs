@@ -8,10 +8,7 @@ use loco_rs::app::AppContext;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sifilma::{
     models::{
-        _entities::{
-            cards, machine_types, officials, organisations, personalization_requests as requests,
-            stations, submissions, users,
-        },
+        _entities::{cards, machine_types, officials, organisations, personalization_requests as requests, stations, submissions, users},
         runs,
     },
     settings::StationSettings,
@@ -45,23 +42,10 @@ pub async fn world(ctx: &AppContext) -> World {
     account(ctx, "admin_pusat", "admin", "active").await;
     account(ctx, "operator_dc", "operator", "active").await;
     let org = |id| organisations::Entity::find_by_id(id);
-    let producer = org(nyra.organisation_id.unwrap())
-        .one(&ctx.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let other_producer = org(lain.organisation_id.unwrap())
-        .one(&ctx.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let producer = org(nyra.organisation_id.unwrap()).one(&ctx.db).await.unwrap().unwrap();
+    let other_producer = org(lain.organisation_id.unwrap()).one(&ctx.db).await.unwrap().unwrap();
     let machine = machine_type(ctx).await;
-    World {
-        producer,
-        other_producer,
-        bank,
-        machine,
-    }
+    World { producer, other_producer, bank, machine }
 }
 
 /// The machine type "Type IdGlobalScan GSX-01" in master data.
@@ -80,13 +64,7 @@ pub async fn machine_type(ctx: &AppContext) -> machine_types::Model {
 }
 
 /// A request of Bank ABC to PT Nyra, inserted directly (for lists and decisions).
-pub async fn seed_request(
-    ctx: &AppContext,
-    w: &World,
-    number: &str,
-    status: &str,
-    date: NaiveDate,
-) -> requests::Model {
+pub async fn seed_request(ctx: &AppContext, w: &World, number: &str, status: &str, date: NaiveDate) -> requests::Model {
     let now = Utc::now();
     requests::ActiveModel {
         organisation_id: Set(w.bank.organisation_id.unwrap()),
@@ -95,11 +73,7 @@ pub async fn seed_request(
         created_by: Set(w.bank.id),
         number: Set(number.into()),
         title: Set(format!("Kartu SAM cabang {number}")),
-        search_text: Set(sifilma::models::requests::search_text(
-            number,
-            &format!("Kartu SAM cabang {number}"),
-            "Organisasi bank_abc",
-        )),
+        search_text: Set(sifilma::models::requests::search_text(number, &format!("Kartu SAM cabang {number}"), "Organisasi bank_abc")),
         request_date: Set(date),
         quantity: Set(100),
         file_key: Set("0".repeat(32)),
@@ -131,14 +105,7 @@ pub async fn approved_pair(ctx: &AppContext, w: &World) -> (requests::Model, req
 }
 
 /// The Pengajuan form of `c` (its CSRF token) for the requests `ids`.
-pub fn submission_form(
-    c: &Client,
-    w: &World,
-    ids: &[i32],
-    number: &str,
-    count: &str,
-    sheet: Option<Vec<u8>>,
-) -> MultipartForm {
+pub fn submission_form(c: &Client, w: &World, ids: &[i32], number: &str, count: &str, sheet: Option<Vec<u8>>) -> MultipartForm {
     let mut form = c
         .multipart()
         .add_text("number", number)
@@ -146,18 +113,12 @@ pub fn submission_form(
         .add_text("card_count", count)
         .add_text("machine_type_id", w.machine.id.to_string())
         .add_text("note", "Blanko dikirim bersama surat")
-        .add_part(
-            "file",
-            axum_test::multipart::Part::bytes(pdf()).file_name("surat-pengajuan.pdf"),
-        );
+        .add_part("file", axum_test::multipart::Part::bytes(pdf()).file_name("surat-pengajuan.pdf"));
     for id in ids {
         form = form.add_text("request_ids", id.to_string());
     }
     if let Some(bytes) = sheet {
-        form = form.add_part(
-            "cards",
-            axum_test::multipart::Part::bytes(bytes).file_name("daftar.xlsx"),
-        );
+        form = form.add_part("cards", axum_test::multipart::Part::bytes(bytes).file_name("daftar.xlsx"));
     }
     form
 }
@@ -169,54 +130,23 @@ pub async fn accepted_submission(server: &TestServer, ctx: &AppContext) -> i32 {
     let (a, b) = approved_pair(ctx, &w).await;
     let mut nyra = Client::signed_in(server, "pt_nyra").await;
     nyra.get("/pengajuan/baru").await;
-    let r = nyra
-        .post_multipart(
-            "/pengajuan",
-            submission_form(
-                &nyra,
-                &w,
-                &[a.id, b.id],
-                "SP/PERSO/2026",
-                "5",
-                Some(xlsx(&good_rows())),
-            ),
-        )
-        .await;
+    let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &[a.id, b.id], "SP/PERSO/2026", "5", Some(xlsx(&good_rows())))).await;
     assert_eq!(r.status_code(), 303);
-    let id = submissions::Entity::find()
-        .one(&ctx.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = submissions::Entity::find().one(&ctx.db).await.unwrap().unwrap().id;
     let mut admin = Client::signed_in(server, "admin_pusat").await;
     admin.get(&format!("/pengajuan/{id}")).await;
-    assert_eq!(
-        admin
-            .post(&format!("/pengajuan/{id}/terima"), &[])
-            .await
-            .status_code(),
-        303
-    );
+    assert_eq!(admin.post(&format!("/pengajuan/{id}/terima"), &[]).await.status_code(), 303);
     id
 }
 
 /// The cards of submission `id`.
 pub async fn cards_of(ctx: &AppContext, id: i32) -> Vec<cards::Model> {
-    cards::Entity::find()
-        .filter(cards::Column::SubmissionId.eq(id))
-        .all(&ctx.db)
-        .await
-        .unwrap()
+    cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap()
 }
 
 /// The serials of submission `id`'s cards.
 pub async fn serials_of(ctx: &AppContext, id: i32) -> Vec<String> {
-    cards_of(ctx, id)
-        .await
-        .into_iter()
-        .map(|c| c.serial)
-        .collect()
+    cards_of(ctx, id).await.into_iter().map(|c| c.serial).collect()
 }
 
 /// A station `code` (4 readers) in master data; its id.
@@ -240,12 +170,7 @@ pub async fn station(ctx: &AppContext, code: &str, active: bool) -> i32 {
 
 /// The account `username`.
 pub async fn user(ctx: &AppContext, username: &str) -> users::Model {
-    users::Entity::find()
-        .filter(users::Column::Username.eq(username))
-        .one(&ctx.db)
-        .await
-        .unwrap()
-        .unwrap()
+    users::Entity::find().filter(users::Column::Username.eq(username)).one(&ctx.db).await.unwrap().unwrap()
 }
 
 /// An [`accepted_submission`] with perso data and a run on station ST-01
@@ -254,20 +179,8 @@ pub async fn started_run(server: &TestServer, ctx: &AppContext) -> (i32, i32, Ba
     let id = accepted_submission(server, ctx).await;
     let st = station(ctx, "ST-01", true).await;
     let op = user(ctx, "operator_dc").await;
-    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1")
-        .await
-        .unwrap();
-    let batch = runs::start(
-        &ctx.db,
-        &op,
-        id,
-        st,
-        false,
-        &StationSettings::default(),
-        &ENV,
-    )
-    .await
-    .unwrap();
+    sifilma::models::cards::perso_data::generate(&ctx.db, &op, id, "127.0.0.1").await.unwrap();
+    let batch = runs::start(&ctx.db, &op, id, st, false, &StationSettings::default(), &ENV).await.unwrap();
     (id, st, batch)
 }
 
@@ -305,12 +218,7 @@ pub async fn done_submission(server: &TestServer, ctx: &AppContext) -> i32 {
     .unwrap();
     let mut opc = Client::signed_in(server, "operator_dc").await;
     opc.get(&format!("/personalisasi/{id}")).await;
-    assert_eq!(
-        opc.post(&format!("/personalisasi/{id}/done"), &[])
-            .await
-            .status_code(),
-        303
-    );
+    assert_eq!(opc.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 303);
     id
 }
 
@@ -320,10 +228,7 @@ pub async fn expire_lease(ctx: &AppContext, run: i32) {
     use sifilma::models::_entities::perso_runs as runs;
     let past = Utc::now() - chrono::Duration::seconds(1);
     let updated = runs::Entity::update_many()
-        .col_expr(
-            runs::Column::LeaseUntil,
-            sea_orm::sea_query::Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(past)),
-        )
+        .col_expr(runs::Column::LeaseUntil, sea_orm::sea_query::Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(past)))
         .filter(runs::Column::Id.eq(run))
         .exec(&ctx.db)
         .await

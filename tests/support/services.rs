@@ -7,8 +7,7 @@
 
 /// True when the suite runs as CI (`CI=true`, also `CI=1`).
 pub fn ci() -> bool {
-    std::env::var("CI")
-        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
+    std::env::var("CI").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes"))
 }
 
 /// The service is missing: panics under `CI=true`, otherwise prints a loud

@@ -34,20 +34,12 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    poll(timeout, POLL_INTERVAL, f)
-        .await
-        .unwrap_or_else(|elapsed| {
-            panic!("timed out after {elapsed:?} (limit {timeout:?}) waiting for: {what}")
-        })
+    poll(timeout, POLL_INTERVAL, f).await.unwrap_or_else(|elapsed| panic!("timed out after {elapsed:?} (limit {timeout:?}) waiting for: {what}"))
 }
 
 /// [`poll`] for blocking code (plain `#[test]`s, child processes): looks on
 /// the current thread every `interval`; `Err(elapsed)` after `timeout`.
-pub fn poll_blocking<T>(
-    timeout: Duration,
-    interval: Duration,
-    mut f: impl FnMut() -> Option<T>,
-) -> Result<T, Duration> {
+pub fn poll_blocking<T>(timeout: Duration, interval: Duration, mut f: impl FnMut() -> Option<T>) -> Result<T, Duration> {
     let started = std::time::Instant::now();
     loop {
         let past_deadline = started.elapsed() >= timeout;

@@ -45,7 +45,9 @@ fn quick_settings() -> StationSettings {
 fn agent(pool: &sidekiq::RedisPool, code: &str, serials: &[String], readers: usize, apdu_ms: u64, cancel: &CancellationToken) -> vsam::Hopper {
     let hopper = vsam::Hopper::new(serials.iter().map(|s| vsam::VirtualSam::new(s)));
     let feed = hopper.clone();
-    let factory = std::sync::Arc::new(move |_: &sifilma::station::protocol::Batch| -> Vec<Box<dyn Reader>> { sim::sim_readers(readers, feed.clone(), Duration::from_millis(apdu_ms)) });
+    let factory = std::sync::Arc::new(move |_: &sifilma::station::protocol::Batch| -> Vec<Box<dyn Reader>> {
+        sim::sim_readers(readers, feed.clone(), Duration::from_millis(apdu_ms))
+    });
     let processor = link::BatchWorker::new(pool.clone(), factory).processor(code);
     tokio::spawn(link::consume(processor, pool.clone(), cancel.clone()));
     hopper
@@ -68,7 +70,13 @@ async fn settled(hopper: &vsam::Hopper, n: usize) {
 /// Waits until at least one card of `submission` is clear.
 async fn first_clear(ctx: &loco_rs::app::AppContext, submission: i32, within: Duration) {
     eventually("a first card personalized", within, || async {
-        let clear = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).filter(cards::Column::Status.eq("clear")).all(&ctx.db).await.unwrap().len();
+        let clear = cards::Entity::find()
+            .filter(cards::Column::SubmissionId.eq(submission))
+            .filter(cards::Column::Status.eq("clear"))
+            .all(&ctx.db)
+            .await
+            .unwrap()
+            .len();
         (clear >= 1).then_some(())
     })
     .await;
@@ -182,7 +190,10 @@ impl OwnRedis {
     }
 
     async fn wait_up(&self) {
-        eventually(&format!("redis-server on port {}", self.port), Duration::from_secs(5), || async { std::net::TcpStream::connect(("127.0.0.1", self.port)).ok().map(drop) }).await;
+        eventually(&format!("redis-server on port {}", self.port), Duration::from_secs(5), || async {
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).ok().map(drop)
+        })
+        .await;
     }
 
     /// SIGTERM (Redis flushes its append-only file and exits).

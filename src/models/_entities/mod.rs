@@ -4,8 +4,8 @@ pub mod prelude;
 pub mod sea_orm_active_enums;
 
 pub mod audit_events;
-pub mod documents;
 pub mod cards;
+pub mod documents;
 pub mod holidays;
 pub mod login_failures;
 pub mod machine_types;

@@ -27,11 +27,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organisations::Entity",
-        from = "Column::OrganisationId",
-        to = "super::organisations::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::organisations::Entity", from = "Column::OrganisationId", to = "super::organisations::Column::Id")]
     Organisations,
     #[sea_orm(has_many = "super::sessions::Entity")]
     Sessions,

@@ -11,12 +11,11 @@
 use chrono::{Datelike, Utc};
 use rand::RngCore;
 use rust_xlsxwriter::{Format, Workbook};
-use sea_orm::{
-    prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
-};
+use sea_orm::{prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
+use super::Status as CardStatus;
+use crate::models::paging::{PageNo, Window};
 use crate::models::{
     _entities::{cards, organisations, personalization_requests as requests, submissions, users},
     audit_events::{Action, Actor, Event},
@@ -24,8 +23,6 @@ use crate::models::{
     roles::Role,
     submissions::{Status, SUBJECT},
 };
-use super::Status as CardStatus;
-use crate::models::paging::{PageNo, Window};
 
 /// Admin and station operators work on personalization.
 #[must_use]
@@ -43,7 +40,11 @@ pub use crate::models::submissions::ListQuery as QueueQuery;
 ///
 /// # Errors
 /// On database failure.
-pub async fn queue_page(db: &DatabaseConnection, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
+pub async fn queue_page(
+    db: &DatabaseConnection,
+    q: &QueueQuery,
+    per_page: u64,
+) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
     let statuses = match q.status.as_str() {
         "progress" => vec![Status::Accepted, Status::InProgress],
         "done" => vec![Status::Done, Status::Received],
@@ -99,10 +100,17 @@ async fn workable<C: sea_orm::ConnectionTrait>(db: &C, user: &users::Model, id: 
     }
     let s = submissions::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     if !matches!(s.status(), Status::Accepted | Status::InProgress) {
-        return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; data personalisasi hanya dapat diubah sebelum selesai.", s.number, s.status().label())));
+        return Err(AppError::Conflict(format!(
+            "Pengajuan {} berstatus {}; data personalisasi hanya dapat diubah sebelum selesai.",
+            s.number,
+            s.status().label()
+        )));
     }
     if let Some(run) = crate::models::runs::running(db, id).await? {
-        return Err(AppError::Conflict(format!("Proses personalisasi pengajuan {} sedang berjalan (run #{}); data personalisasi tidak dapat diubah sampai selesai.", s.number, run.id)));
+        return Err(AppError::Conflict(format!(
+            "Proses personalisasi pengajuan {} sedang berjalan (run #{}); data personalisasi tidak dapat diubah sampai selesai.",
+            s.number, run.id
+        )));
     }
     Ok(s)
 }
@@ -129,7 +137,10 @@ pub async fn generate(db: &DatabaseConnection, user: &users::Model, id: i32, ip:
         .all(&txn)
         .await?;
     if missing.is_empty() {
-        return Err(AppError::Conflict(format!("Semua kartu pengajuan {} sudah memiliki data personalisasi. Gunakan Clear All untuk membuat ulang.", s.number)));
+        return Err(AppError::Conflict(format!(
+            "Semua kartu pengajuan {} sudah memiliki data personalisasi. Gunakan Clear All untuk membuat ulang.",
+            s.number
+        )));
     }
     let year = Utc::now().year();
     let prefix = format!("PRS-{year}-");
@@ -168,7 +179,10 @@ pub async fn clear_all(db: &DatabaseConnection, user: &users::Model, id: i32, ip
     let s = workable(&txn, user, id).await?;
     let personalized = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).filter(cards::Column::Status.eq(CardStatus::Clear)).count(&txn).await?;
     if personalized > 0 {
-        return Err(AppError::Conflict(format!("{personalized} kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat dihapus lagi.", s.number)));
+        return Err(AppError::Conflict(format!(
+            "{personalized} kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat dihapus lagi.",
+            s.number
+        )));
     }
     let result = cards::Entity::update_many()
         .col_expr(cards::Column::PersoNumber, Expr::value(Option::<String>::None))
@@ -177,7 +191,11 @@ pub async fn clear_all(db: &DatabaseConnection, user: &users::Model, id: i32, ip
         .filter(cards::Column::SubmissionId.eq(id))
         .exec(&txn)
         .await?;
-    Event::new(Action::PersoCleared, SUBJECT).subject(id, &s.number).note(format!("{} kartu", result.rows_affected)).record(&txn, &Actor::user(user, ip)).await?;
+    Event::new(Action::PersoCleared, SUBJECT)
+        .subject(id, &s.number)
+        .note(format!("{} kartu", result.rows_affected))
+        .record(&txn, &Actor::user(user, ip))
+        .await?;
     txn.commit().await?;
     Ok(result.rows_affected)
 }
@@ -291,15 +309,18 @@ struct ImportRow {
 fn read_import(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
     use calamine::Reader;
     crate::models::submissions::card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec!["Berkas Excel rusak atau bukan .xlsx.".to_string()])?;
-    let range = book
-        .worksheet_range(IMPORT_SHEET)
-        .map_err(|_| vec![format!("Sheet \"{IMPORT_SHEET}\" tidak ditemukan. Gunakan berkas dari Export Excel.")])?;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec!["Berkas Excel rusak atau bukan .xlsx.".to_string()])?;
+    let range = book.worksheet_range(IMPORT_SHEET).map_err(|_| vec![format!("Sheet \"{IMPORT_SHEET}\" tidak ditemukan. Gunakan berkas dari Export Excel.")])?;
     let mut rows = range.rows();
     let header: Vec<String> = rows.next().map(|r| r.iter().map(cell_text).collect()).unwrap_or_default();
     for (i, expected) in IMPORT_HEADERS.iter().enumerate() {
         if !header.get(i).is_some_and(|h| h.eq_ignore_ascii_case(expected)) {
-            return Err(vec![format!("Baris 1: kolom {} harus berjudul \"{expected}\" (ditemukan \"{}\").", i + 1, header.get(i).cloned().unwrap_or_default())]);
+            return Err(vec![format!(
+                "Baris 1: kolom {} harus berjudul \"{expected}\" (ditemukan \"{}\").",
+                i + 1,
+                header.get(i).cloned().unwrap_or_default()
+            )]);
         }
     }
     let mut errors = Vec::new();
@@ -362,7 +383,10 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
     };
     let all = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(db).await?;
     if all.iter().any(|c| c.status == CardStatus::Clear) {
-        return Err(AppError::Conflict(format!("Sebagian kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat diganti lagi.", s.number)));
+        return Err(AppError::Conflict(format!(
+            "Sebagian kartu pengajuan {} sudah dipersonalisasi (Clear); data personalisasi tidak dapat diganti lagi.",
+            s.number
+        )));
     }
     let rows = parsed.unwrap_or_default();
     let by_serial: std::collections::HashMap<&str, &cards::Model> = all.iter().map(|c| (c.serial.as_str(), c)).collect();
@@ -375,11 +399,17 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
         let listed: std::collections::HashSet<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
         let missing: Vec<&str> = all.iter().map(|c| c.serial.as_str()).filter(|serial| !listed.contains(serial)).collect();
         if !missing.is_empty() {
-            errors.push(format!("{} kartu pengajuan tidak ada di berkas (mis. {}).", missing.len(), missing.iter().take(3).copied().collect::<Vec<_>>().join(", ")));
+            errors.push(format!(
+                "{} kartu pengajuan tidak ada di berkas (mis. {}).",
+                missing.len(),
+                missing.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+            ));
         }
         // Values already held by a card of another submission.
-        let owner: std::collections::HashMap<&str, &str> =
-            rows.iter().flat_map(|r| [(r.perso.as_str(), r.serial.as_str()), (r.pcid.as_str(), r.serial.as_str()), (r.manifest.as_str(), r.serial.as_str())]).collect();
+        let owner: std::collections::HashMap<&str, &str> = rows
+            .iter()
+            .flat_map(|r| [(r.perso.as_str(), r.serial.as_str()), (r.pcid.as_str(), r.serial.as_str()), (r.manifest.as_str(), r.serial.as_str())])
+            .collect();
         for chunk in rows.chunks(300) {
             let values: Vec<String> = chunk.iter().flat_map(|r| [r.perso.clone(), r.pcid.clone(), r.manifest.clone()]).collect();
             let taken = cards::Entity::find()
@@ -437,7 +467,12 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
 ///
 /// # Errors
 /// On database failure.
-pub async fn followed_page(db: &DatabaseConnection, viewer: crate::models::submissions::Viewer, q: &QueueQuery, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
+pub async fn followed_page(
+    db: &DatabaseConnection,
+    viewer: crate::models::submissions::Viewer,
+    q: &QueueQuery,
+    per_page: u64,
+) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
     let statuses = match q.status.as_str() {
         "progress" => vec![Status::Accepted, Status::InProgress],
         "done" => vec![Status::Done, Status::Received],
@@ -485,15 +520,32 @@ pub async fn counts_of_requests(db: &DatabaseConnection, submission: i32, reques
 ///
 /// # Errors
 /// On database failure.
-pub async fn cards_page_of_requests(db: &DatabaseConnection, submission: i32, request_ids: &[i32], page: PageNo, per_page: u64) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
+pub async fn cards_page_of_requests(
+    db: &DatabaseConnection,
+    submission: i32,
+    request_ids: &[i32],
+    page: PageNo,
+    per_page: u64,
+) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
     use sea_orm::QuerySelect;
-    let numbers: std::collections::HashMap<i32, String> =
-        requests::Entity::find().filter(requests::Column::Id.is_in(request_ids.iter().copied())).filter(requests::Column::SubmissionId.eq(submission)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();
+    let numbers: std::collections::HashMap<i32, String> = requests::Entity::find()
+        .filter(requests::Column::Id.is_in(request_ids.iter().copied()))
+        .filter(requests::Column::SubmissionId.eq(submission))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.number))
+        .collect();
     let query = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).filter(cards::Column::RequestId.is_in(numbers.keys().copied()));
     let window = Window::new(page, per_page, query.clone().count(db).await?);
     let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
-    Ok((rows.into_iter().map(|c| {
-        let n = numbers.get(&c.request_id).cloned().unwrap_or_default();
-        (c, n)
-    }).collect(), window))
+    Ok((
+        rows.into_iter()
+            .map(|c| {
+                let n = numbers.get(&c.request_id).cloned().unwrap_or_default();
+                (c, n)
+            })
+            .collect(),
+        window,
+    ))
 }

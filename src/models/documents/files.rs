@@ -17,9 +17,9 @@ use std::io::Cursor;
 
 use chrono::NaiveDate;
 use docx_rs::{
-    AlignmentType, BorderType, Docx, HeightRule, LineSpacing, LineSpacingType, PageMargin, Paragraph, ParagraphBorder,
-    ParagraphBorderPosition, ParagraphBorders, Pic, Run, RunFonts, Shading, ShdType, SpecialIndentType, Tab,
-    TabValueType, Table, TableCell, TableCellMargins, TableLayoutType, TableRow, VAlignType, WidthType,
+    AlignmentType, BorderType, Docx, HeightRule, LineSpacing, LineSpacingType, PageMargin, Paragraph, ParagraphBorder, ParagraphBorderPosition,
+    ParagraphBorders, Pic, Run, RunFonts, Shading, ShdType, SpecialIndentType, Tab, TabValueType, Table, TableCell, TableCellMargins, TableLayoutType,
+    TableRow, VAlignType, WidthType,
 };
 use qrcode::{Color, EcLevel, QrCode};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, IgnoreError, Workbook, XlsxError};
@@ -454,11 +454,8 @@ pub fn bast_docx(b: &Bast) -> Result<Vec<u8>, DocumentError> {
         &b.first,
         "bertindak untuk dan atas nama Direktorat Jenderal Kependudukan dan Pencatatan Sipil, yang selanjutnya disebut sebagai Pihak Pertama.",
     );
-    let (second_table, second_role) = party_block(
-        "II.",
-        &b.second,
-        &format!("bertindak untuk dan atas nama {}, yang selanjutnya disebut sebagai Pihak Kedua.", b.producer.trim()),
-    );
+    let (second_table, second_role) =
+        party_block("II.", &b.second, &format!("bertindak untuk dan atas nama {}, yang selanjutnya disebut sebagai Pihak Kedua.", b.producer.trim()));
     let basis = format!(
         "Berdasarkan Surat {} Nomor : {} tanggal {} perihal {}:",
         b.institution.trim(),
@@ -478,10 +475,7 @@ pub fn bast_docx(b: &Bast) -> Result<Vec<u8>, DocumentError> {
         vec![
             TableRow::new(vec![
                 cell(half, vec![centered(run("Pihak Kedua")), centered(run("Yang Menerima")), centered(run(&b.producer))]),
-                cell(
-                    TEXT_WIDTH - half,
-                    vec![centered(run("Pihak Pertama")), centered(run("Yang Menyerahkan")), centered(run(&b.first.position))],
-                ),
+                cell(TEXT_WIDTH - half, vec![centered(run("Pihak Pertama")), centered(run("Yang Menyerahkan")), centered(run(&b.first.position))]),
             ])
             .cant_split(),
             // Room for signature and stamp.
@@ -489,11 +483,7 @@ pub fn bast_docx(b: &Bast) -> Result<Vec<u8>, DocumentError> {
                 .row_height(1_500.0)
                 .height_rule(HeightRule::AtLeast)
                 .cant_split(),
-            TableRow::new(vec![
-                cell(half, vec![signature_name(&b.second.name)]),
-                cell(TEXT_WIDTH - half, vec![signature_name(&b.first.name)]),
-            ])
-            .cant_split(),
+            TableRow::new(vec![cell(half, vec![signature_name(&b.second.name)]), cell(TEXT_WIDTH - half, vec![signature_name(&b.first.name)])]).cant_split(),
         ],
     );
 
@@ -509,10 +499,7 @@ pub fn bast_docx(b: &Bast) -> Result<Vec<u8>, DocumentError> {
         .add_paragraph(body(&basis))
         .add_paragraph(point(1, &bast_handover(b.quantity)))
         .add_paragraph(point(2, &usage))
-        .add_paragraph(after(
-            body("Demikian Berita Acara ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."),
-            360,
-        ))
+        .add_paragraph(after(body("Demikian Berita Acara ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya."), 360))
         .add_table(signatures)
         .add_paragraph(after(Paragraph::new(), 360))
         .add_table(verification(&b.verify_url, &b.verify_code)?);
@@ -527,8 +514,8 @@ pub fn bast_docx(b: &Bast) -> Result<Vec<u8>, DocumentError> {
 pub const REPLY_SUBJECT: &str = "Penyampaian Hasil Personalisasi Kartu SAM";
 
 fn letterhead(address: &str) -> Vec<Paragraph> {
-    let rule = ParagraphBorders::with_empty()
-        .set(ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Thick).size(18).space(4).color("000000"));
+    let rule =
+        ParagraphBorders::with_empty().set(ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Thick).size(18).space(4).color("000000"));
     let mut lines = vec![
         centered(run("KEMENTERIAN DALAM NEGERI REPUBLIK INDONESIA").bold().size(26)),
         centered(run("DIREKTORAT JENDERAL KEPENDUDUKAN DAN PENCATATAN SIPIL").bold().size(24)),
@@ -549,10 +536,7 @@ fn letter_header(number: &str, date: NaiveDate) -> (Paragraph, Table) {
     let row = |label: &str, value: &str| {
         TableRow::new(vec![cell(widths[0], vec![para(label)]), cell(widths[1], vec![para(":")]), cell(widths[2], vec![para(value)])])
     };
-    let table = layout_table(
-        &widths,
-        vec![row("Nomor", number), row("Sifat", "Biasa"), row("Lampiran", "-"), row("Hal", REPLY_SUBJECT)],
-    );
+    let table = layout_table(&widths, vec![row("Nomor", number), row("Sifat", "Biasa"), row("Lampiran", "-"), row("Hal", REPLY_SUBJECT)]);
     (dated, table)
 }
 
@@ -631,14 +615,12 @@ pub fn reply_docx(r: &Reply) -> Result<Vec<u8>, DocumentError> {
     let signature = layout_table(
         &[half, TEXT_WIDTH - half],
         vec![
-            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![centered(run(&r.signer.position))])])
-                .cant_split(),
+            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![centered(run(&r.signer.position))])]).cant_split(),
             TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![Paragraph::new()])])
                 .row_height(1_500.0)
                 .height_rule(HeightRule::AtLeast)
                 .cant_split(),
-            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![signature_name(&r.signer.name)])])
-                .cant_split(),
+            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![signature_name(&r.signer.name)])]).cant_split(),
         ],
     );
 
@@ -658,12 +640,18 @@ pub fn reply_docx(r: &Reply) -> Result<Vec<u8>, DocumentError> {
         .add_table(lines_table(&r.lines))
         .add_paragraph(after(Paragraph::new(), GAP))
         .add_paragraph(
-            body("Kartu SAM hasil personalisasi tersebut diserahterimakan kepada Saudara dengan Berita Acara Serah Terima untuk masing-masing lembaga pengguna.")
-                .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None),
+            body(
+                "Kartu SAM hasil personalisasi tersebut diserahterimakan kepada Saudara dengan Berita Acara Serah Terima untuk masing-masing lembaga pengguna.",
+            )
+            .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None),
         )
         .add_paragraph(after(
-            body("Demikian disampaikan, atas perhatian dan kerja sama Saudara diucapkan terima kasih.")
-                .indent(None, Some(SpecialIndentType::FirstLine(567)), None, None),
+            body("Demikian disampaikan, atas perhatian dan kerja sama Saudara diucapkan terima kasih.").indent(
+                None,
+                Some(SpecialIndentType::FirstLine(567)),
+                None,
+                None,
+            ),
             360,
         ))
         .add_table(signature)

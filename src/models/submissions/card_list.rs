@@ -25,9 +25,7 @@ use std::fmt;
 use std::io::{self, Cursor, Read};
 
 use calamine::{CellErrorType, DataRef, Reader, Xlsx};
-use rust_xlsxwriter::{
-    DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook,
-};
+use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook};
 
 /// The name of the sheet holding the card list.
 pub const SHEET: &str = "Daftar Kartu SAM";
@@ -103,17 +101,11 @@ pub struct RowError {
 
 impl RowError {
     fn file(message: impl Into<String>) -> Self {
-        Self {
-            row: None,
-            message: message.into(),
-        }
+        Self { row: None, message: message.into() }
     }
 
     fn at(row: usize, message: impl Into<String>) -> Self {
-        Self {
-            row: Some(row),
-            message: message.into(),
-        }
+        Self { row: Some(row), message: message.into() }
     }
 }
 
@@ -164,12 +156,8 @@ pub fn template() -> Vec<u8> {
 
 fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
-    let header = Format::new()
-        .set_bold()
-        .set_num_format_index(49)
-        .set_background_color(0x00D9_E1F2)
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Center);
+    let header =
+        Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
     // Built-in format 49 is "@", Text: what Excel itself writes for it.
     let text = Format::new().set_num_format_index(49);
 
@@ -192,9 +180,7 @@ fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         .allow_text_length(DataValidationRule::Between(8, 20))
         .ignore_blank(true)
         .set_input_title("No. Seri Kartu SAM")?
-        .set_input_message(
-            "8–20 karakter, hanya huruf A–Z dan angka 0–9. Ketik sebagai teks: nol di depan tetap dipertahankan.",
-        )?
+        .set_input_message("8–20 karakter, hanya huruf A–Z dan angka 0–9. Ketik sebagai teks: nol di depan tetap dipertahankan.")?
         .set_error_title("No. Seri tidak valid")?
         .set_error_message("No. Seri Kartu SAM harus 8 sampai 20 karakter, hanya huruf A–Z dan angka 0–9.")?
         .set_error_style(DataValidationErrorStyle::Stop);
@@ -247,8 +233,7 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
     if eocd_entry_count(bytes).is_some_and(|n| n > MAX_ZIP_ENTRIES) {
         return Err(too_many_entries());
     }
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|_| RowError::file(format!("{NOT_XLSX}: arsipnya rusak atau tidak lengkap.")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| RowError::file(format!("{NOT_XLSX}: arsipnya rusak atau tidak lengkap.")))?;
     if zip.len() > MAX_ZIP_ENTRIES {
         return Err(too_many_entries());
     }
@@ -273,9 +258,7 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
         )));
     }
     if bomb {
-        return Err(RowError::file(
-            "Berkas ditolak: rasio kompresi isinya tidak wajar (kemungkinan zip bomb). Simpan ulang daftar dari Excel sebagai .xlsx.",
-        ));
+        return Err(RowError::file("Berkas ditolak: rasio kompresi isinya tidak wajar (kemungkinan zip bomb). Simpan ulang daftar dari Excel sebagai .xlsx."));
     }
     check_parts(&names)?;
 
@@ -286,28 +269,16 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
             continue;
         }
         let declared = entry.size();
-        let is_shared_strings = entry
-            .name()
-            .rsplit('/')
-            .next()
-            .is_some_and(|f| f.eq_ignore_ascii_case("sharedStrings.xml"));
+        let is_shared_strings = entry.name().rsplit('/').next().is_some_and(|f| f.eq_ignore_ascii_case("sharedStrings.xml"));
         let mut limited = Read::by_ref(&mut entry).take(declared.saturating_add(1));
         let mut xml = Vec::new();
-        let seen = if is_shared_strings {
-            limited.read_to_end(&mut xml).map(|n| n as u64)
-        } else {
-            io::copy(&mut limited, &mut io::sink())
-        }
-        .map_err(|_| damaged())?;
+        let seen =
+            if is_shared_strings { limited.read_to_end(&mut xml).map(|n| n as u64) } else { io::copy(&mut limited, &mut io::sink()) }.map_err(|_| damaged())?;
         if seen != declared {
-            return Err(RowError::file(
-                "Berkas ditolak: ukuran isi arsip tidak sesuai dengan yang tercatat (berkas rusak atau dimanipulasi).",
-            ));
+            return Err(RowError::file("Berkas ditolak: ukuran isi arsip tidak sesuai dengan yang tercatat (berkas rusak atau dimanipulasi)."));
         }
         if is_shared_strings && !unique_count_plausible(&xml) {
-            return Err(RowError::file(
-                "Berkas ditolak: daftar teks di dalamnya menyatakan jumlah yang tidak sesuai isinya (berkas rusak atau dimanipulasi).",
-            ));
+            return Err(RowError::file("Berkas ditolak: daftar teks di dalamnya menyatakan jumlah yang tidak sesuai isinya (berkas rusak atau dimanipulasi)."));
         }
     }
     Ok(())
@@ -329,10 +300,7 @@ fn unique_count_plausible(xml: &[u8]) -> bool {
     let mut claimed: u64 = 0;
     for i in 1..xml.len().saturating_sub(2) {
         match xml[i] {
-            b's' if xml[i + 1] == b'i'
-                && matches!(xml[i - 1], b'<' | b':')
-                && matches!(xml[i + 2], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n') =>
-            {
+            b's' if xml[i + 1] == b'i' && matches!(xml[i - 1], b'<' | b':') && matches!(xml[i + 2], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n') => {
                 items += 1;
             }
             b'u' if xml[i..].starts_with(KEY) => {
@@ -343,9 +311,7 @@ fn unique_count_plausible(xml: &[u8]) -> bool {
                 };
                 let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
                 if digits > 0 {
-                    let n = std::str::from_utf8(&value[..digits])
-                        .ok()
-                        .and_then(|d| d.parse::<u64>().ok());
+                    let n = std::str::from_utf8(&value[..digits]).ok().and_then(|d| d.parse::<u64>().ok());
                     claimed = claimed.max(n.unwrap_or(u64::MAX));
                 }
             }
@@ -369,9 +335,7 @@ fn not_zip_message(bytes: &[u8]) -> String {
 }
 
 fn too_many_entries() -> RowError {
-    RowError::file(format!(
-        "Berkas ditolak: arsip berisi lebih dari {MAX_ZIP_ENTRIES} bagian, tidak wajar untuk daftar kartu."
-    ))
+    RowError::file(format!("Berkas ditolak: arsip berisi lebih dari {MAX_ZIP_ENTRIES} bagian, tidak wajar untuk daftar kartu."))
 }
 
 fn damaged() -> RowError {
@@ -397,11 +361,7 @@ fn eocd_entry_count(bytes: &[u8]) -> Option<usize> {
 /// `[Content_Types].xml` and `xl/workbook.xml` must be there; otherwise name
 /// the kind of document it looks like.
 fn check_parts(names: &[String]) -> Result<(), RowError> {
-    let has = |part: &str| {
-        names
-            .iter()
-            .any(|n| n.trim_start_matches('/').eq_ignore_ascii_case(part))
-    };
+    let has = |part: &str| names.iter().any(|n| n.trim_start_matches('/').eq_ignore_ascii_case(part));
     if has("[Content_Types].xml") && has("xl/workbook.xml") {
         return Ok(());
     }
@@ -417,9 +377,7 @@ fn check_parts(names: &[String]) -> Result<(), RowError> {
         None
     };
     Err(RowError::file(match looks_like {
-        Some(kind) => format!(
-            "{NOT_XLSX}: tampaknya {kind} yang diganti namanya. Isi templat daftar kartu lalu simpan sebagai Excel Workbook (.xlsx)."
-        ),
+        Some(kind) => format!("{NOT_XLSX}: tampaknya {kind} yang diganti namanya. Isi templat daftar kartu lalu simpan sebagai Excel Workbook (.xlsx)."),
         None => format!("{NOT_XLSX}: arsip tidak berisi buku kerja Excel. Gunakan templat daftar kartu."),
     }))
 }
@@ -534,22 +492,12 @@ pub fn normalize_serial(raw: &str) -> Result<String, String> {
         return Err("No. Seri Kartu SAM wajib diisi.".to_owned());
     }
     if let Some(bad) = s.chars().find(|c| !c.is_ascii_alphanumeric()) {
-        let what = if bad.is_whitespace() {
-            "spasi".to_owned()
-        } else {
-            format!("'{bad}'")
-        };
-        return Err(format!(
-            "No. Seri Kartu SAM {} hanya boleh berisi huruf A–Z dan angka 0–9 (ditemukan {what}).",
-            shown(s)
-        ));
+        let what = if bad.is_whitespace() { "spasi".to_owned() } else { format!("'{bad}'") };
+        return Err(format!("No. Seri Kartu SAM {} hanya boleh berisi huruf A–Z dan angka 0–9 (ditemukan {what}).", shown(s)));
     }
     let len = s.chars().count();
     if !(SERIAL_MIN..=SERIAL_MAX).contains(&len) {
-        return Err(format!(
-            "No. Seri Kartu SAM {} harus {SERIAL_MIN} sampai {SERIAL_MAX} karakter (sekarang {len}).",
-            shown(s)
-        ));
+        return Err(format!("No. Seri Kartu SAM {} harus {SERIAL_MIN} sampai {SERIAL_MAX} karakter (sekarang {len}).", shown(s)));
     }
     Ok(s.to_ascii_uppercase())
 }
@@ -557,21 +505,17 @@ pub fn normalize_serial(raw: &str) -> Result<String, String> {
 fn serial_of(v: &Value) -> Result<String, String> {
     match v {
         Value::Text(s) => normalize_serial(s),
-        Value::Number(f) if f.fract() != 0.0 => Err(format!(
-            "No. Seri Kartu SAM tersimpan sebagai angka desimal ({}). Isi sebagai teks: hanya huruf A–Z dan angka 0–9.",
-            number_text(*f)
-        )),
-        Value::Number(f) if f.abs() >= 1e15 => Err(
-            "No. Seri Kartu SAM tersimpan sebagai angka lebih dari 15 digit, sehingga digit terakhirnya sudah diubah Excel. \
+        Value::Number(f) if f.fract() != 0.0 => {
+            Err(format!("No. Seri Kartu SAM tersimpan sebagai angka desimal ({}). Isi sebagai teks: hanya huruf A–Z dan angka 0–9.", number_text(*f)))
+        }
+        Value::Number(f) if f.abs() >= 1e15 => {
+            Err("No. Seri Kartu SAM tersimpan sebagai angka lebih dari 15 digit, sehingga digit terakhirnya sudah diubah Excel. \
              Format kolom sebagai Teks lalu ketik ulang nomor serinya."
-                .to_owned(),
-        ),
-        Value::Number(f) => normalize_serial(&number_text(*f)).map_err(|m| {
-            format!("{m} Nomor seri ini tersimpan sebagai angka (nol di depan hilang): format kolom sebagai Teks lalu ketik ulang.")
-        }),
-        Value::Date(s) => Err(format!(
-            "No. Seri Kartu SAM terbaca sebagai tanggal/waktu ({s}). Format kolom sebagai Teks lalu ketik ulang."
-        )),
+                .to_owned())
+        }
+        Value::Number(f) => normalize_serial(&number_text(*f))
+            .map_err(|m| format!("{m} Nomor seri ini tersimpan sebagai angka (nol di depan hilang): format kolom sebagai Teks lalu ketik ulang.")),
+        Value::Date(s) => Err(format!("No. Seri Kartu SAM terbaca sebagai tanggal/waktu ({s}). Format kolom sebagai Teks lalu ketik ulang.")),
         Value::Bool(_) => Err("No. Seri Kartu SAM harus berupa teks, bukan nilai TRUE/FALSE.".to_owned()),
         Value::Error(e) => Err(format!("No. Seri Kartu SAM berisi galat rumus ({e}).")),
     }
@@ -581,19 +525,13 @@ fn request_number_of(v: &Value) -> Result<String, String> {
     let s = match v {
         Value::Text(s) => s.trim().to_owned(),
         Value::Number(f) => number_text(*f),
-        Value::Date(s) => {
-            return Err(format!(
-                "No. Permintaan terbaca sebagai tanggal/waktu ({s}). Format kolom sebagai Teks lalu ketik ulang."
-            ))
-        }
+        Value::Date(s) => return Err(format!("No. Permintaan terbaca sebagai tanggal/waktu ({s}). Format kolom sebagai Teks lalu ketik ulang.")),
         Value::Bool(_) => return Err("No. Permintaan harus berupa teks, bukan nilai TRUE/FALSE.".to_owned()),
         Value::Error(e) => return Err(format!("No. Permintaan berisi galat rumus ({e}).")),
     };
     let len = s.chars().count();
     if len > REQUEST_NUMBER_MAX {
-        return Err(format!(
-            "No. Permintaan paling banyak {REQUEST_NUMBER_MAX} karakter (sekarang {len})."
-        ));
+        return Err(format!("No. Permintaan paling banyak {REQUEST_NUMBER_MAX} karakter (sekarang {len})."));
     }
     Ok(s)
 }
@@ -605,9 +543,7 @@ fn note_of(v: &Value) -> Result<String, String> {
     let s = v.display();
     let len = s.chars().count();
     if len > NOTE_MAX {
-        return Err(format!(
-            "Keterangan paling banyak {NOTE_MAX} karakter (sekarang {len})."
-        ));
+        return Err(format!("Keterangan paling banyak {NOTE_MAX} karakter (sekarang {len})."));
     }
     Ok(s)
 }
@@ -647,8 +583,7 @@ impl Errors {
 
     fn finish(mut self) -> Vec<RowError> {
         if self.more > 0 {
-            self.list
-                .push(RowError::file(format!("… dan {} kesalahan lain.", self.more)));
+            self.list.push(RowError::file(format!("… dan {} kesalahan lain.", self.more)));
         }
         self.list
     }
@@ -677,9 +612,7 @@ impl Errors {
 pub fn parse(bytes: &[u8]) -> Result<Vec<CardRow>, Vec<RowError>> {
     precheck(bytes).map_err(|e| vec![e])?;
     // A panic inside the reader on a malformed file is one more damaged file.
-    let sheet = std::panic::catch_unwind(|| read_sheet(bytes))
-        .unwrap_or_else(|_| Err(damaged()))
-        .map_err(|e| vec![e])?;
+    let sheet = std::panic::catch_unwind(|| read_sheet(bytes)).unwrap_or_else(|_| Err(damaged())).map_err(|e| vec![e])?;
     let mut errors = Errors::default();
     check_header(&sheet.header, &mut errors);
     if !errors.is_empty() {
@@ -713,16 +646,10 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, RowError> {
              Gunakan templat daftar kartu dan jangan mengganti nama lembarnya."
         )));
     };
-    let mut cells = book.worksheet_cells_reader(&name).map_err(|_| {
-        RowError::file(format!(
-            "Lembar \"{SHEET}\" tidak dapat dibaca sebagai lembar kerja biasa."
-        ))
-    })?;
+    let mut cells =
+        book.worksheet_cells_reader(&name).map_err(|_| RowError::file(format!("Lembar \"{SHEET}\" tidak dapat dibaca sebagai lembar kerja biasa.")))?;
 
-    let mut sheet = Sheet {
-        header: BTreeMap::new(),
-        rows: BTreeMap::new(),
-    };
+    let mut sheet = Sheet { header: BTreeMap::new(), rows: BTreeMap::new() };
     while let Some(cell) = cells.next_cell().map_err(|_| damaged())? {
         let (r, c) = cell.get_position();
         let Some(value) = Value::from_cell(cell.get_value()) else {
@@ -732,11 +659,7 @@ fn read_sheet(bytes: &[u8]) -> Result<Sheet, RowError> {
             sheet.header.insert(c, value.display());
             continue;
         }
-        let Some(slot) = c
-            .checked_sub(1)
-            .and_then(|i| usize::try_from(i).ok())
-            .filter(|&i| i < 3)
-        else {
+        let Some(slot) = c.checked_sub(1).and_then(|i| usize::try_from(i).ok()).filter(|&i| i < 3) else {
             continue;
         };
         let count = sheet.rows.len();
@@ -762,28 +685,18 @@ fn check_rows(rows: BTreeMap<u32, [Option<Value>; 3]>, errors: &mut Errors) -> V
     let mut first_row_of: HashMap<String, usize> = HashMap::with_capacity(rows.len());
     for (r, [request, serial, note]) in rows {
         let row = r as usize + 1;
-        let request_number = request
-            .as_ref()
-            .map_or_else(|| Err("No. Permintaan wajib diisi.".to_owned()), request_number_of);
-        let serial = serial
-            .as_ref()
-            .map_or_else(|| Err("No. Seri Kartu SAM wajib diisi.".to_owned()), serial_of)
-            .and_then(|s| {
-                if let Some(&first) = first_row_of.get(&s) {
-                    Err(format!("No. Seri '{s}' sudah ada pada baris {first}."))
-                } else {
-                    first_row_of.insert(s.clone(), row);
-                    Ok(s)
-                }
-            });
+        let request_number = request.as_ref().map_or_else(|| Err("No. Permintaan wajib diisi.".to_owned()), request_number_of);
+        let serial = serial.as_ref().map_or_else(|| Err("No. Seri Kartu SAM wajib diisi.".to_owned()), serial_of).and_then(|s| {
+            if let Some(&first) = first_row_of.get(&s) {
+                Err(format!("No. Seri '{s}' sudah ada pada baris {first}."))
+            } else {
+                first_row_of.insert(s.clone(), row);
+                Ok(s)
+            }
+        });
         let note = note.as_ref().map_or_else(|| Ok(String::new()), note_of);
         match (request_number, serial, note) {
-            (Ok(request_number), Ok(serial), Ok(note)) => out.push(CardRow {
-                row,
-                request_number,
-                serial,
-                note,
-            }),
+            (Ok(request_number), Ok(serial), Ok(note)) => out.push(CardRow { row, request_number, serial, note }),
             (request_number, serial, note) => {
                 for message in [request_number.err(), serial.err(), note.err()].into_iter().flatten() {
                     errors.push(RowError::at(row, message));
@@ -801,19 +714,9 @@ fn check_header(header: &BTreeMap<u32, String>, errors: &mut Errors) {
             Some(got) if got.trim().to_lowercase() == expected.to_lowercase() => {}
             Some(got) => errors.push(RowError::at(
                 1,
-                format!(
-                    "Judul kolom {} harus \"{expected}\", bukan {}. Jangan mengubah judul kolom templat.",
-                    column_name(col),
-                    shown(got)
-                ),
+                format!("Judul kolom {} harus \"{expected}\", bukan {}. Jangan mengubah judul kolom templat.", column_name(col), shown(got)),
             )),
-            None => errors.push(RowError::at(
-                1,
-                format!(
-                    "Judul kolom {} \"{expected}\" tidak ada. Jangan mengubah judul kolom templat.",
-                    column_name(col)
-                ),
-            )),
+            None => errors.push(RowError::at(1, format!("Judul kolom {} \"{expected}\" tidak ada. Jangan mengubah judul kolom templat.", column_name(col)))),
         }
     }
     for (&col, got) in header.range(4..) {
@@ -854,7 +757,8 @@ fn thousands(n: usize) -> String {
 /// When the workbook cannot be written.
 pub fn workbook(rows: &[CardRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
-    let header = Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+    let header =
+        Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
     let text = Format::new().set_num_format_index(49);
     let sheet = book.add_worksheet();
     sheet.set_name(SHEET)?;
@@ -901,12 +805,7 @@ mod tests {
     }
 
     fn card(request: &str, serial: &str, note: &str) -> Vec<Fx> {
-        vec![
-            Fx::Blank,
-            s(request),
-            s(serial),
-            if note.is_empty() { Fx::Blank } else { s(note) },
-        ]
+        vec![Fx::Blank, s(request), s(serial), if note.is_empty() { Fx::Blank } else { s(note) }]
     }
 
     /// A workbook with one sheet `sheet`, `header` in row 1 and `rows` below.
@@ -949,31 +848,22 @@ mod tests {
             ws.write_string(row, 2, format!("SAM{i:09}")).unwrap();
             if !lean {
                 ws.write_number(row, 0, f64::from(row)).unwrap();
-                ws.write_string(row, 1, format!("470/{}/DUKCAPIL/2026", i % 3 + 1))
-                    .unwrap();
+                ws.write_string(row, 1, format!("470/{}/DUKCAPIL/2026", i % 3 + 1)).unwrap();
             }
         }
         book.save_to_buffer().unwrap()
     }
 
     fn messages(res: Result<Vec<CardRow>, Vec<RowError>>) -> Vec<String> {
-        res.expect_err("expected errors")
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        res.expect_err("expected errors").iter().map(ToString::to_string).collect()
     }
 
     /// A zip of `(name, content, deflated)` entries.
     fn zip_of(entries: &[(&str, &[u8], bool)]) -> Vec<u8> {
         let mut w = ZipWriter::new(Cursor::new(Vec::new()));
         for (name, content, deflated) in entries {
-            let method = if *deflated {
-                CompressionMethod::Deflated
-            } else {
-                CompressionMethod::Stored
-            };
-            w.start_file(*name, SimpleFileOptions::default().compression_method(method))
-                .unwrap();
+            let method = if *deflated { CompressionMethod::Deflated } else { CompressionMethod::Stored };
+            w.start_file(*name, SimpleFileOptions::default().compression_method(method)).unwrap();
             w.write_all(content).unwrap();
         }
         w.finish().unwrap().into_inner()
@@ -1011,53 +901,26 @@ mod tests {
         let mut book = Xlsx::new(Cursor::new(&t)).unwrap();
         assert_eq!(book.sheet_names(), vec![SHEET.to_owned(), "Petunjuk".to_owned()]);
         let guide = book.worksheet_range("Petunjuk").unwrap();
-        let text = guide
-            .rows()
-            .flatten()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
-        for needle in [
-            "satu baris untuk satu kartu",
-            "Qty",
-            "8 sampai 20",
-            "A–Z",
-            "50.000",
-            "judul kolom",
-            "Nol di depan",
-        ] {
+        let text = guide.rows().flatten().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+        for needle in ["satu baris untuk satu kartu", "Qty", "8 sampai 20", "A–Z", "50.000", "judul kolom", "Nol di depan"] {
             assert!(text.contains(needle), "Petunjuk lacks {needle:?}");
         }
 
         let mut zip = zip::ZipArchive::new(Cursor::new(&t)).unwrap();
         let mut xml = String::new();
-        zip.by_name("xl/worksheets/sheet1.xml")
-            .unwrap()
-            .read_to_string(&mut xml)
-            .unwrap();
-        assert!(
-            xml.contains(r#"type="textLength""#) && xml.contains(r#"sqref="C2:C50001""#),
-            "{xml}"
-        );
+        zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+        assert!(xml.contains(r#"type="textLength""#) && xml.contains(r#"sqref="C2:C50001""#), "{xml}");
         assert!(xml.contains("<formula1>8</formula1>") && xml.contains("<formula2>20</formula2>"));
         assert!(xml.contains(r#"ySplit="1""#), "header row not frozen");
         let cols = &xml[xml.find("<cols>").unwrap()..xml.find("</cols>").unwrap()];
         for (col, styled) in [(1, false), (2, true), (3, true), (4, true)] {
-            let start = cols
-                .find(&format!(r#"<col min="{col}" max="{col}""#))
-                .expect("column width set");
+            let start = cols.find(&format!(r#"<col min="{col}" max="{col}""#)).expect("column width set");
             let element = &cols[start..start + cols[start..].find("/>").unwrap()];
             assert_eq!(element.contains(" style="), styled, "{element}");
         }
         let mut styles = String::new();
-        zip.by_name("xl/styles.xml")
-            .unwrap()
-            .read_to_string(&mut styles)
-            .unwrap();
-        assert!(
-            styles.contains(r#"numFmtId="49""#),
-            "no text (@) format in styles: {styles}"
-        );
+        zip.by_name("xl/styles.xml").unwrap().read_to_string(&mut styles).unwrap();
+        assert!(styles.contains(r#"numFmtId="49""#), "no text (@) format in styles: {styles}");
     }
 
     // -- valid lists --------------------------------------------------------
@@ -1073,24 +936,9 @@ mod tests {
         assert_eq!(
             rows,
             vec![
-                CardRow {
-                    row: 2,
-                    request_number: "470/12/DUKCAPIL/2026".into(),
-                    serial: "00012345678".into(),
-                    note: "kotak 1".into()
-                },
-                CardRow {
-                    row: 3,
-                    request_number: "470/12/DUKCAPIL/2026".into(),
-                    serial: "ABCD1234EFGH".into(),
-                    note: String::new()
-                },
-                CardRow {
-                    row: 4,
-                    request_number: "471".into(),
-                    serial: "123456789".into(),
-                    note: "angka".into()
-                },
+                CardRow { row: 2, request_number: "470/12/DUKCAPIL/2026".into(), serial: "00012345678".into(), note: "kotak 1".into() },
+                CardRow { row: 3, request_number: "470/12/DUKCAPIL/2026".into(), serial: "ABCD1234EFGH".into(), note: String::new() },
+                CardRow { row: 4, request_number: "471".into(), serial: "123456789".into(), note: "angka".into() },
             ]
         );
     }
@@ -1110,21 +958,14 @@ mod tests {
 
     #[test]
     fn header_is_trimmed_and_case_insensitive() {
-        let bytes = workbook(
-            "daftar kartu sam",
-            &[" no. ", "NO. PERMINTAAN", "no. seri kartu sam", "Keterangan "],
-            &[card("R1", "SERIAL0001", "")],
-        );
+        let bytes = workbook("daftar kartu sam", &[" no. ", "NO. PERMINTAAN", "no. seri kartu sam", "Keterangan "], &[card("R1", "SERIAL0001", "")]);
         assert_eq!(parse(&bytes).unwrap().len(), 1);
     }
 
     #[test]
     fn serial_rule() {
         assert_eq!(normalize_serial("  ab12cd34  "), Ok("AB12CD34".into()));
-        assert_eq!(
-            normalize_serial("0000000000000000000Z"),
-            Ok("0000000000000000000Z".into())
-        );
+        assert_eq!(normalize_serial("0000000000000000000Z"), Ok("0000000000000000000Z".into()));
         assert!(normalize_serial("ABC 12345").unwrap_err().contains("spasi"));
         assert!(normalize_serial("ÄBCD12345").unwrap_err().contains("'Ä'"));
         assert!(normalize_serial("").unwrap_err().contains("wajib"));
@@ -1134,30 +975,16 @@ mod tests {
 
     #[test]
     fn wrong_header_is_named() {
-        let bytes = workbook(
-            SHEET,
-            &["No.", "Nomor Surat", "No. Seri Kartu SAM"],
-            &[card("R1", "SERIAL0001", "")],
-        );
+        let bytes = workbook(SHEET, &["No.", "Nomor Surat", "No. Seri Kartu SAM"], &[card("R1", "SERIAL0001", "")]);
         let m = messages(parse(&bytes));
         assert_eq!(m.len(), 2, "{m:?}");
-        assert!(
-            m[0].starts_with("Baris 1: Judul kolom B harus \"No. Permintaan\", bukan 'Nomor Surat'"),
-            "{m:?}"
-        );
-        assert!(
-            m[1].starts_with("Baris 1: Judul kolom D \"Keterangan\" tidak ada"),
-            "{m:?}"
-        );
+        assert!(m[0].starts_with("Baris 1: Judul kolom B harus \"No. Permintaan\", bukan 'Nomor Surat'"), "{m:?}");
+        assert!(m[1].starts_with("Baris 1: Judul kolom D \"Keterangan\" tidak ada"), "{m:?}");
     }
 
     #[test]
     fn extra_header_column_is_refused() {
-        let bytes = workbook(
-            SHEET,
-            &["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan", "Catatan"],
-            &[],
-        );
+        let bytes = workbook(SHEET, &["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan", "Catatan"], &[]);
         let m = messages(parse(&bytes));
         assert_eq!(m.len(), 1);
         assert!(m[0].starts_with("Baris 1: Kolom E ('Catatan') tidak dikenal"), "{m:?}");
@@ -1168,10 +995,7 @@ mod tests {
         let bytes = workbook("Sheet1", &HEADERS, &[card("R1", "SERIAL0001", "")]);
         let m = messages(parse(&bytes));
         assert_eq!(m.len(), 1);
-        assert!(
-            m[0].contains("\"Daftar Kartu SAM\" tidak ditemukan") && m[0].contains("'Sheet1'"),
-            "{m:?}"
-        );
+        assert!(m[0].contains("\"Daftar Kartu SAM\" tidak ditemukan") && m[0].contains("'Sheet1'"), "{m:?}");
     }
 
     // -- row errors ---------------------------------------------------------
@@ -1184,17 +1008,8 @@ mod tests {
 
     #[test]
     fn empty_request_number() {
-        let m = messages(parse(&list(&[
-            card("", "SERIAL0001", ""),
-            card("  ", "SERIAL0002", ""),
-        ])));
-        assert_eq!(
-            m,
-            vec![
-                "Baris 2: No. Permintaan wajib diisi.",
-                "Baris 3: No. Permintaan wajib diisi."
-            ]
-        );
+        let m = messages(parse(&list(&[card("", "SERIAL0001", ""), card("  ", "SERIAL0002", "")])));
+        assert_eq!(m, vec!["Baris 2: No. Permintaan wajib diisi.", "Baris 3: No. Permintaan wajib diisi."]);
     }
 
     #[test]
@@ -1206,14 +1021,8 @@ mod tests {
             card("R1", "GOOD0001", ""),
         ])));
         assert_eq!(m.len(), 3, "{m:?}");
-        assert_eq!(
-            m[0],
-            "Baris 2: No. Seri Kartu SAM '1234567' harus 8 sampai 20 karakter (sekarang 7)."
-        );
-        assert_eq!(
-            m[1],
-            "Baris 3: No. Seri Kartu SAM '1234-5678' hanya boleh berisi huruf A–Z dan angka 0–9 (ditemukan '-')."
-        );
+        assert_eq!(m[0], "Baris 2: No. Seri Kartu SAM '1234567' harus 8 sampai 20 karakter (sekarang 7).");
+        assert_eq!(m[1], "Baris 3: No. Seri Kartu SAM '1234-5678' hanya boleh berisi huruf A–Z dan angka 0–9 (ditemukan '-').");
         assert!(m[2].starts_with("Baris 4:") && m[2].contains("(sekarang 21)"), "{m:?}");
     }
 
@@ -1227,18 +1036,9 @@ mod tests {
             vec![Fx::Blank, s("R1"), Fx::Date(45_000.0)],
         ])));
         assert_eq!(m.len(), 4, "{m:?}");
-        assert!(
-            m[0].starts_with("Baris 2:") && m[0].contains("angka desimal (12345678.5)"),
-            "{m:?}"
-        );
-        assert!(
-            m[1].starts_with("Baris 3:") && m[1].contains("(sekarang 7). Nomor seri ini tersimpan sebagai angka"),
-            "{m:?}"
-        );
-        assert!(
-            m[2].starts_with("Baris 4:") && m[2].contains("lebih dari 15 digit"),
-            "{m:?}"
-        );
+        assert!(m[0].starts_with("Baris 2:") && m[0].contains("angka desimal (12345678.5)"), "{m:?}");
+        assert!(m[1].starts_with("Baris 3:") && m[1].contains("(sekarang 7). Nomor seri ini tersimpan sebagai angka"), "{m:?}");
+        assert!(m[2].starts_with("Baris 4:") && m[2].contains("lebih dari 15 digit"), "{m:?}");
         assert!(m[3].starts_with("Baris 6:") && m[3].contains("tanggal"), "{m:?}");
     }
 
@@ -1246,10 +1046,7 @@ mod tests {
     fn request_number_typed_as_date_is_refused() {
         let m = messages(parse(&list(&[vec![Fx::Blank, Fx::Date(45_000.0), s("SERIAL0001")]])));
         assert_eq!(m.len(), 1);
-        assert!(
-            m[0].starts_with("Baris 2: No. Permintaan terbaca sebagai tanggal/waktu (2023-03-15)"),
-            "{m:?}"
-        );
+        assert!(m[0].starts_with("Baris 2: No. Permintaan terbaca sebagai tanggal/waktu (2023-03-15)"), "{m:?}");
     }
 
     #[test]
@@ -1259,20 +1056,13 @@ mod tests {
         let m = messages(parse(&list(&[card(&long, "SERIAL0001", &note)])));
         assert_eq!(
             m,
-            vec![
-                "Baris 2: No. Permintaan paling banyak 100 karakter (sekarang 101).",
-                "Baris 2: Keterangan paling banyak 500 karakter (sekarang 501).",
-            ]
+            vec!["Baris 2: No. Permintaan paling banyak 100 karakter (sekarang 101).", "Baris 2: Keterangan paling banyak 500 karakter (sekarang 501).",]
         );
     }
 
     #[test]
     fn duplicate_serial_names_both_rows() {
-        let m = messages(parse(&list(&[
-            card("R1", "ABCDEFGH12", ""),
-            card("R1", "SERIAL0001", ""),
-            card("R2", " abcdefgh12 ", ""),
-        ])));
+        let m = messages(parse(&list(&[card("R1", "ABCDEFGH12", ""), card("R1", "SERIAL0001", ""), card("R2", " abcdefgh12 ", "")])));
         assert_eq!(m, vec!["Baris 4: No. Seri 'ABCDEFGH12' sudah ada pada baris 2."]);
     }
 
@@ -1282,10 +1072,7 @@ mod tests {
         let m = messages(parse(&list(&rows)));
         assert_eq!(m.len(), MAX_ERRORS + 1);
         assert_eq!(m[0], "Baris 2: No. Permintaan wajib diisi.");
-        assert!(
-            m[1].starts_with("Baris 2: No. Seri Kartu SAM 'SHORT'")
-                || m[1].starts_with("Baris 2: No. Seri Kartu SAM 'short'")
-        );
+        assert!(m[1].starts_with("Baris 2: No. Seri Kartu SAM 'SHORT'") || m[1].starts_with("Baris 2: No. Seri Kartu SAM 'short'"));
         assert_eq!(m[MAX_ERRORS], "… dan 300 kesalahan lain.");
     }
 
@@ -1331,12 +1118,7 @@ mod tests {
             x ^= x << 5;
             *b = x.to_le_bytes()[0];
         }
-        for bytes in [
-            &random[..],
-            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
-            b"",
-            b"PK\x03\x04garbage",
-        ] {
+        for bytes in [&random[..], b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", b"", b"PK\x03\x04garbage"] {
             let e = precheck(bytes).unwrap_err();
             assert_eq!(e.row, None);
             assert!(e.message.starts_with("Berkas bukan file Excel .xlsx"), "{e}");
@@ -1344,25 +1126,16 @@ mod tests {
         }
         assert!(precheck(b"%PDF-1.7").unwrap_err().message.contains("PDF"));
         let xls = precheck(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0]).unwrap_err();
-        assert!(
-            xls.message.contains(".xls") && xls.message.contains("kata sandi"),
-            "{xls}"
-        );
+        assert!(xls.message.contains(".xls") && xls.message.contains("kata sandi"), "{xls}");
     }
 
     #[test]
     fn renamed_docx() {
         let bytes = zip_of(&[CT, ("word/document.xml", b"<w:document/>", true)]);
         let e = precheck(&bytes).unwrap_err();
-        assert!(
-            e.message.starts_with("Berkas bukan file Excel .xlsx") && e.message.contains("Word"),
-            "{e}"
-        );
+        assert!(e.message.starts_with("Berkas bukan file Excel .xlsx") && e.message.contains("Word"), "{e}");
         let bare = zip_of(&[("readme.txt", b"hi", false)]);
-        assert!(precheck(&bare)
-            .unwrap_err()
-            .message
-            .contains("tidak berisi buku kerja Excel"));
+        assert!(precheck(&bare).unwrap_err().message.contains("tidak berisi buku kerja Excel"));
     }
 
     #[test]
@@ -1429,12 +1202,8 @@ mod tests {
             assert!(e.message.contains("daftar teks"), "{e}");
             assert_eq!(parse(&sst(claim)), Err(vec![e]));
         }
-        assert!(unique_count_plausible(
-            b"<sst count=\"2\" uniqueCount = '2'><si><t>a</t></si><si><t>b</t></si></sst>"
-        ));
-        assert!(!unique_count_plausible(
-            b"<!-- uniqueCount=\"1\" --><x:sst uniqueCount=\"20002\"><x:si/></x:sst>"
-        ));
+        assert!(unique_count_plausible(b"<sst count=\"2\" uniqueCount = '2'><si><t>a</t></si><si><t>b</t></si></sst>"));
+        assert!(!unique_count_plausible(b"<!-- uniqueCount=\"1\" --><x:sst uniqueCount=\"20002\"><x:si/></x:sst>"));
     }
 
     #[test]

@@ -26,7 +26,12 @@ use crate::models::{
 ///
 /// # Errors
 /// On database failure.
-pub async fn page(db: &DatabaseConnection, q: &ListQuery, viewer: Viewer, per_page: u64) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, crate::models::paging::Window)> {
+pub async fn page(
+    db: &DatabaseConnection,
+    q: &ListQuery,
+    viewer: Viewer,
+    per_page: u64,
+) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, crate::models::paging::Window)> {
     let statuses = match q.status.as_str() {
         "done" => vec![Status::Done],
         "received" => vec![Status::Received],
@@ -116,8 +121,16 @@ pub async fn receive(db: &DatabaseConnection, user: &users::Model, id: i32, form
     let s = submissions::Model::find_for(&txn, Viewer::of(user), id).await?;
     match s.status {
         Status::Done => {}
-        Status::Received => return Err(AppError::Conflict(format!("Penerimaan pengajuan {} sudah dicatat; Jumlah Diterima tidak dapat diubah lagi.", s.number))),
-        other => return Err(AppError::Conflict(format!("Pengajuan {} berstatus {}; penerimaan dicatat setelah personalisasi selesai (Done).", s.number, other.label()))),
+        Status::Received => {
+            return Err(AppError::Conflict(format!("Penerimaan pengajuan {} sudah dicatat; Jumlah Diterima tidak dapat diubah lagi.", s.number)))
+        }
+        other => {
+            return Err(AppError::Conflict(format!(
+                "Pengajuan {} berstatus {}; penerimaan dicatat setelah personalisasi selesai (Done).",
+                s.number,
+                other.label()
+            )))
+        }
     }
     let lines = lines(&txn, id).await?;
     let mut errors = FieldErrors::new();

@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +117,13 @@ impl Form {
 
 /// Checks a parsed card list against the bundled requests and the cards of
 /// every other live submission. Returns the row errors (empty when fine).
-async fn check_cards<C: ConnectionTrait>(db: &C, rows: &[CardRow], bundle: &[requests::Model], card_count: i32, except_submission: Option<i32>) -> AppResult<Vec<String>> {
+async fn check_cards<C: ConnectionTrait>(
+    db: &C,
+    rows: &[CardRow],
+    bundle: &[requests::Model],
+    card_count: i32,
+    except_submission: Option<i32>,
+) -> AppResult<Vec<String>> {
     let mut errors = Vec::new();
     let mut by_number: BTreeMap<&str, &requests::Model> = BTreeMap::new();
     for r in bundle {
@@ -244,7 +249,14 @@ impl ActiveModel {
     ///
     /// # Errors
     /// `Invalid` with messages per field (`cards`: one line per row problem).
-    pub async fn submit(db: &DatabaseConnection, user: &users::Model, form: &Form, letter: Option<&Letter>, card_file: Option<&CardFile>, env: &Env<'_>) -> AppResult<Model> {
+    pub async fn submit(
+        db: &DatabaseConnection,
+        user: &users::Model,
+        form: &Form,
+        letter: Option<&Letter>,
+        card_file: Option<&CardFile>,
+        env: &Env<'_>,
+    ) -> AppResult<Model> {
         let producer = producer_of(Viewer::of(user))?;
         let mut e = FieldErrors::new();
         let files = check_files(letter, card_file, true, &mut e);
@@ -305,14 +317,19 @@ impl ActiveModel {
         .insert(&txn)
         .await
         .map_err(|err| unique_to_field(err, "number", "No. Pengajuan ini sudah dipakai pada pengajuan Anda yang lain."))?;
-        insert_cards(&txn, submission.id, &rows, &bundle)
-            .await
-            .map_err(|err| match err {
-                AppError::Db(d) => unique_to_field(d, "cards", "Sebagian No. Seri baru saja didaftarkan pada pengajuan lain. Unggah ulang daftar kartu."),
-                other => other,
-            })?;
+        insert_cards(&txn, submission.id, &rows, &bundle).await.map_err(|err| match err {
+            AppError::Db(d) => unique_to_field(d, "cards", "Sebagian No. Seri baru saja didaftarkan pada pengajuan lain. Unggah ulang daftar kartu."),
+            other => other,
+        })?;
         let bundle_ids: Vec<i32> = bundle.iter().map(|r| r.id).collect();
-        let bundled = RequestMove { from: RequestStatus::Approved, to: RequestStatus::Bundled, actor: &actor, note: None, submission: Some((submission.id, &submission.number)), base_url: env.base_url };
+        let bundled = RequestMove {
+            from: RequestStatus::Approved,
+            to: RequestStatus::Bundled,
+            actor: &actor,
+            note: None,
+            submission: Some((submission.id, &submission.number)),
+            base_url: env.base_url,
+        };
         crate::models::requests::transition(&txn, &bundle_ids, &bundled).await?;
         Event::new(Action::SubmissionCreated, SUBJECT)
             .subject(submission.id, &submission.number)
@@ -329,7 +346,15 @@ impl ActiveModel {
     ///
     /// # Errors
     /// `NotFound` outside scope, `Conflict` once decided, `Invalid` per field.
-    pub async fn edit(db: &DatabaseConnection, user: &users::Model, id: i32, form: &Form, letter: Option<&Letter>, card_file: Option<&CardFile>, env: &Env<'_>) -> AppResult<Model> {
+    pub async fn edit(
+        db: &DatabaseConnection,
+        user: &users::Model,
+        id: i32,
+        form: &Form,
+        letter: Option<&Letter>,
+        card_file: Option<&CardFile>,
+        env: &Env<'_>,
+    ) -> AppResult<Model> {
         let producer = producer_of(Viewer::of(user))?;
         let existing = Model::find_for(db, Viewer::Producer(producer), id).await?;
         if existing.status() != Status::New {
@@ -342,10 +367,9 @@ impl ActiveModel {
         if let Some(valid) = &valid {
             let problems = match &files.rows {
                 Some(rows) => check_cards(db, rows, &bundle, valid.card_count, Some(id)).await?,
-                None if valid.card_count != existing.card_count => vec![format!(
-                    "Jumlah Kartu SAM berubah menjadi {}; unggah ulang Excel Daftar Kartu SAM yang sesuai.",
-                    valid.card_count
-                )],
+                None if valid.card_count != existing.card_count => {
+                    vec![format!("Jumlah Kartu SAM berubah menjadi {}; unggah ulang Excel Daftar Kartu SAM yang sesuai.", valid.card_count)]
+                }
                 None => Vec::new(),
             };
             if !problems.is_empty() {
@@ -445,7 +469,11 @@ impl ActiveModel {
         let (decided, mails) = transition(&txn, &submission, Move { to, actor: &actor, note, env, also }).await?;
         if to == Status::Rejected {
             // A rejected list no longer holds its serials: they may be listed again.
-            cards::Entity::update_many().col_expr(cards::Column::LiveSerial, Expr::value(Option::<String>::None)).filter(cards::Column::SubmissionId.eq(id)).exec(&txn).await?;
+            cards::Entity::update_many()
+                .col_expr(cards::Column::LiveSerial, Expr::value(Option::<String>::None))
+                .filter(cards::Column::SubmissionId.eq(id))
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok((decided, mails))
@@ -502,7 +530,8 @@ pub async fn mails_of_move<C: ConnectionTrait>(txn: &C, s: &Model, bundle: &[req
         } else {
             let ids: Vec<i32> = own.iter().map(|r| r.id).collect();
             let total = cards::Entity::find().filter(cards::Column::RequestId.is_in(ids.clone())).count(txn).await?;
-            let clear = cards::Entity::find().filter(cards::Column::RequestId.is_in(ids)).filter(cards::Column::Status.eq(CardStatus::Clear)).count(txn).await?;
+            let clear =
+                cards::Entity::find().filter(cards::Column::RequestId.is_in(ids)).filter(cards::Column::Status.eq(CardStatus::Clear)).count(txn).await?;
             crate::mailers::submissions::DoneForInstitution {
                 institution: &org.name,
                 producer: &producer.name,
@@ -590,4 +619,3 @@ pub async fn reschedule<C: ConnectionTrait>(txn: &C, disposition_days: u32) -> A
     }
     Ok(())
 }
-

@@ -65,7 +65,14 @@ impl Page {
             .all(db)
             .await?
             .into_iter()
-            .map(|(r, o)| Line { id: r.id, number: r.number, title: r.title, quantity: r.quantity, institution: o.map(|o| o.name).unwrap_or_default(), status: r.status.badge() })
+            .map(|(r, o)| Line {
+                id: r.id,
+                number: r.number,
+                title: r.title,
+                quantity: r.quantity,
+                institution: o.map(|o| o.name).unwrap_or_default(),
+                status: r.status.badge(),
+            })
             .collect();
         let timeline = timeline(db, viewer, id).await?.iter().map(crate::models::audit_events::Model::entry).collect();
         let sla = match s.accepted_at {
@@ -74,7 +81,10 @@ impl Page {
                 let accepted = t.with_timezone(&crate::locale::wib()).date_naive();
                 let today = Utc::now().with_timezone(&crate::locale::wib()).date_naive();
                 let finished = s.received_at.map(|t| t.with_timezone(&crate::locale::wib()).date_naive());
-                Some(Sla { on_time: schedule::sla_on_time(accepted, finished, today, &calendar), deadline: calendar.nth_working_day(accepted, schedule::IDEAL_TOTAL_DAYS) })
+                Some(Sla {
+                    on_time: schedule::sla_on_time(accepted, finished, today, &calendar),
+                    deadline: calendar.nth_working_day(accepted, schedule::IDEAL_TOTAL_DAYS),
+                })
             }
             None => None,
         };

@@ -55,9 +55,7 @@ impl Calendar {
     /// A calendar whose non-working days are the weekends plus `holidays`
     /// (duplicates and holidays falling on a weekend are harmless).
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
-        Self {
-            holidays: holidays.into_iter().collect(),
-        }
+        Self { holidays: holidays.into_iter().collect() }
     }
 
     /// The holiday set.
@@ -112,11 +110,7 @@ impl Calendar {
             return 0;
         }
         let weekdays = weekdays_up_to(to) - weekdays_up_to(from);
-        let holidays = self
-            .holidays
-            .range((Excluded(from), Included(to)))
-            .filter(|h| is_weekday(**h))
-            .count() as i64;
+        let holidays = self.holidays.range((Excluded(from), Included(to))).filter(|h| is_weekday(**h)).count() as i64;
         weekdays - holidays
     }
 }
@@ -151,26 +145,15 @@ impl Default for Rules {
     /// One station of [`DEFAULT_CARDS_PER_STATION`] cards and
     /// [`DEFAULT_DISPOSITION_DAYS`] disposition days.
     fn default() -> Self {
-        Self {
-            capacity_per_day: DEFAULT_CARDS_PER_STATION,
-            disposition_days: DEFAULT_DISPOSITION_DAYS,
-        }
+        Self { capacity_per_day: DEFAULT_CARDS_PER_STATION, disposition_days: DEFAULT_DISPOSITION_DAYS }
     }
 }
 
 impl Rules {
     /// Rules whose capacity is the (saturating) sum of the active stations'
     /// cards per 8-hour day.
-    pub fn from_stations(
-        cards_per_station: impl IntoIterator<Item = u32>,
-        disposition_days: u32,
-    ) -> Self {
-        Self {
-            capacity_per_day: cards_per_station
-                .into_iter()
-                .fold(0u32, u32::saturating_add),
-            disposition_days,
-        }
+    pub fn from_stations(cards_per_station: impl IntoIterator<Item = u32>, disposition_days: u32) -> Self {
+        Self { capacity_per_day: cards_per_station.into_iter().fold(0u32, u32::saturating_add), disposition_days }
     }
 
     /// The capacity actually used by [`plan`]: `capacity_per_day`, or `1` when it
@@ -184,9 +167,7 @@ impl Rules {
     /// personalization can start when nothing is queued:
     /// `disposition_days + SCHEDULING_DAYS + 1` (day 5 by default).
     pub fn first_personalization_day(&self) -> u32 {
-        self.disposition_days
-            .saturating_add(SCHEDULING_DAYS)
-            .saturating_add(1)
+        self.disposition_days.saturating_add(SCHEDULING_DAYS).saturating_add(1)
     }
 }
 
@@ -234,12 +215,7 @@ pub struct Estimate {
 /// Cost: proportional to the number of days that receive cards (full days are
 /// skipped in amortised constant time), not to the number of cards, so hundreds
 /// of entries of 50,000 cards each are cheap.
-pub fn plan(
-    entries: &[QueueEntry],
-    rules: &Rules,
-    calendar: &Calendar,
-    today: NaiveDate,
-) -> Vec<Estimate> {
+pub fn plan(entries: &[QueueEntry], rules: &Rules, calendar: &Calendar, today: NaiveDate) -> Vec<Estimate> {
     let capacity = rules.effective_capacity();
     let first_day = rules.first_personalization_day();
     let today = calendar.first_working_day_on_or_after(today);
@@ -253,9 +229,7 @@ pub fn plan(
     entries
         .iter()
         .map(|entry| {
-            let earliest = calendar
-                .nth_working_day(entry.accepted_on, first_day)
-                .max(today);
+            let earliest = calendar.nth_working_day(entry.accepted_on, first_day).max(today);
 
             let (start, finish) = if entry.cards == 0 {
                 (earliest, earliest)
@@ -278,12 +252,7 @@ pub fn plan(
                 }
             };
 
-            Estimate {
-                id: entry.id,
-                start,
-                finish,
-                handover: calendar.add_working_days(finish, HANDOVER_DAYS),
-            }
+            Estimate { id: entry.id, start, finish, handover: calendar.add_working_days(finish, HANDOVER_DAYS) }
         })
         .collect()
 }
@@ -305,12 +274,7 @@ fn first_open_day(full: &mut BTreeMap<NaiveDate, NaiveDate>, d: NaiveDate) -> Na
 /// On time when `done_on` (or `today` if not done yet) is within
 /// [`IDEAL_TOTAL_DAYS`] working days from acceptance, i.e. on or before the
 /// 8th working day counting the acceptance working day as day 1.
-pub fn sla_on_time(
-    accepted_on: NaiveDate,
-    done_on: Option<NaiveDate>,
-    today: NaiveDate,
-    calendar: &Calendar,
-) -> bool {
+pub fn sla_on_time(accepted_on: NaiveDate, done_on: Option<NaiveDate>, today: NaiveDate, calendar: &Calendar) -> bool {
     let deadline = calendar.nth_working_day(accepted_on, IDEAL_TOTAL_DAYS);
     done_on.unwrap_or(today) <= deadline
 }
@@ -329,30 +293,18 @@ mod tests {
     }
 
     fn entry(id: i32, accepted_on: NaiveDate, cards: u32) -> QueueEntry {
-        QueueEntry {
-            id,
-            accepted_on,
-            cards,
-        }
+        QueueEntry { id, accepted_on, cards }
     }
 
     fn rules(capacity_per_day: u32) -> Rules {
-        Rules {
-            capacity_per_day,
-            disposition_days: 3,
-        }
+        Rules { capacity_per_day, disposition_days: 3 }
     }
 
     #[test]
     fn faq_example_250_cards_behind_500_personalized_on_day_7_and_done_on_day_10() {
         let cal = Calendar::default();
         let accepted = monday();
-        let plan = plan(
-            &[entry(1, accepted, 500), entry(2, accepted, 250)],
-            &rules(250),
-            &cal,
-            accepted,
-        );
+        let plan = plan(&[entry(1, accepted, 500), entry(2, accepted, 250)], &rules(250), &cal, accepted);
         // The queue takes days 5 and 6 (Fri 10, Mon 13 January).
         assert_eq!(plan[0].start, cal.nth_working_day(accepted, 5));
         assert_eq!(plan[0].finish, cal.nth_working_day(accepted, 6));
@@ -371,26 +323,10 @@ mod tests {
     fn empty_queue_personalizes_on_day_5_and_hands_over_on_day_8() {
         let cal = Calendar::default();
         let accepted = monday();
-        let plan = plan(
-            &[entry(7, accepted, 250)],
-            &Rules::default(),
-            &cal,
-            accepted,
-        );
-        assert_eq!(
-            plan,
-            vec![Estimate {
-                id: 7,
-                start: d(2025, 1, 10),
-                finish: d(2025, 1, 10),
-                handover: d(2025, 1, 15),
-            }]
-        );
+        let plan = plan(&[entry(7, accepted, 250)], &Rules::default(), &cal, accepted);
+        assert_eq!(plan, vec![Estimate { id: 7, start: d(2025, 1, 10), finish: d(2025, 1, 10), handover: d(2025, 1, 15) }]);
         assert_eq!(plan[0].start, cal.nth_working_day(accepted, 5));
-        assert_eq!(
-            plan[0].handover,
-            cal.nth_working_day(accepted, IDEAL_TOTAL_DAYS)
-        );
+        assert_eq!(plan[0].handover, cal.nth_working_day(accepted, IDEAL_TOTAL_DAYS));
     }
 
     #[test]
@@ -449,12 +385,7 @@ mod tests {
     fn entry_larger_than_daily_capacity_spans_days_and_leftover_is_shared() {
         let cal = Calendar::default();
         let accepted = monday();
-        let plan = plan(
-            &[entry(1, accepted, 600), entry(2, accepted, 200)],
-            &rules(250),
-            &cal,
-            accepted,
-        );
+        let plan = plan(&[entry(1, accepted, 600), entry(2, accepted, 200)], &rules(250), &cal, accepted);
         // 600 = 250 (day 5) + 250 (day 6) + 100 (day 7).
         assert_eq!(plan[0].start, cal.nth_working_day(accepted, 5));
         assert_eq!(plan[0].finish, cal.nth_working_day(accepted, 7));
@@ -490,21 +421,11 @@ mod tests {
         let cal = Calendar::default();
         let accepted = monday();
         // Earliest would be Fri 10; today is Wed 15.
-        let plan = plan(
-            &[entry(1, accepted, 250)],
-            &rules(250),
-            &cal,
-            d(2025, 1, 15),
-        );
+        let plan = plan(&[entry(1, accepted, 250)], &rules(250), &cal, d(2025, 1, 15));
         assert_eq!(plan[0].start, d(2025, 1, 15));
         assert_eq!(plan[0].handover, d(2025, 1, 20));
         // Today on a Saturday: its first working day (Mon 20) is the start.
-        let plan = super::plan(
-            &[entry(1, accepted, 250)],
-            &rules(250),
-            &cal,
-            d(2025, 1, 18),
-        );
+        let plan = super::plan(&[entry(1, accepted, 250)], &rules(250), &cal, d(2025, 1, 18));
         assert_eq!(plan[0].start, d(2025, 1, 20));
         // Today before the earliest day changes nothing.
         let plan = super::plan(&[entry(1, accepted, 250)], &rules(250), &cal, d(2025, 1, 7));
@@ -548,12 +469,7 @@ mod tests {
     fn entry_with_zero_cards_starts_and_finishes_on_its_earliest_day_without_using_capacity() {
         let cal = Calendar::default();
         let accepted = monday();
-        let plan = plan(
-            &[entry(1, accepted, 0), entry(2, accepted, 250)],
-            &rules(250),
-            &cal,
-            accepted,
-        );
+        let plan = plan(&[entry(1, accepted, 0), entry(2, accepted, 250)], &rules(250), &cal, accepted);
         assert_eq!(plan[0].start, d(2025, 1, 10));
         assert_eq!(plan[0].finish, d(2025, 1, 10));
         assert_eq!(plan[0].handover, d(2025, 1, 15));
@@ -590,30 +506,18 @@ mod tests {
         assert_eq!(cal.working_days_between(d(2025, 1, 10), d(2025, 1, 10)), 0);
         // Without the holiday, Fri -> Mon is 1.
         let plain = Calendar::default();
-        assert_eq!(
-            plain.working_days_between(d(2025, 1, 10), d(2025, 1, 13)),
-            1
-        );
+        assert_eq!(plain.working_days_between(d(2025, 1, 10), d(2025, 1, 13)), 1);
     }
 
     #[test]
     fn working_days_between_matches_day_by_day_count() {
-        let cal = Calendar::new([
-            d(2024, 12, 25),
-            d(2024, 12, 28),
-            d(2025, 1, 1),
-            d(2025, 1, 29),
-        ]);
+        let cal = Calendar::new([d(2024, 12, 25), d(2024, 12, 28), d(2025, 1, 1), d(2025, 1, 29)]);
         let base = d(2024, 12, 15);
         for i in 0..60 {
             for j in 0..60 {
                 let from = base + chrono::Duration::days(i);
                 let to = base + chrono::Duration::days(j);
-                let (lo, hi, sign) = if from <= to {
-                    (from, to, 1)
-                } else {
-                    (to, from, -1)
-                };
+                let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
                 let mut count = 0i64;
                 let mut x = lo;
                 while x < hi {
@@ -622,11 +526,7 @@ mod tests {
                         count += 1;
                     }
                 }
-                assert_eq!(
-                    cal.working_days_between(from, to),
-                    sign * count,
-                    "{from} -> {to}"
-                );
+                assert_eq!(cal.working_days_between(from, to), sign * count, "{from} -> {to}");
                 if from <= to {
                     assert!(cal.add_working_days(from, count as u32) <= to);
                 }
@@ -638,10 +538,7 @@ mod tests {
     fn calendar_day_counting_conventions() {
         let cal = Calendar::new([d(2025, 1, 6)]);
         // Holiday Monday: day 1 is Tuesday.
-        assert_eq!(
-            cal.first_working_day_on_or_after(d(2025, 1, 4)),
-            d(2025, 1, 7)
-        );
+        assert_eq!(cal.first_working_day_on_or_after(d(2025, 1, 4)), d(2025, 1, 7));
         assert_eq!(cal.nth_working_day(d(2025, 1, 4), 1), d(2025, 1, 7));
         assert_eq!(cal.nth_working_day(d(2025, 1, 4), 0), d(2025, 1, 7));
         assert_eq!(cal.nth_working_day(d(2025, 1, 7), 5), d(2025, 1, 13));
@@ -656,12 +553,7 @@ mod tests {
         let accepted = monday();
         assert_eq!(rules(0).effective_capacity(), 1);
         assert_eq!(Rules::from_stations([], 3).capacity_per_day, 0);
-        let plan = plan(
-            &[entry(1, accepted, 3), entry(2, accepted, 1)],
-            &rules(0),
-            &cal,
-            accepted,
-        );
+        let plan = plan(&[entry(1, accepted, 3), entry(2, accepted, 1)], &rules(0), &cal, accepted);
         assert_eq!(plan[0].start, cal.nth_working_day(accepted, 5));
         assert_eq!(plan[0].finish, cal.nth_working_day(accepted, 7));
         assert_eq!(plan[1].start, cal.nth_working_day(accepted, 8));
@@ -671,32 +563,21 @@ mod tests {
     fn disposition_days_setting_shifts_the_first_personalization_day() {
         let cal = Calendar::default();
         let accepted = monday();
-        let r = Rules {
-            capacity_per_day: 250,
-            disposition_days: 5,
-        };
+        let r = Rules { capacity_per_day: 250, disposition_days: 5 };
         let plan = plan(&[entry(1, accepted, 250)], &r, &cal, accepted);
         assert_eq!(plan[0].start, cal.nth_working_day(accepted, 7));
     }
 
     /// Reference planner: scans every working day, no skipping.
-    fn naive_plan(
-        entries: &[QueueEntry],
-        rules: &Rules,
-        cal: &Calendar,
-        today: NaiveDate,
-    ) -> Vec<Estimate> {
+    fn naive_plan(entries: &[QueueEntry], rules: &Rules, cal: &Calendar, today: NaiveDate) -> Vec<Estimate> {
         let cap = rules.capacity_per_day.max(1);
         let today = cal.first_working_day_on_or_after(today);
         let mut used: BTreeMap<NaiveDate, u32> = BTreeMap::new();
         entries
             .iter()
             .map(|e| {
-                let earliest = cal
-                    .nth_working_day(e.accepted_on, rules.disposition_days + SCHEDULING_DAYS + 1)
-                    .max(today);
-                let (mut start, mut finish, mut left, mut day) =
-                    (None, earliest, e.cards, earliest);
+                let earliest = cal.nth_working_day(e.accepted_on, rules.disposition_days + SCHEDULING_DAYS + 1).max(today);
+                let (mut start, mut finish, mut left, mut day) = (None, earliest, e.cards, earliest);
                 while left > 0 {
                     let u = used.entry(day).or_insert(0);
                     let take = (cap - *u).min(left);
@@ -708,12 +589,7 @@ mod tests {
                     }
                     day = cal.add_working_days(day, 1);
                 }
-                Estimate {
-                    id: e.id,
-                    start: start.unwrap_or(earliest),
-                    finish,
-                    handover: cal.add_working_days(finish, HANDOVER_DAYS),
-                }
+                Estimate { id: e.id, start: start.unwrap_or(earliest), finish, handover: cal.add_working_days(finish, HANDOVER_DAYS) }
             })
             .collect()
     }
@@ -722,53 +598,26 @@ mod tests {
     fn plan_matches_a_naive_day_by_day_planner_on_random_queues() {
         let mut seed: u64 = 0x5eed_cafe;
         let mut rnd = |n: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % n
         };
         for _ in 0..300 {
-            let holidays: Vec<_> = (0..rnd(8))
-                .map(|_| monday() + chrono::Duration::days(rnd(60) as i64))
-                .collect();
+            let holidays: Vec<_> = (0..rnd(8)).map(|_| monday() + chrono::Duration::days(rnd(60) as i64)).collect();
             let cal = Calendar::new(holidays);
-            let rules = Rules {
-                capacity_per_day: rnd(4) as u32 * 100,
-                disposition_days: rnd(5) as u32,
-            };
+            let rules = Rules { capacity_per_day: rnd(4) as u32 * 100, disposition_days: rnd(5) as u32 };
             // Keep the reference planner fast at capacity 0 (one card a day).
             let max_cards = if rules.capacity_per_day == 0 { 12 } else { 900 };
             // Acceptance dates deliberately not sorted, to exercise gaps.
-            let entries: Vec<_> = (0..rnd(25) as i32)
-                .map(|i| {
-                    entry(
-                        i,
-                        monday() + chrono::Duration::days(rnd(30) as i64),
-                        rnd(max_cards) as u32,
-                    )
-                })
-                .collect();
+            let entries: Vec<_> = (0..rnd(25) as i32).map(|i| entry(i, monday() + chrono::Duration::days(rnd(30) as i64), rnd(max_cards) as u32)).collect();
             let today = monday() + chrono::Duration::days(rnd(20) as i64);
-            assert_eq!(
-                plan(&entries, &rules, &cal, today),
-                naive_plan(&entries, &rules, &cal, today),
-                "{entries:?} {rules:?} {cal:?} {today}"
-            );
+            assert_eq!(plan(&entries, &rules, &cal, today), naive_plan(&entries, &rules, &cal, today), "{entries:?} {rules:?} {cal:?} {today}");
         }
     }
 
     #[test]
     fn hundreds_of_large_entries_plan_quickly_and_in_order() {
         let cal = Calendar::new([d(2025, 8, 18), d(2025, 12, 25)]);
-        let entries: Vec<_> = (0..300)
-            .map(|i| {
-                entry(
-                    i,
-                    monday() + chrono::Duration::days(i64::from(i / 3)),
-                    50_000,
-                )
-            })
-            .collect();
+        let entries: Vec<_> = (0..300).map(|i| entry(i, monday() + chrono::Duration::days(i64::from(i / 3)), 50_000)).collect();
         let plan = plan(&entries, &Rules::default(), &cal, monday());
         assert_eq!(plan.len(), 300);
         // 300 x 200 full days, back to back.
