@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench documents`.
 use std::time::{Duration, Instant};
 
-use sifilma::models::documents::files::{bast_docx, card_list_xlsx, reply_docx, ListRow, ReplyLine};
+use sifilma::models::documents::{bast_docx, card_list_xlsx, reply_docx, ListRow, ReplyLine};
 
 #[path = "../tests/support/sample_documents.rs"]
 mod sample_documents;

@@ -20,7 +20,17 @@ use sea_orm::{prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Co
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub mod files;
+pub mod bast;
+pub mod card_list;
+pub mod qr;
+pub mod reply;
+pub mod word;
+
+pub use bast::{bast_docx, bast_handover, bast_opening, Bast};
+pub use card_list::{card_list_xlsx, ListRow, LIST_HEADERS, LIST_MAX_ROWS, LIST_SHEET};
+pub use qr::{qr_png, QR_MODULE_PX, QR_QUIET_ZONE};
+pub use reply::{reply_docx, reply_opening, Reply, ReplyLine, REPLY_SUBJECT};
+pub use word::{DocumentError, Party};
 
 pub use super::_entities::documents::{ActiveModel, Column, Entity, Model};
 use super::{
@@ -31,7 +41,6 @@ use super::{
     submissions::{handover, Status, Viewer, SUBJECT},
     uploads,
 };
-use files::{Bast, ListRow, Party, Reply, ReplyLine};
 
 /// Upload area of the archive.
 pub const AREA: &str = "documents";
@@ -295,7 +304,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
         position: producer.pic_position.clone().unwrap_or_else(|| "PIC Produsen".into()),
         office_address: producer.pic_address.clone().or_else(|| producer.address.clone()).unwrap_or_default(),
     };
-    let docerr = |e: files::DocumentError| AppError::Internal(e.to_string());
+    let docerr = |e: DocumentError| AppError::Internal(e.to_string());
     match doc.kind() {
         Kind::Bast => {
             let line = line.ok_or(AppError::NotFound)?;
@@ -315,7 +324,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 verify_url,
                 verify_code: doc.verify_code.clone(),
             };
-            tokio::task::spawn_blocking(move || files::bast_docx(&bast)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+            tokio::task::spawn_blocking(move || bast_docx(&bast)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
         }
         Kind::CardList => {
             let line = line.ok_or(AppError::NotFound)?;
@@ -334,7 +343,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 })
                 .collect();
             let (producer_name, institution) = (producer.name.clone(), line.institution.clone());
-            tokio::task::spawn_blocking(move || files::card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
+            tokio::task::spawn_blocking(move || card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))?
                 .map_err(docerr)
@@ -363,7 +372,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 verify_url,
                 verify_code: doc.verify_code.clone(),
             };
-            tokio::task::spawn_blocking(move || files::reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+            tokio::task::spawn_blocking(move || reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
         }
     }
 }

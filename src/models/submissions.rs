@@ -13,6 +13,7 @@ pub mod card_list;
 pub mod handover;
 pub mod lifecycle;
 pub mod page;
+pub mod queue;
 pub mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,7 +36,8 @@ use super::{
     roles::Role,
     uploads, Env,
 };
-pub use lifecycle::{calendar, open_requests, reschedule, CardFile, Form};
+pub use lifecycle::{open_requests, CardFile, Form};
+pub use queue::{calendar, reschedule};
 
 /// The audit subject type; a submission's timeline is its audit rows.
 pub const SUBJECT: &str = "pengajuan";

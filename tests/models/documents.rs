@@ -13,7 +13,7 @@ use qrcode::{Color, EcLevel, QrCode};
 use serde_json::Value;
 use sifilma::{
     locale,
-    models::documents::files::{
+    models::documents::{
         bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError, ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX,
         QR_QUIET_ZONE,
     },

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
-use sifilma::models::documents::files::{Bast, Party, Reply, ReplyLine};
+use sifilma::models::documents::{Bast, Party, Reply, ReplyLine};
 
 pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()

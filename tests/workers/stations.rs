@@ -143,8 +143,8 @@ async fn a_batch_travels_through_redis_and_every_card_comes_back_once() {
             events.iter().any(|e| e.message.contains("SENTINEL01")).then_some(())
         })
         .await;
-        let left: usize = raw.llen(format!("{ns}:queue:portal")).await.unwrap();
-        assert_eq!(left, 0, "the portal queue is drained");
+        // (The queue itself may hold a late heartbeat of the agent by now: a
+        // heartbeat of a finished run is dropped, so it changes nothing either.)
         let after = cards_of(&ctx, id).await;
         assert_eq!(after, done, "nothing changed");
         assert_eq!(runs::Entity::find_by_id(run.id).one(&ctx.db).await.unwrap().unwrap(), run);

@@ -15,11 +15,11 @@ const MAX_SHOWN_ERRORS: usize = 200;
 
 use super::{
     card_list::{self, CardRow},
-    schedule::{self, Calendar, QueueEntry, Rules},
+    queue::next_ticket,
     transition, ActiveModel, Column, Entity, Model, Move, Status, Viewer, FILE_AREA, SUBJECT,
 };
 use crate::models::{
-    _entities::{cards, holidays, machine_types, organisations, personalization_requests as requests, stations, users},
+    _entities::{cards, machine_types, organisations, personalization_requests as requests, users},
     audit_events::{Action, Actor, Event},
     cards::Status as CardStatus,
     errors::{AppError, AppResult, FieldErrors},
@@ -557,65 +557,4 @@ fn unique_to_field(err: sea_orm::DbErr, field: &str, message: &str) -> AppError 
     } else {
         AppError::Db(err)
     }
-}
-
-/// The next Kode Tiket of `today`'s year.
-async fn next_ticket<C: ConnectionTrait>(txn: &C, today: NaiveDate) -> AppResult<String> {
-    use chrono::Datelike;
-    let prefix = format!("PERSO-{}-", today.year());
-    let last = Entity::find()
-        .filter(Column::TicketCode.starts_with(&prefix))
-        .order_by_desc(Column::TicketCode)
-        .one(txn)
-        .await?
-        .and_then(|s| s.ticket_code)
-        .and_then(|c| c.trim_start_matches(&prefix).parse::<u32>().ok())
-        .unwrap_or(0);
-    Ok(format!("{prefix}{:05}", last + 1))
-}
-
-/// The working-day calendar from master data (active holidays).
-///
-/// # Errors
-/// On database failure.
-pub async fn calendar<C: ConnectionTrait>(db: &C) -> AppResult<Calendar> {
-    let days = holidays::Entity::find().filter(holidays::Column::Active.eq(true)).all(db).await?;
-    Ok(Calendar::new(days.into_iter().map(|h| h.date)))
-}
-
-/// Recomputes Estimasi Mulai/Selesai of every accepted or running
-/// submission, in acceptance order, from the active stations' capacity.
-///
-/// # Errors
-/// On database failure.
-pub async fn reschedule<C: ConnectionTrait>(txn: &C, disposition_days: u32) -> AppResult<()> {
-    let capacity: i64 = stations::Entity::find().filter(stations::Column::Active.eq(true)).all(txn).await?.iter().map(|s| i64::from(s.capacity_per_day)).sum();
-    let capacity = if capacity > 0 { capacity } else { i64::from(crate::models::stations::DEFAULT_CAPACITY) };
-    let queue = Entity::find()
-        .filter(Column::Status.is_in([Status::Accepted, Status::InProgress]))
-        .order_by_asc(Column::AcceptedAt)
-        .order_by_asc(Column::Id)
-        .all(txn)
-        .await?;
-    let wib = crate::locale::wib();
-    let entries: Vec<QueueEntry> = queue
-        .iter()
-        .map(|s| QueueEntry {
-            id: s.id,
-            accepted_on: s.accepted_at.map_or_else(|| Utc::now().with_timezone(&wib).date_naive(), |t| t.with_timezone(&wib).date_naive()),
-            cards: u32::try_from(s.card_count).unwrap_or(0),
-        })
-        .collect();
-    let rules = Rules { capacity_per_day: u32::try_from(capacity).unwrap_or(u32::MAX), disposition_days };
-    let plan = schedule::plan(&entries, &rules, &calendar(txn).await?, Utc::now().with_timezone(&wib).date_naive());
-    for estimate in plan {
-        Entity::update_many()
-            .col_expr(Column::EstimatedStart, Expr::value(estimate.start))
-            .col_expr(Column::EstimatedFinish, Expr::value(estimate.finish))
-            .col_expr(Column::EstimatedHandover, Expr::value(estimate.handover))
-            .filter(Column::Id.eq(estimate.id))
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
 }
