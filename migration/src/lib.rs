@@ -10,6 +10,7 @@ mod m20261125_000005_counter_indexes;
 mod m20261125_000006_perso_runs;
 mod m20261125_000007_bast;
 mod m20261126_000008_card_list_file;
+mod m20261126_000009_requests_follow_submissions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_perso_runs::Migration),
             Box::new(m20261125_000007_bast::Migration),
             Box::new(m20261126_000008_card_list_file::Migration),
+            Box::new(m20261126_000009_requests_follow_submissions::Migration),
         ]
     }
 }

@@ -21,11 +21,11 @@ const PER_PAGE: u64 = 50;
 const EXPORT_CAP: u64 = 100_000;
 
 fn row(e: &AuditEvent) -> serde_json::Value {
+    let entry = e.entry();
     json!({
-        "id": e.id, "time": e.created_at.to_rfc3339(), "actor": e.actor_name.clone().unwrap_or_default(), "action": e.action,
+        "id": e.id, "time": e.created_at.to_rfc3339(), "actor": entry.who, "action": entry.action, "code": e.action,
         "subject": format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default()).trim().to_string(),
-        "from": e.from_state.clone().unwrap_or_default(), "to": e.to_state.clone().unwrap_or_default(),
-        "note": e.note.clone().unwrap_or_default(), "ip": e.ip.clone().unwrap_or_default(),
+        "from": entry.from, "to": entry.to, "note": entry.note, "ip": e.ip.clone().unwrap_or_default(),
     })
 }
 
@@ -58,18 +58,20 @@ fn csv_cell(s: &str) -> String {
 
 async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter): Query<AuditFilter>) -> PageResult {
     let events = filter.all(&ctx.db, EXPORT_CAP).await?;
-    let mut out = String::from("\u{feff}No,Waktu (WIB),Pengguna,Aksi,Subjek,Dari,Menjadi,Catatan,IP\r\n");
+    let mut out = String::from("\u{feff}No,Waktu (WIB),Pengguna,Aksi,Kode Aksi,Subjek,Dari,Menjadi,Catatan,IP\r\n");
     for e in &events {
         let time = e.created_at.with_timezone(&crate::locale::wib()).format("%Y-%m-%d %H:%M:%S").to_string();
         let subject = format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default());
+        let entry = e.entry();
         let cells = [
             e.id.to_string(),
             time,
             e.actor_name.clone().unwrap_or_default(),
+            entry.action.to_string(),
             e.action.clone(),
             subject.trim().to_string(),
-            e.from_state.clone().unwrap_or_default(),
-            e.to_state.clone().unwrap_or_default(),
+            entry.from.to_string(),
+            entry.to.to_string(),
             e.note.clone().unwrap_or_default(),
             e.ip.clone().unwrap_or_default(),
         ];

@@ -210,6 +210,19 @@ impl Flash {
     }
 }
 
+/// The viewer of `auth` for a subject's scope; a role that sees none of the
+/// subject gets a 403 page.
+///
+/// # Errors
+/// [`Failure::forbidden`] for such a role.
+pub fn viewer<V: crate::models::Scope>(auth: &Auth) -> Result<V, Failure> {
+    let v = V::of(auth.user());
+    if v.sees_nothing() {
+        return Err(Failure::forbidden());
+    }
+    Ok(v)
+}
+
 /// The raw query string without its `page` parameter: the base of page links.
 #[must_use]
 pub fn strip_page(raw: Option<&str>) -> String {

@@ -216,7 +216,7 @@ async fn edit_page(
         .map(|(c, n)| {
             json!({
                 "id": c.id, "row": c.row_no, "serial": c.serial, "request": n, "perso": c.perso_number, "pcid": c.pcid, "manifest": c.manifest_number,
-                "status": c.status, "failure": c.failure, "reader": c.reader, "note": c.override_note, "acknowledged": c.acknowledged_at.is_some(),
+                "status": c.status, "status_label": c.status.label(), "failure": c.failure, "reader": c.reader, "note": c.override_note, "acknowledged": c.acknowledged_at.is_some(),
             })
         })
         .collect();

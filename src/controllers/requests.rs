@@ -29,10 +29,7 @@ use crate::{
 const PER_PAGE: u64 = 20;
 
 fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
-    match Viewer::of(auth.user()) {
-        Viewer::Nobody => Err(Failure::forbidden()),
-        v => Ok(v),
-    }
+    super::viewer(auth)
 }
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {

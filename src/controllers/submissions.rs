@@ -33,10 +33,7 @@ const PER_PAGE: u64 = 20;
 const CARDS_PER_PAGE: u64 = 50;
 
 fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
-    match Viewer::of(auth.user()) {
-        Viewer::Nobody => Err(Failure::forbidden()),
-        v => Ok(v),
-    }
+    super::viewer(auth)
 }
 
 fn producer(auth: &Auth) -> Result<i32, Failure> {

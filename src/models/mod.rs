@@ -65,3 +65,11 @@ pub struct Badge {
     pub code: &'static str,
     pub label: &'static str,
 }
+
+/// Who looks at a subject's rows, decided once from the signed-in user;
+/// every finder of the subject filters by it in the query.
+pub trait Scope: Copy {
+    fn of(user: &_entities::users::Model) -> Self;
+    /// The role sees none of the subject (a 403, not a 404).
+    fn sees_nothing(self) -> bool;
+}

@@ -208,6 +208,16 @@ pub enum Viewer {
     Nobody,
 }
 
+impl super::Scope for Viewer {
+    fn of(user: &users::Model) -> Self {
+        Self::of(user)
+    }
+
+    fn sees_nothing(self) -> bool {
+        self == Self::Nobody
+    }
+}
+
 impl Viewer {
     #[must_use]
     pub fn of(user: &users::Model) -> Self {

@@ -70,7 +70,7 @@ async fn operator_runs_the_simulated_station_and_watches_progress_to_done() {
         assert_eq!(after[0], Value::Bool(true), "no navigation happened");
         let cards = after[1].as_str().unwrap_or_default();
         assert_eq!(cards.matches("Clear").count(), 5, "{cards}");
-        assert!(!cards.contains("Pending"), "{cards}");
+        assert!(!cards.contains("Menunggu"), "{cards}");
         let readers = after[2].as_str().unwrap_or_default();
         assert!(readers.contains("Selesai") && !readers.contains("working") && !readers.contains("waiting") && !readers.contains("Sedang memproses"), "{readers}");
         assert_eq!(browser.find("#mark-done").await?.attr("disabled").await?, None, "Done is enabled once every card is clear");

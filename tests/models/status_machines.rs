@@ -294,3 +294,42 @@ async fn the_card_transition_takes_exactly_the_legal_moves() {
     })
     .await;
 }
+
+/// Rows written before requests followed their submission are brought to
+/// their submission's stage by the migration, with an audit row each.
+#[tokio::test]
+async fn the_migration_brings_old_requests_to_their_submissions_stage() {
+    use migration::{Migrator, MigratorTrait};
+    with_app(|_server, ctx| async move {
+        let w = world(&ctx).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let mut cases = Vec::new();
+        for (i, (old, stage, expected)) in [
+            (R::Bundled, S::InProgress, R::InProgress),
+            (R::Bundled, S::Done, R::Done),
+            (R::Bundled, S::Received, R::Received),
+            (R::Done, S::Received, R::Received),
+            (R::Bundled, S::Accepted, R::Bundled),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let s = seed_submission(&ctx, &w, &format!("SUB/OLD/{i}"), stage).await;
+            let r = seed_request(&ctx, &w, &format!("470/OLD/{i}"), old.as_str(), day).await;
+            let mut link: requests::ActiveModel = r.clone().into();
+            link.submission_id = Set(Some(s.id));
+            link.update(&ctx.db).await.unwrap();
+            cases.push((r.id, old, expected));
+        }
+        Migrator::down(&ctx.db, Some(1)).await.unwrap();
+        Migrator::up(&ctx.db, None).await.unwrap();
+        for (id, old, expected) in cases {
+            let now = requests::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap();
+            assert_eq!(now.status, expected, "{old:?} → {expected:?}");
+            assert_eq!(audit_rows(&ctx, requests::SUBJECT, id).await, u64::from(old != expected), "one audit row per fixed request");
+        }
+        let entries: Vec<_> = audit_events::Entity::find().filter(audit_events::Column::ActorName.eq("sistem")).all(&ctx.db).await.unwrap();
+        assert!(entries.iter().all(|e| !e.entry().action.contains('.')), "the fix reads in Indonesian on the timeline");
+    })
+    .await;
+}

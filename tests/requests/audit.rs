@@ -13,8 +13,8 @@ async fn admin_filters_and_exports_the_audit_trail() {
         let page = client.get("/admin/audit?action=login.failed").await;
         page.assert_status_ok();
         let html = page.text();
-        assert!(html.contains("login.failed") && html.contains("bank_abc"));
-        assert!(!html.contains("login.succeeded"));
+        assert!(html.contains("Login gagal") && html.contains("bank_abc"), "actions are shown by their Indonesian label");
+        assert!(!html.contains("login.succeeded") && !html.contains("Login berhasil"));
 
         let csv = client.get("/admin/audit/export?action=login").await;
         csv.assert_status_ok();

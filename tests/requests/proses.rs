@@ -252,7 +252,7 @@ async fn a_finished_run_reports_final_reader_states_with_indonesian_labels() {
         assert!(readers.contains(">Selesai<") && !readers.contains("Sedang memproses"), "{readers}");
         let table = &page[page.find("id=\"perso-cards\"").unwrap()..];
         assert_eq!(table.matches(">Clear</span>").count(), 5);
-        assert!(!table.contains(">Pending</span>"));
+        assert!(!table.contains(">Menunggu</span>"));
         for word in [">working<", ">waiting<", ">pending<", ">clear<", ">done<", ">stuck<"] {
             assert!(!page.contains(word), "no code word {word} on the page");
         }
