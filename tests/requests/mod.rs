@@ -5,6 +5,7 @@ mod auth;
 mod bast;
 mod csrf;
 mod daftar_kartu;
+mod lingkup;
 mod master;
 mod mengikuti;
 mod pages;

@@ -61,3 +61,32 @@ async fn the_list_counts_its_rows_and_numbers_its_pages() {
     })
     .await;
 }
+
+/// Any value of `page`, `sort`, `status` and `q` — generated, not picked —
+/// gets an answer below 500 from every list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_query_string_makes_a_list_fail() {
+    use proptest::{
+        prelude::*,
+        test_runner::{Config, TestRunner},
+    };
+    with_app(|server, ctx| async move {
+        done_submission(&server, &ctx).await;
+        let admin = tokio::sync::Mutex::new(Client::signed_in(&server, "admin_pusat").await);
+        let value = prop_oneof![any::<String>(), "[0-9]{1,30}", "-?[0-9]{1,20}(\\.[0-9]{1,5})?", Just(String::new())];
+        let lists = ["/permintaan", "/pengajuan", "/bast", "/personalisasi", "/admin/pengguna", "/admin/audit", "/master/organisasi", "/master/stasiun"];
+        let strategy = (0..lists.len(), value.clone(), value.clone(), value.clone(), value);
+        let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+        let handle = tokio::runtime::Handle::current();
+        runner
+            .run(&strategy, |(list, page, sort, status, q)| {
+                let query = serde_urlencoded::to_string([("page", &page), ("sort", &sort), ("status", &status), ("q", &q)]).unwrap();
+                let path = format!("{}?{query}", lists[list]);
+                let code = tokio::task::block_in_place(|| handle.block_on(async { admin.lock().await.get(&path).await.status_code() }));
+                prop_assert!(code.as_u16() < 500, "{path} answered {code}");
+                Ok(())
+            })
+            .unwrap();
+    })
+    .await;
+}

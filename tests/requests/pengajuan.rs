@@ -3,13 +3,13 @@
 //! rejection and removal freeing the requests, scoping.
 use std::io::Write;
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::_entities::{cards, personalization_requests as requests, submissions};
 
 use crate::support::{
     fixtures::{cards_for, good_rows, pdf, xlsx, xlsx_with},
     location, mails_to,
-    scenario::{approved_pair, submission_form, world},
+    scenario::{approved_pair, seed_request, submission_form, world},
     unescape, with_app, Client,
 };
 
@@ -187,10 +187,25 @@ async fn a_card_in_another_live_submission_is_refused_until_that_one_is_rejected
         assert_eq!(r.status_code(), 422);
         let html = unescape(&r.text());
         assert!(
-            html.contains("Baris 2: No. Seri '0SAM00000002' sudah terdaftar pada pengajuan SP/004/2026 milik Organisasi pt_nyra."),
+            html.contains("Baris 2: No. Seri '0SAM00000002' sudah terdaftar pada pengajuan Anda SP/004/2026."),
             "{}",
             html.split("err-cards").nth(1).unwrap_or_default().chars().take(400).collect::<String>()
         );
+
+        // Another producer listing the same serial learns only that it is taken.
+        let mut theirs: requests::ActiveModel =
+            seed_request(&ctx, &w, "470/LAIN/2026", "approved", chrono::NaiveDate::from_ymd_opt(2026, 11, 10).unwrap()).await.into();
+        theirs.producer_id = Set(w.other_producer.id);
+        theirs.quantity = Set(1);
+        let theirs = theirs.update(&ctx.db).await.unwrap();
+        let mut lain = Client::signed_in(&server, "pt_lain").await;
+        lain.get("/pengajuan/baru").await;
+        let taken = vec![("470/LAIN/2026".to_string(), "0SAM00000002".to_string())];
+        let r = lain.post_multipart("/pengajuan", submission_form(&lain, &w, &[theirs.id], "SP/LAIN/2026", "1", Some(xlsx(&taken)))).await;
+        assert_eq!(r.status_code(), 422);
+        let html = unescape(&r.text());
+        assert!(html.contains("Baris 2: No. Seri '0SAM00000002' sudah terdaftar pada pengajuan lain."), "another producer is told only that it is taken");
+        assert!(!html.contains("SP/004/2026") && !html.contains("pt_nyra"), "nothing of PT Nyra's submission is disclosed");
 
         let mut admin = Client::signed_in(&server, "admin_pusat").await;
         admin.get(&format!("/pengajuan/{}", first.id)).await;

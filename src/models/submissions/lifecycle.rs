@@ -157,16 +157,15 @@ async fn check_cards<C: ConnectionTrait>(
         if let Some(id) = except_submission {
             q = q.filter(cards::Column::SubmissionId.ne(id));
         }
+        // Another producer's submission is not named: which cards a producer
+        // holds is its own business. The producer's own submission is.
+        let producer = bundle.first().map(|r| r.producer_id);
         for (card, submission) in q.all(db).await? {
-            let (number, producer) = match &submission {
-                Some(s) => (s.number.clone(), organisations::Entity::find_by_id(s.producer_id).one(db).await?.map(|o| o.name).unwrap_or_default()),
-                None => (String::new(), String::new()),
+            let whose = match &submission {
+                Some(s) if Some(s.producer_id) == producer => format!("pengajuan Anda {}", s.number),
+                _ => "pengajuan lain".to_string(),
             };
-            errors.push(format!(
-                "Baris {}: No. Seri '{}' sudah terdaftar pada pengajuan {number} milik {producer}.",
-                row_of.get(card.serial.as_str()).copied().unwrap_or(0),
-                card.serial
-            ));
+            errors.push(format!("Baris {}: No. Seri '{}' sudah terdaftar pada {whose}.", row_of.get(card.serial.as_str()).copied().unwrap_or(0), card.serial));
         }
     }
     Ok(errors)
