@@ -20,7 +20,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{app_page, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
-use crate::models::paging::PageNo;
+use crate::models::{
+    paging::PageNo,
+    runs::follow::{self, Looker},
+};
 use crate::{
     models::{
         _entities::{cards, stations},
@@ -48,80 +51,20 @@ fn staff(auth: &Auth) -> Result<(), Failure> {
     }
 }
 
-/// Who looks at Proses Personalisasi: staff work on it; a producer (its own
-/// submissions) and an institution (submissions carrying its requests, its
-/// own cards only) follow it read-only.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Looker {
-    Staff,
-    Follower(Viewer),
-}
-
 fn looker(auth: &Auth) -> Result<Looker, Failure> {
-    if may_personalize(auth.user()) {
-        return Ok(Looker::Staff);
-    }
-    match Viewer::of(auth.user()) {
-        v @ (Viewer::Producer(_) | Viewer::Institution(_)) => Ok(Looker::Follower(v)),
-        _ => Err(Failure::forbidden()),
-    }
+    Looker::of(auth.user()).ok_or_else(Failure::forbidden)
 }
 
-/// The submission as `looker` may see it, scoped in the query: 404 for
-/// another organisation's, and for one not accepted (yet).
 async fn followed(db: &sea_orm::DatabaseConnection, looker: Looker, id: i32) -> Result<submissions::Model, Failure> {
-    let s = match looker {
-        Looker::Staff => submissions::Entity::find_by_id(id).one(db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?,
-        Looker::Follower(viewer) => submissions::Model::find_for(db, viewer, id).await?,
-    };
-    if s.status() == Status::New || s.status() == Status::Rejected {
-        return Err(Failure::not_found());
-    }
-    Ok(s)
+    Ok(follow::submission(db, looker, id).await?)
 }
 
-/// The requests of submission `id` an institution may follow (`None`: all).
 async fn own_requests(db: &sea_orm::DatabaseConnection, looker: Looker, id: i32) -> Result<Option<Vec<i32>>, Failure> {
-    let Looker::Follower(Viewer::Institution(org)) = looker else { return Ok(None) };
-    let ids = requests::Entity::find()
-        .filter(requests::Column::SubmissionId.eq(id))
-        .filter(requests::Column::OrganisationId.eq(org))
-        .all(db)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    Ok(Some(ids))
+    Ok(follow::own_requests(db, looker, id).await?)
 }
 
-/// Progress as `looker` may see it: an institution counts its own cards
-/// only; followers get the run's pace and ETA but not the station's readers
-/// nor its stray-card messages (other institutions' serials).
 async fn progress_for(db: &sea_orm::DatabaseConnection, looker: Looker, s: &submissions::Model) -> Result<runs::Progress, Failure> {
-    let mut p = runs::progress(db, s).await?;
-    if looker == Looker::Staff {
-        return Ok(p);
-    }
-    if let Some(ids) = own_requests(db, looker, s.id).await? {
-        let c = perso_data::counts_of_requests(db, s.id, &ids).await?;
-        let failed_acknowledged = p.acknowledged.min(c.failed);
-        p = runs::Progress {
-            total: c.total,
-            pending: c.pending,
-            clear: c.clear,
-            failed: c.failed,
-            acknowledged: failed_acknowledged,
-            percent: ((c.clear + c.failed) * 100).checked_div(c.total).unwrap_or(0),
-            ..p
-        };
-    }
-    p.may_finish = false;
-    if let Some(run) = p.run.as_mut() {
-        run.readers.clear();
-        run.strays.clear();
-    }
-    Ok(p)
+    Ok(follow::progress(db, looker, s).await?)
 }
 
 async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {

@@ -13,6 +13,8 @@
 //! - The run finishes when none of its cards is pending.
 //! - On Progress → Done only when no card is pending and every failed card is
 //!   acknowledged by an admin; the institutions are mailed.
+pub mod follow;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     prelude::{DateTimeWithTimeZone, Expr},
