@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod handovers;
 pub mod home;
 pub mod master;
+pub mod next_path;
 pub mod personalization;
 pub mod registration;
 pub mod requests;

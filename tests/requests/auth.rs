@@ -184,3 +184,36 @@ async fn login_never_redirects_off_site() {
     })
     .await;
 }
+
+/// Issue 12 (4): a `next` with control characters, a backslash, a second
+/// slash or a path the portal does not have lands on the dashboard — never
+/// off-site, never a 500 after a successful login.
+#[tokio::test]
+async fn login_follows_only_the_portals_own_pages() {
+    with_app(|server, ctx| async move {
+        account(&ctx, "bank_abc", "lembaga", "active").await;
+        for (raw, encoded) in [
+            ("/\t/evil.example", "%2F%09%2Fevil.example"),
+            ("/\n/evil.example", "%2F%0A%2Fevil.example"),
+            ("/\r/evil.example", "%2F%0D%2Fevil.example"),
+            ("/\u{b}/evil.example", "%2F%0B%2Fevil.example"),
+            ("/\\evil.example", "%2F%5Cevil.example"),
+            ("//evil.example/", "%2F%2Fevil.example%2F"),
+            ("/evil.example", "%2Fevil.example"),
+            ("https://evil.example/", "https%3A%2F%2Fevil.example%2F"),
+        ] {
+            let mut client = Client::new(&server);
+            let form = client.get(&format!("/login?next={encoded}")).await;
+            assert_eq!(form.status_code(), 200);
+            assert!(!form.text().contains("evil.example"), "{raw:?} is not carried into the form");
+            let r = client.post("/login", &[("username", "bank_abc"), ("password", PASSWORD), ("next", raw)]).await;
+            assert_eq!(r.status_code(), 303, "{raw:?}: {}", r.text());
+            assert_eq!(location(&r), "/dashboard", "{raw:?}");
+        }
+        let mut client = Client::new(&server);
+        client.get("/login?next=%2Fpermintaan%3Fstatus%3Dapproved").await;
+        let r = client.post("/login", &[("username", "bank_abc"), ("password", PASSWORD), ("next", "/permintaan?status=approved")]).await;
+        assert_eq!(location(&r), "/permintaan?status=approved", "a page of the portal with its query is followed");
+    })
+    .await;
+}
