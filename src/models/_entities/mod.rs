@@ -18,4 +18,5 @@ pub mod personalization_requests;
 pub mod sessions;
 pub mod stations;
 pub mod submissions;
+pub mod throttle_hits;
 pub mod users;

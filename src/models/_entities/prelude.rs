@@ -6,4 +6,5 @@ pub use super::officials::Entity as Officials;
 pub use super::organisations::Entity as Organisations;
 pub use super::sessions::Entity as Sessions;
 pub use super::stations::Entity as Stations;
+pub use super::throttle_hits::Entity as ThrottleHits;
 pub use super::users::Entity as Users;
