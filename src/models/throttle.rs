@@ -3,10 +3,13 @@
 //! beyond the limit inside the sliding window is refused and not counted,
 //! so the address is free again once its old hits age out.
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 pub use super::_entities::throttle_hits::{ActiveModel, Column, Entity, Model};
-use super::errors::AppResult;
+use super::{
+    audit_events::{Action, Actor, Event},
+    errors::AppResult,
+};
 
 /// A limit: at most `max` hits per address within `window_secs`.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +47,21 @@ impl Limit {
         }
         ActiveModel { scope_key: Set(key), created_at: Set(now.into()), ..Default::default() }.insert(db).await?;
         Ok(true)
+    }
+
+    /// [`Self::hit`] in a transaction of its own; a refusal is audited as
+    /// `refused` (on `subject`) in that same transaction.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn admit(&self, db: &DatabaseConnection, ip: &str, refused: Action, subject: &'static str) -> AppResult<bool> {
+        let txn = crate::models::begin_write(db).await?;
+        let admitted = self.hit(&txn, ip).await?;
+        if !admitted {
+            Event::new(refused, subject).record(&txn, &Actor::anonymous(None, ip)).await?;
+        }
+        txn.commit().await?;
+        Ok(admitted)
     }
 
     /// The sentence a refused visitor reads.

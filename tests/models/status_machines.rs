@@ -299,7 +299,7 @@ async fn the_card_transition_takes_exactly_the_legal_moves() {
 /// their submission's stage by the migration, with an audit row each.
 #[tokio::test]
 async fn the_migration_brings_old_requests_to_their_submissions_stage() {
-    use migration::{MigrationName, Migrator, MigratorTrait};
+    use migration::{Migrator, MigratorTrait};
     with_app(|_server, ctx| async move {
         let w = world(&ctx).await;
         let day = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
