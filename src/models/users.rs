@@ -95,6 +95,8 @@ pub enum LoginRefusal {
     Throttled,
     Pending,
     Inactive,
+    /// The account's organisation was deactivated (master data).
+    OrganisationInactive,
 }
 
 impl LoginRefusal {
@@ -105,6 +107,7 @@ impl LoginRefusal {
             Self::Throttled => "Terlalu banyak percobaan login yang gagal dari alamat jaringan Anda. Silakan coba lagi dalam 3 menit.",
             Self::Pending => "Akun Anda belum diaktifkan oleh admin Dukcapil.",
             Self::Inactive => "Akun Anda dinonaktifkan. Hubungi admin Dukcapil.",
+            Self::OrganisationInactive => "Organisasi akun Anda dinonaktifkan. Hubungi admin Dukcapil.",
         }
     }
 }
@@ -181,6 +184,19 @@ impl Model {
             Event::new(Action::LoginRefused, "user").subject(user.id, &user.username).note(user.status.label()).record(&txn, &actor).await?;
             txn.commit().await?;
             return Ok(LoginOutcome::Refused(refusal));
+        }
+        let organisation = match user.organisation_id {
+            Some(id) => organisations::Entity::find_by_id(id).one(&txn).await?,
+            None => None,
+        };
+        if let Some(org) = organisation.filter(|o| !o.active) {
+            Event::new(Action::LoginRefusedOrganisation, "user")
+                .subject(user.id, &user.username)
+                .note(format!("organisasi: {}", org.name))
+                .record(&txn, &actor)
+                .await?;
+            txn.commit().await?;
+            return Ok(LoginOutcome::Refused(LoginRefusal::OrganisationInactive));
         }
         let token = sessions::open(&txn, user.id, ip, user_agent).await?;
         login_failures::clear_account(&txn, &keys).await?;
