@@ -12,6 +12,7 @@ mod m20261125_000007_bast;
 mod m20261126_000008_card_list_file;
 mod m20261126_000009_requests_follow_submissions;
 mod m20261127_000010_throttle_hits;
+mod m20261127_000011_station_operators;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_card_list_file::Migration),
             Box::new(m20261126_000009_requests_follow_submissions::Migration),
             Box::new(m20261127_000010_throttle_hits::Migration),
+            Box::new(m20261127_000011_station_operators::Migration),
         ]
     }
 }

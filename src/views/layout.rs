@@ -9,6 +9,7 @@ use crate::{locale, models::paging::Window};
 const FLASH: &[(&str, &str)] = &[
     ("password", "Password berhasil diubah. Sesi lain akun Anda telah dikeluarkan."),
     ("profil", "Profil berhasil diperbarui."),
+    ("stasiun", "Penugasan stasiun operator disimpan."),
     ("daftar", "Pendaftaran terkirim. Kami mengirim email ke alamat yang Anda isi; akun baru aktif setelah diverifikasi admin Dukcapil."),
     ("logout", "Anda telah keluar dari SI-FILMA."),
     ("disimpan", "Data berhasil disimpan."),
