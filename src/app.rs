@@ -5,9 +5,12 @@ use axum::Router as AxumRouter;
 use loco_rs::{
     app::{AppContext, Hooks, Initializer},
     bgworker::{BackgroundWorker, Queue},
-    boot::{create_app, BootResult, StartMode},
+    boot::{create_app, shutdown_signal, BootResult, ServeParams, StartMode},
     config::Config,
-    controller::AppRoutes,
+    controller::{
+        middleware::{self, MiddlewareLayer, MiddlewareStackExt},
+        AppRoutes,
+    },
     environment::Environment,
     task::Tasks,
     Result,
@@ -50,6 +53,30 @@ impl Hooks for App {
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
         Ok(vec![Box::new(initializers::view_engine::ViewEngineInitializer)])
+    }
+
+    /// Loco's stack without `X-Powered-By`: the portal does not advertise
+    /// what it runs on.
+    fn middlewares(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
+        let mut stack = middleware::default_middleware_stack(ctx);
+        stack.delete("powered_by");
+        stack
+    }
+
+    /// The portal's own server loop (`src/server.rs`): a header-read
+    /// timeout, a connection cap and graceful shutdown, which Loco's
+    /// `axum::serve` cannot be given.
+    async fn serve(app: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
+        let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
+        let limits = Settings::get(ctx).server;
+        let on_shutdown = ctx.clone();
+        crate::server::run(listener, app, &limits, async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down...");
+            Self::on_shutdown(&on_shutdown).await;
+        })
+        .await?;
+        Ok(())
     }
 
     fn routes(_ctx: &AppContext) -> AppRoutes {

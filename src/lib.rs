@@ -4,6 +4,7 @@ pub mod initializers;
 pub mod locale;
 pub mod mailers;
 pub mod models;
+pub mod server;
 pub mod settings;
 pub mod station;
 pub mod views;

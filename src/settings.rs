@@ -26,6 +26,9 @@ pub struct Settings {
     /// Reader stations (Proses Personalisasi).
     #[serde(default)]
     pub stations: StationSettings,
+    /// Timeouts and the connection cap of the HTTP server.
+    #[serde(default)]
+    pub server: crate::server::ServerLimits,
 }
 
 /// How the portal reaches its reader stations.

@@ -11,6 +11,8 @@ mod m20261125_000006_perso_runs;
 mod m20261125_000007_bast;
 mod m20261126_000008_card_list_file;
 mod m20261126_000009_requests_follow_submissions;
+mod m20261127_000010_throttle_hits;
+mod m20261127_000011_station_operators;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_bast::Migration),
             Box::new(m20261126_000008_card_list_file::Migration),
             Box::new(m20261126_000009_requests_follow_submissions::Migration),
+            Box::new(m20261127_000010_throttle_hits::Migration),
+            Box::new(m20261127_000011_station_operators::Migration),
         ]
     }
 }

@@ -76,7 +76,8 @@ async fn photo(State(ctx): State<AppContext>, auth: Auth) -> PageResult {
             (header::CONTENT_TYPE, kind.content_type()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::CONTENT_DISPOSITION, "inline; filename=\"foto-profil\""),
-            (header::CACHE_CONTROL, "private, max-age=300"),
+            // Per-user content: never kept by any cache, like every page.
+            (header::CACHE_CONTROL, "private, no-store"),
         ],
         bytes,
     )

@@ -10,7 +10,7 @@ use loco_rs::{
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 
 use super::{app_page, see_other, session::Admin, strip_page, PageResult};
@@ -18,6 +18,7 @@ use crate::{
     models::{
         organisations::Model as Organisation,
         roles::Role,
+        stations::{self, operators},
         users::{self, ActiveModel, Assignment, Status, UserQuery},
         AppError,
     },
@@ -65,11 +66,26 @@ async fn edit_page(
         .map(|o| json!({ "id": o.id.to_string(), "name": o.name, "kind": o.kind().label(), "active": o.active }))
         .collect();
     let roles: Vec<_> = Role::ALL.iter().map(|r| json!({ "value": r.as_str(), "label": r.label() })).collect();
+    // Stations are assigned to operators only (DESIGN §1).
+    let stations = if user.role() == Role::Operator {
+        let assigned = operators::station_ids(&ctx.db, user.id).await?;
+        stations::Entity::find()
+            .order_by_asc(stations::Column::Code)
+            .all(&ctx.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|st| json!({ "id": st.id, "code": st.code, "name": st.name, "active": st.active, "assigned": assigned.contains(&st.id) }))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut data = json!({
         "user": { "id": user.id, "username": user.username, "name": user.name, "email": user.email, "phone": user.phone.clone().unwrap_or_default(),
                   "status": user.status, "status_label": user.status.label(), "created_at": user.created_at.to_rfc3339(),
                   "last_login_at": user.last_login_at.map(|t| t.to_rfc3339()).unwrap_or_default() },
         "form": form, "errors": errors, "roles": roles, "organisations": organisations, "new_password": null,
+        "is_operator": user.role() == Role::Operator, "stations": stations,
     });
     if let (Some(d), serde_json::Value::Object(e)) = (data.as_object_mut(), extra) {
         d.extend(e);
@@ -88,6 +104,26 @@ async fn assign(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(au
     match ActiveModel::assign(&ctx.db, auth.user(), user.clone(), &form, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/admin/pengguna/{id}?ok=akun"))),
         Err(AppError::Invalid(errors)) => edit_page(&ctx, &v, &auth, &user, &form, json!(errors), StatusCode::UNPROCESSABLE_ENTITY, json!({})).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The operator's stations: exactly the checked ones (`station` repeats).
+async fn assign_stations(
+    State(ctx): State<AppContext>,
+    v: ViewEngine<TeraView>,
+    Admin(auth): Admin,
+    Path(id): Path<i32>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let user = find(&ctx, id).await?;
+    let wanted: Vec<i32> = fields.iter().filter(|(k, _)| k == "station").filter_map(|(_, v)| v.trim().parse().ok()).collect();
+    match operators::assign(&ctx.db, auth.user(), &user, &wanted, auth.ip()).await {
+        Ok(()) => Ok(see_other(&format!("/admin/pengguna/{id}?ok=stasiun"))),
+        Err(AppError::Invalid(errors)) => {
+            let form = Assignment { role: user.role.clone(), organisation_id: user.organisation_id.map(|i| i.to_string()).unwrap_or_default() };
+            edit_page(&ctx, &v, &auth, &user, &form, json!(errors), StatusCode::UNPROCESSABLE_ENTITY, json!({})).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -118,6 +154,7 @@ pub fn routes() -> Routes {
         .add("/admin/pengguna", axum::routing::get(index))
         .add("/admin/pengguna/{id}", axum::routing::get(edit).post(assign))
         .add("/admin/pengguna/{id}/aktifkan", axum::routing::post(activate))
+        .add("/admin/pengguna/{id}/stasiun", axum::routing::post(assign_stations))
         .add("/admin/pengguna/{id}/nonaktifkan", axum::routing::post(deactivate))
         .add("/admin/pengguna/{id}/reset-password", axum::routing::post(reset_password))
 }

@@ -13,7 +13,12 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{public_page, see_other, session::Visitor, PageResult};
+use super::{
+    next_path::{self, NextPath},
+    public_page, see_other,
+    session::Visitor,
+    PageResult,
+};
 use crate::{
     models::{
         audit_events::{Action, Actor, Event},
@@ -25,7 +30,8 @@ use crate::{
 
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
-    next: Option<String>,
+    #[serde(default, deserialize_with = "next_path::lenient")]
+    next: Option<NextPath>,
     ok: Option<String>,
 }
 
@@ -35,17 +41,9 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-    #[serde(default)]
-    next: String,
-}
-
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/dashboard"
-    }
+    /// Only a page of the portal; anything else is dropped here.
+    #[serde(default, deserialize_with = "next_path::lenient")]
+    next: Option<NextPath>,
 }
 
 async fn show(v: ViewEngine<TeraView>, visitor: Visitor, Query(q): Query<LoginQuery>) -> PageResult {
@@ -57,7 +55,7 @@ async fn show(v: ViewEngine<TeraView>, visitor: Visitor, Query(q): Query<LoginQu
         &visitor,
         StatusCode::OK,
         "auth/login.html",
-        json!({ "username": "", "next": q.next.unwrap_or_default(), "flash": flash(q.ok.as_deref()), "error": null }),
+        json!({ "username": "", "next": NextPath::or_empty(q.next.as_ref()), "flash": flash(q.ok.as_deref()), "error": null }),
     )
 }
 
@@ -66,7 +64,7 @@ async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: 
     match outcome {
         LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id, ip = visitor.ip, "login succeeded");
-            let mut response = see_other(safe_next(&form.next));
+            let mut response = see_other(NextPath::or_default(form.next.as_ref()));
             response.headers_mut().append(header::SET_COOKIE, visitor.session_cookie(&token).parse().expect("cookie header"));
             Ok(response)
         }
@@ -81,7 +79,7 @@ async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: 
                 &visitor,
                 status,
                 "auth/login.html",
-                json!({ "username": form.username.trim(), "next": form.next, "error": refusal.message() }),
+                json!({ "username": form.username.trim(), "next": NextPath::or_empty(form.next.as_ref()), "error": refusal.message() }),
             )?;
             if refusal == LoginRefusal::Throttled {
                 response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("180"));

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod handovers;
 pub mod home;
 pub mod master;
+pub mod next_path;
 pub mod personalization;
 pub mod registration;
 pub mod requests;
@@ -99,9 +100,35 @@ impl Failure {
         )
     }
 
+    /// The body was bigger than `limit` bytes.
     #[must_use]
-    pub fn too_large() -> Self {
-        Self::page(StatusCode::PAYLOAD_TOO_LARGE, "Data terlalu besar", "Ukuran data yang dikirim melebihi batas 16 MB. Tidak ada data yang diubah.")
+    pub fn too_large(limit: usize) -> Self {
+        let mb = limit / (1024 * 1024);
+        Self::page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Data terlalu besar",
+            &format!("Ukuran data yang dikirim melebihi batas {mb} MB. Tidak ada data yang diubah."),
+        )
+    }
+
+    /// The body did not arrive in time; the connection is closed.
+    #[must_use]
+    pub fn body_timeout() -> Self {
+        let mut page = Self::page(
+            StatusCode::REQUEST_TIMEOUT,
+            "Waktu pengiriman habis",
+            "Data formulir tidak terkirim lengkap dalam batas waktu. Tidak ada data yang diubah; periksa koneksi lalu kirim ulang.",
+        );
+        page.0.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        page
+    }
+
+    /// Too many requests of one kind from this address.
+    #[must_use]
+    pub fn throttled(message: &str, retry_after_secs: i64) -> Self {
+        let mut page = Self::page(StatusCode::TOO_MANY_REQUESTS, "Terlalu banyak permintaan", message);
+        page.0.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after_secs));
+        page
     }
 
     #[must_use]

@@ -26,7 +26,7 @@ use crate::models::{
 };
 use crate::{
     models::{
-        _entities::{cards, stations},
+        _entities::cards,
         _entities::{organisations, personalization_requests as requests, submissions},
         cards::perso_data::{self, may_personalize, QueueQuery},
         cards::{self as card_rules, OverrideForm},
@@ -168,11 +168,9 @@ async fn edit_page(
         Some(ids) => perso_data::counts_of_requests(&ctx.db, id, ids).await?,
     };
     let progress = progress_for(&ctx.db, who, &s).await?;
-    let stations: Vec<_> = stations::Entity::find()
-        .filter(stations::Column::Active.eq(true))
-        .all(&ctx.db)
-        .await
-        .map_err(AppError::from)?
+    // An operator chooses among the stations assigned to them.
+    let stations: Vec<_> = crate::models::stations::operators::usable_by(&ctx.db, auth.user())
+        .await?
         .into_iter()
         .map(|st| json!({ "id": st.id, "label": format!("{} ({}) · {} reader", st.name, st.code, st.readers) }))
         .collect();

@@ -31,6 +31,43 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Largest body the guard will read to find the token (uploads included).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// The largest body a request to `path` may send: the public verify page
+/// takes only a document the portal issued, far smaller than other uploads.
+fn body_limit(path: &str) -> usize {
+    if path == super::verification::PATH {
+        super::verification::UPLOAD_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
+/// Reads the whole body, at most `limit` bytes, with the server's timeouts:
+/// a pause between two parts longer than the idle timeout, or a body not
+/// whole by the read timeout, ends the request with 408 (slow senders do
+/// not hold a connection).
+async fn read_body(body: Body, limit: usize, limits: &crate::server::ServerLimits) -> Result<Bytes, Failure> {
+    use http_body_util::BodyExt;
+    let deadline = tokio::time::Instant::now() + limits.body_read_timeout();
+    let mut body = body;
+    let mut buf = Vec::new();
+    loop {
+        let until = deadline.min(tokio::time::Instant::now() + limits.body_idle_timeout());
+        match tokio::time::timeout_at(until, body.frame()).await {
+            Err(_) => return Err(Failure::body_timeout()),
+            Ok(None) => return Ok(Bytes::from(buf)),
+            Ok(Some(Err(_))) => return Err(Failure::too_large(limit)),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    if buf.len() + data.len() > limit {
+                        return Err(Failure::too_large(limit));
+                    }
+                    buf.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+}
+
 /// What the guard learned about the request.
 #[derive(Clone)]
 pub struct Visitor {
@@ -219,9 +256,15 @@ async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Respo
         }
         let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let limit = body_limit(req.uri().path());
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Failure::too_large(limit).into_response();
+        }
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-            return Failure::too_large().into_response();
+        let bytes = match read_body(body, limit, &settings.server).await {
+            Ok(bytes) => bytes,
+            Err(failure) => return failure.into_response(),
         };
         let provided = match header_token {
             Some(t) => Some(t),

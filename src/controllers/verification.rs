@@ -16,8 +16,15 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{public_page, session::Visitor, PageResult};
-use crate::models::documents;
+use super::{public_page, session::Visitor, Failure, PageResult};
+use crate::models::{audit_events::Action, documents, throttle};
+
+/// The page's address.
+pub const PATH: &str = "/verifikasi";
+/// Largest upload the page takes (the whole request). The portal's biggest
+/// document, a 10,000-row card list, is well under 1 MB; the session guard
+/// refuses a bigger body with 413 before reading it.
+pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct VerifyQuery {
@@ -35,8 +42,13 @@ async fn verify(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor:
     public_page(&v, &visitor, status, "verification/show.html", json!({ "asked": asked, "found": found, "nomor": q.nomor.trim(), "kode": q.kode.trim() }))
 }
 
-/// The file a person received, checked by its SHA-256.
+/// The file a person received, checked by its SHA-256. Anyone may upload,
+/// so each address gets [`throttle::VERIFY_UPLOAD`] files per window.
 async fn verify_file(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, multipart: axum::extract::Multipart) -> PageResult {
+    let limit = throttle::VERIFY_UPLOAD;
+    if !limit.admit(&ctx.db, &visitor.ip, Action::VerifyThrottled, "document").await? {
+        return Err(Failure::throttled(&limit.message("unggahan berkas verifikasi"), limit.window_secs));
+    }
     let (fields, file) = super::read_multipart(multipart, "berkas").await?;
     let nomor = fields.get("nomor").map_or("", |n| n.trim()).to_string();
     let Some((bytes, _)) = file else {
@@ -55,5 +67,5 @@ async fn verify_file(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, vis
 }
 
 pub fn routes() -> Routes {
-    Routes::new().add("/verifikasi", axum::routing::get(verify).post(verify_file))
+    Routes::new().add(PATH, axum::routing::get(verify).post(verify_file))
 }

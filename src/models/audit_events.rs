@@ -74,10 +74,18 @@ pub enum Action {
     RunReclaimed,
     CardOverride,
     DocumentOrdered,
+    RegistrationThrottled,
+    RegistrationEmailTaken,
+    RegistrationUsernameTaken,
+    LoginRefusedOrganisation,
+    OrganisationSessionsEnded,
+    StationOperatorsChanged,
+    RunRefusedStation,
+    VerifyThrottled,
 }
 
 impl Action {
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 50] = [
         Self::UserRegistered,
         Self::UserStatusChanged,
         Self::UserProfileUpdated,
@@ -120,6 +128,14 @@ impl Action {
         Self::RunReclaimed,
         Self::CardOverride,
         Self::DocumentOrdered,
+        Self::RegistrationThrottled,
+        Self::RegistrationEmailTaken,
+        Self::RegistrationUsernameTaken,
+        Self::LoginRefusedOrganisation,
+        Self::OrganisationSessionsEnded,
+        Self::StationOperatorsChanged,
+        Self::RunRefusedStation,
+        Self::VerifyThrottled,
     ];
 
     #[must_use]
@@ -167,6 +183,14 @@ impl Action {
             Self::RunReclaimed => "perso.run_reclaimed",
             Self::CardOverride => "perso.card_override",
             Self::DocumentOrdered => "document.ordered",
+            Self::RegistrationThrottled => "user.registration_throttled",
+            Self::RegistrationEmailTaken => "user.registration_email_taken",
+            Self::RegistrationUsernameTaken => "user.registration_username_taken",
+            Self::LoginRefusedOrganisation => "login.refused_organisation",
+            Self::OrganisationSessionsEnded => "organisation.sessions_ended",
+            Self::StationOperatorsChanged => "station.operators_changed",
+            Self::RunRefusedStation => "perso.run_refused_station",
+            Self::VerifyThrottled => "document.verify_throttled",
         }
     }
 
@@ -215,6 +239,14 @@ impl Action {
             Self::RunReclaimed => "Kartu dikirim ulang (stasiun tidak memberi kabar)",
             Self::CardOverride => "Status kartu diubah admin",
             Self::DocumentOrdered => "Dokumen dipesan",
+            Self::RegistrationThrottled => "Pendaftaran akun ditolak sementara (terlalu banyak dari satu alamat)",
+            Self::RegistrationEmailTaken => "Pendaftaran memakai email terdaftar (pemilik diberi tahu)",
+            Self::RegistrationUsernameTaken => "Pendaftaran memakai username terpakai (pendaftar diberi tahu)",
+            Self::LoginRefusedOrganisation => "Login ditolak: organisasi nonaktif",
+            Self::OrganisationSessionsEnded => "Sesi pengguna organisasi nonaktif diakhiri",
+            Self::StationOperatorsChanged => "Penugasan operator stasiun diubah",
+            Self::RunRefusedStation => "Proses ditolak: stasiun tidak ditugaskan ke operator",
+            Self::VerifyThrottled => "Unggah verifikasi dokumen ditolak sementara (terlalu banyak dari satu alamat)",
         }
     }
 

@@ -130,7 +130,7 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
     }
     .insert(&txn)
     .await?;
-    stations::ActiveModel {
+    let station = stations::ActiveModel {
         code: Set("DC-01".to_string()),
         name: Set("Stasiun Personalisasi Data Center 1".to_string()),
         readers: Set(4),
@@ -142,6 +142,10 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
     }
     .insert(&txn)
     .await?;
+    // The demo operator runs the demo station.
+    super::stations::operators::ActiveModel { station_id: Set(station.id), user_id: Set(user_ids[1]), created_at: Set(now.into()), ..Default::default() }
+        .insert(&txn)
+        .await?;
     for (date, name) in [((2026, 12, 25), "Hari Raya Natal"), ((2026, 12, 24), "Cuti Bersama Natal"), ((2027, 1, 1), "Tahun Baru 2027 Masehi")] {
         holidays::ActiveModel {
             date: Set(NaiveDate::from_ymd_opt(date.0, date.1, date.2).expect("valid date")),

@@ -4,7 +4,8 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait as _, Func},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Deserialize;
 
@@ -29,6 +30,12 @@ pub trait Record: Sized + Send + Sync {
     fn id(&self) -> i32;
     fn label(&self) -> String;
     fn is_active(&self) -> bool;
+
+    /// What deactivating this record also does, in the same transaction
+    /// (after its audit row); an error undoes the deactivation.
+    fn on_deactivated(&self, _txn: &DatabaseTransaction, _admin: &users::Model, _ip: &str) -> impl std::future::Future<Output = AppResult<()>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// The list page's query string.
@@ -123,6 +130,9 @@ where
         .transition(from, to)
         .record(&txn, &Actor::user(admin, ip))
         .await?;
+    if !active {
+        saved.on_deactivated(&txn, admin, ip).await?;
+    }
     txn.commit().await?;
     Ok(saved)
 }

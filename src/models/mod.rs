@@ -19,6 +19,7 @@ pub mod runs;
 pub mod sessions;
 pub mod stations;
 pub mod submissions;
+pub mod throttle;
 pub mod uploads;
 pub mod users;
 

@@ -1,12 +1,16 @@
 //! Organisations: Dukcapil pusat, producers (whose PIC signs the BAST as
 //! "Pihak Kedua"), user institutions and regency/city registry offices.
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::organisations::{ActiveModel, Column, Entity, Model};
 use super::{
-    errors::{AppResult, FieldErrors},
+    _entities::{sessions, users},
+    audit_events::{Action, Actor, Event},
+    errors::{AppError, AppResult, FieldErrors},
     master_data::{self, Record},
     roles::OrgKind,
 };
@@ -27,6 +31,23 @@ impl Record for Model {
     }
     fn is_active(&self) -> bool {
         self.active
+    }
+
+    /// A deactivated organisation's people are signed out at once (their
+    /// logins are refused from now on, see `users::Model::login`). The admin
+    /// cannot deactivate their own organisation.
+    async fn on_deactivated(&self, txn: &DatabaseTransaction, admin: &users::Model, ip: &str) -> AppResult<()> {
+        if admin.organisation_id == Some(self.id) {
+            return Err(AppError::Conflict("Anda tidak dapat menonaktifkan organisasi Anda sendiri.".into()));
+        }
+        let members = users::Entity::find().select_only().column(users::Column::Id).filter(users::Column::OrganisationId.eq(self.id)).into_query();
+        let ended = sessions::Entity::delete_many().filter(sessions::Column::UserId.in_subquery(members)).exec(txn).await?.rows_affected;
+        Event::new(Action::OrganisationSessionsEnded, <Self as Record>::SUBJECT)
+            .subject(self.id, &self.name)
+            .note(format!("{ended} sesi pengguna diakhiri"))
+            .record(txn, &Actor::user(admin, ip))
+            .await?;
+        Ok(())
     }
 }
 

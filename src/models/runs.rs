@@ -84,7 +84,8 @@ pub async fn running<C: ConnectionTrait>(db: &C, submission: i32) -> AppResult<O
 /// # Errors
 /// `NotFound` for other roles or an unknown submission; `Conflict` for a
 /// submission that is not accepted/running, an inactive station, a run
-/// already going, cards without perso data, or nothing to do.
+/// already going, cards without perso data, or nothing to do; `Invalid`
+/// (audited) for a station not assigned to the operator.
 pub async fn start(
     db: &DatabaseConnection,
     user: &users::Model,
@@ -111,6 +112,15 @@ pub async fn start(
     };
     if !st.active {
         return Err(AppError::field("station", format!("Stasiun {} tidak aktif; pilih stasiun lain.", st.name)));
+    }
+    if !crate::models::stations::operators::may_use(&txn, user, st.id).await? {
+        Event::new(Action::RunRefusedStation, SUBJECT)
+            .subject(submission, &s.number)
+            .note(format!("stasiun {} ({}) tidak ditugaskan kepada {}", st.name, st.code, user.username))
+            .record(&txn, &Actor::user(user, env.ip))
+            .await?;
+        txn.commit().await?;
+        return Err(AppError::field("station", format!("Stasiun {} tidak ditugaskan kepada Anda; pilih stasiun Anda atau hubungi admin.", st.name)));
     }
     if let Some(run) = running(&txn, submission).await? {
         return Err(AppError::Conflict(format!("Proses personalisasi pengajuan {} sedang berjalan (run #{}); tunggu hingga selesai.", s.number, run.id)));

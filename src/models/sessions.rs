@@ -67,7 +67,8 @@ fn expired(session: &Model, now: DateTime<Utc>) -> bool {
 }
 
 /// The live session for a cookie token, if any. Expired sessions are deleted
-/// on sight; sessions of accounts that are no longer active do not count.
+/// on sight; sessions of accounts that are no longer active, or whose
+/// organisation was deactivated, do not count (and are deleted too).
 ///
 /// # Errors
 /// On database failure.
@@ -79,7 +80,8 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Optio
         return Ok(None);
     };
     let now = Utc::now();
-    if expired(&session, now) || user.status != super::users::Status::Active {
+    let organisation_inactive = organisation.as_ref().is_some_and(|o| !o.active);
+    if expired(&session, now) || user.status != super::users::Status::Active || organisation_inactive {
         Entity::delete_by_id(session.id).exec(db).await?;
         return Ok(None);
     }

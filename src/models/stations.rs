@@ -4,6 +4,8 @@ use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
+pub mod operators;
+
 pub use super::_entities::stations::{ActiveModel, Column, Entity, Model};
 use super::{
     errors::{AppResult, FieldErrors},

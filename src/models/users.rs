@@ -23,7 +23,7 @@ use super::{
     roles::Role,
     sessions,
 };
-pub use own_account::{PasswordChange, ProfileUpdate, Registration};
+pub use own_account::{PasswordChange, ProfileUpdate, Registered, Registration};
 
 pub use super::_entities::sea_orm_active_enums::UserStatus as Status;
 
@@ -95,6 +95,8 @@ pub enum LoginRefusal {
     Throttled,
     Pending,
     Inactive,
+    /// The account's organisation was deactivated (master data).
+    OrganisationInactive,
 }
 
 impl LoginRefusal {
@@ -102,9 +104,10 @@ impl LoginRefusal {
     pub const fn message(&self) -> &'static str {
         match self {
             Self::BadCredentials => "Username atau password salah.",
-            Self::Throttled => "Terlalu banyak percobaan login yang gagal. Silakan coba lagi dalam 3 menit.",
+            Self::Throttled => "Terlalu banyak percobaan login yang gagal dari alamat jaringan Anda. Silakan coba lagi dalam 3 menit.",
             Self::Pending => "Akun Anda belum diaktifkan oleh admin Dukcapil.",
             Self::Inactive => "Akun Anda dinonaktifkan. Hubungi admin Dukcapil.",
+            Self::OrganisationInactive => "Organisasi akun Anda dinonaktifkan. Hubungi admin Dukcapil.",
         }
     }
 }
@@ -150,7 +153,7 @@ impl Model {
     /// On database failure.
     pub async fn login(db: &DatabaseConnection, username: &str, password: &str, ip: &str, user_agent: &str) -> AppResult<LoginOutcome> {
         let username = normalize_username(username);
-        let keys = [login_failures::ip_key(ip), login_failures::account_key(&username)];
+        let keys = login_failures::Keys::new(&username, ip);
         let actor = Actor::anonymous(Some(username.chars().take(60).collect()), ip);
         let txn = crate::models::begin_write(db).await?;
         if login_failures::is_locked(&txn, &keys).await? {
@@ -182,8 +185,21 @@ impl Model {
             txn.commit().await?;
             return Ok(LoginOutcome::Refused(refusal));
         }
+        let organisation = match user.organisation_id {
+            Some(id) => organisations::Entity::find_by_id(id).one(&txn).await?,
+            None => None,
+        };
+        if let Some(org) = organisation.filter(|o| !o.active) {
+            Event::new(Action::LoginRefusedOrganisation, "user")
+                .subject(user.id, &user.username)
+                .note(format!("organisasi: {}", org.name))
+                .record(&txn, &actor)
+                .await?;
+            txn.commit().await?;
+            return Ok(LoginOutcome::Refused(LoginRefusal::OrganisationInactive));
+        }
         let token = sessions::open(&txn, user.id, ip, user_agent).await?;
-        login_failures::clear_account(&txn, &username).await?;
+        login_failures::clear_account(&txn, &keys).await?;
         let mut active: ActiveModel = user.clone().into();
         active.last_login_at = Set(Some(Utc::now().into()));
         let user = active.update(&txn).await?;

@@ -9,7 +9,8 @@ use crate::{locale, models::paging::Window};
 const FLASH: &[(&str, &str)] = &[
     ("password", "Password berhasil diubah. Sesi lain akun Anda telah dikeluarkan."),
     ("profil", "Profil berhasil diperbarui."),
-    ("daftar", "Pendaftaran terkirim. Akun Anda akan aktif setelah diverifikasi admin Dukcapil; pemberitahuan dikirim ke email Anda."),
+    ("stasiun", "Penugasan stasiun operator disimpan."),
+    ("daftar", "Pendaftaran terkirim. Kami mengirim email ke alamat yang Anda isi; akun baru aktif setelah diverifikasi admin Dukcapil."),
     ("logout", "Anda telah keluar dari SI-FILMA."),
     ("disimpan", "Data berhasil disimpan."),
     ("diaktifkan", "Data berhasil diaktifkan."),

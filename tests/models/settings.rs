@@ -12,6 +12,7 @@ fn settings(seed_demo: bool) -> Settings {
         mail_from: "a@b".into(),
         disposition_days: 3,
         stations: sifilma::settings::StationSettings::default(),
+        server: sifilma::server::ServerLimits::default(),
     }
 }
 

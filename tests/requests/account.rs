@@ -84,6 +84,7 @@ async fn profile_shows_read_only_identity_and_saves_editable_fields() {
         photo.assert_status_ok();
         assert_eq!(photo.header("content-type"), "image/png");
         assert_eq!(photo.header("x-content-type-options"), "nosniff");
+        assert_eq!(photo.header("cache-control"), "private, no-store", "per-user content is never cached");
         assert_eq!(photo.as_bytes().as_ref(), png().as_slice());
         assert!(client.get("/dashboard").await.text().contains("src=\"/profil/foto\""));
     })

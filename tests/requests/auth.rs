@@ -3,6 +3,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Pagi
 use sifilma::models::{
     _entities::{audit_events, sessions},
     sessions::hash_token,
+    users::{LoginOutcome, LoginRefusal, Model as User},
 };
 
 use crate::support::{account, location, with_app, Client, PASSWORD};
@@ -89,7 +90,7 @@ async fn pending_and_inactive_accounts_cannot_log_in() {
 }
 
 #[tokio::test]
-async fn ten_failures_on_one_account_lock_it_for_three_minutes() {
+async fn ten_failures_on_one_account_from_one_address_lock_that_pair_for_three_minutes() {
     with_app(|server, ctx| async move {
         account(&ctx, "pt_nyra", "produsen", "active").await;
         let mut client = Client::new(&server);
@@ -107,11 +108,11 @@ async fn ten_failures_on_one_account_lock_it_for_three_minutes() {
 }
 
 #[tokio::test]
-async fn ten_failures_from_one_address_lock_every_account_from_it() {
+async fn twenty_failures_from_one_address_lock_every_account_from_it() {
     with_app(|server, ctx| async move {
         account(&ctx, "bank_abc", "lembaga", "active").await;
         let mut client = Client::new(&server);
-        for i in 0..10 {
+        for i in 0..20 {
             client.login(&format!("penebak{i}"), "salah-salah-salah").await;
         }
         let locked = client.login("bank_abc", PASSWORD).await;
@@ -181,6 +182,59 @@ async fn login_never_redirects_off_site() {
         client.get("/login").await;
         let r = client.post("/login", &[("username", "bank_abc"), ("password", PASSWORD), ("next", "//evil.example/")]).await;
         assert_eq!(location(&r), "/dashboard");
+    })
+    .await;
+}
+
+/// Issue 12 (4): a `next` with control characters, a backslash, a second
+/// slash or a path the portal does not have lands on the dashboard — never
+/// off-site, never a 500 after a successful login.
+#[tokio::test]
+async fn login_follows_only_the_portals_own_pages() {
+    with_app(|server, ctx| async move {
+        account(&ctx, "bank_abc", "lembaga", "active").await;
+        for (raw, encoded) in [
+            ("/\t/evil.example", "%2F%09%2Fevil.example"),
+            ("/\n/evil.example", "%2F%0A%2Fevil.example"),
+            ("/\r/evil.example", "%2F%0D%2Fevil.example"),
+            ("/\u{b}/evil.example", "%2F%0B%2Fevil.example"),
+            ("/\\evil.example", "%2F%5Cevil.example"),
+            ("//evil.example/", "%2F%2Fevil.example%2F"),
+            ("/evil.example", "%2Fevil.example"),
+            ("https://evil.example/", "https%3A%2F%2Fevil.example%2F"),
+        ] {
+            let mut client = Client::new(&server);
+            let form = client.get(&format!("/login?next={encoded}")).await;
+            assert_eq!(form.status_code(), 200);
+            assert!(!form.text().contains("evil.example"), "{raw:?} is not carried into the form");
+            let r = client.post("/login", &[("username", "bank_abc"), ("password", PASSWORD), ("next", raw)]).await;
+            assert_eq!(r.status_code(), 303, "{raw:?}: {}", r.text());
+            assert_eq!(location(&r), "/dashboard", "{raw:?}");
+        }
+        let mut client = Client::new(&server);
+        client.get("/login?next=%2Fpermintaan%3Fstatus%3Dapproved").await;
+        let r = client.post("/login", &[("username", "bank_abc"), ("password", PASSWORD), ("next", "/permintaan?status=approved")]).await;
+        assert_eq!(location(&r), "/permintaan?status=approved", "a page of the portal with its query is followed");
+    })
+    .await;
+}
+
+/// Issue 12 (8): someone guessing a known username from their own address
+/// locks themself out, never the owner logging in from another address.
+#[tokio::test]
+async fn guessing_from_another_address_never_locks_the_owner_out() {
+    with_app(|server, ctx| async move {
+        account(&ctx, "pt_nyra", "produsen", "active").await;
+        let mut last = None;
+        for _ in 0..25 {
+            last = Some(User::login(&ctx.db, "pt_nyra", "tebakan-salah-salah", "203.0.113.9", "probe").await.unwrap());
+        }
+        assert!(matches!(last, Some(LoginOutcome::Refused(LoginRefusal::Throttled))), "the guessing address is locked");
+        let mut owner = Client::new(&server);
+        let r = owner.login("pt_nyra", PASSWORD).await;
+        assert_eq!(r.status_code(), 303, "the owner from another address still logs in: {}", r.text());
+        assert!(owner.session_token().is_some());
+        assert!(audit_count(&ctx, "login.throttled").await >= 1);
     })
     .await;
 }

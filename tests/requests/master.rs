@@ -124,3 +124,57 @@ async fn producers_carry_their_pic_and_holidays_are_unique_per_date() {
     })
     .await;
 }
+
+/// Issue 12 (9): deactivating an organisation signs its people out at once
+/// and refuses their logins; a session whose organisation is inactive is
+/// refused by the guard; the admin cannot deactivate their own.
+#[tokio::test]
+async fn deactivating_an_organisation_ends_its_sessions_and_refuses_its_logins() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use sifilma::models::_entities::sessions;
+    with_app(|server, ctx| async move {
+        let me = admin(&ctx).await;
+        let bank = account(&ctx, "bank_abc", "lembaga", "active").await;
+        let nyra = account(&ctx, "pt_nyra", "produsen", "active").await;
+        let mut bank_client = Client::signed_in(&server, "bank_abc").await;
+        let mut nyra_client = Client::signed_in(&server, "pt_nyra").await;
+        let mut client = Client::signed_in(&server, "admin_pusat").await;
+        client.get("/master/organisasi").await;
+
+        let own = me.organisation_id.unwrap();
+        let r = client.post(&format!("/master/organisasi/{own}/nonaktifkan"), &[]).await;
+        assert_eq!(r.status_code(), 409);
+        assert!(r.text().contains("tidak dapat menonaktifkan organisasi Anda sendiri"));
+
+        let org = bank.organisation_id.unwrap();
+        let r = client.post(&format!("/master/organisasi/{org}/nonaktifkan"), &[]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        assert_eq!(sessions::Entity::find().filter(sessions::Column::UserId.eq(bank.id)).count(&ctx.db).await.unwrap(), 0);
+        let r = bank_client.get("/permintaan").await;
+        assert_eq!(r.status_code(), 303, "the session ended with the organisation");
+        assert!(crate::support::location(&r).starts_with("/login"));
+        let refused = bank_client.login("bank_abc", crate::support::PASSWORD).await;
+        assert_eq!(refused.status_code(), 401);
+        assert!(refused.text().contains("Organisasi akun Anda dinonaktifkan"));
+        assert_eq!(sessions::Entity::find().filter(sessions::Column::UserId.eq(bank.id)).count(&ctx.db).await.unwrap(), 0, "no session opened");
+        let audited = |action: &'static str| {
+            let db = ctx.db.clone();
+            async move { audit_events::Entity::find().filter(audit_events::Column::Action.eq(action)).count(&db).await.unwrap() }
+        };
+        assert_eq!(audited("organisation.sessions_ended").await, 1);
+        assert_eq!(audited("login.refused_organisation").await, 1);
+
+        // Deactivated behind the portal's back: the guard still refuses.
+        let nyra_org = organisations::Entity::find_by_id(nyra.organisation_id.unwrap()).one(&ctx.db).await.unwrap().unwrap();
+        let mut off: organisations::ActiveModel = nyra_org.into();
+        off.active = Set(false);
+        off.update(&ctx.db).await.unwrap();
+        let r = nyra_client.get("/dashboard").await;
+        assert_eq!(r.status_code(), 303);
+        assert_eq!(sessions::Entity::find().filter(sessions::Column::UserId.eq(nyra.id)).count(&ctx.db).await.unwrap(), 0);
+
+        assert_eq!(client.post(&format!("/master/organisasi/{org}/aktifkan"), &[]).await.status_code(), 303);
+        assert_eq!(bank_client.login("bank_abc", crate::support::PASSWORD).await.status_code(), 303, "reactivated, its people log in again");
+    })
+    .await;
+}

@@ -16,3 +16,4 @@ mod permintaan;
 mod personalisasi;
 mod proses;
 mod registration;
+mod server;

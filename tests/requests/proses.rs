@@ -371,3 +371,48 @@ async fn view_is_the_read_only_page_with_export_excel() {
     })
     .await;
 }
+
+/// Issue 12 (9), DESIGN §1: an operator runs personalization only on the
+/// stations the admin assigned to them (on the user's page); the admin may
+/// use any station.
+#[tokio::test]
+async fn operators_run_only_on_their_assigned_stations() {
+    with_app(|server, ctx| async move {
+        let id = accepted_submission(&server, &ctx).await;
+        let mine = station(&ctx, "ST-A", true).await;
+        let other = station(&ctx, "ST-B", true).await;
+        let op_user = user(&ctx, "operator_dc").await;
+
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        let page = admin.page(&format!("/admin/pengguna/{}", op_user.id)).await;
+        assert!(page.contains("Stasiun Personalisasi") && page.contains("Stasiun ST-B (ST-B)"));
+        let r = admin.post(&format!("/admin/pengguna/{}/stasiun", op_user.id), &[("station", &mine.to_string())]).await;
+        assert_eq!(r.status_code(), 303, "{}", r.text());
+        let page = admin.page(&format!("/admin/pengguna/{}?ok=stasiun", op_user.id)).await;
+        assert!(page.contains(&format!("value=\"{mine}\" id=\"station-{mine}\" checked")) && !page.contains(&format!("id=\"station-{other}\" checked")));
+        let bank = user(&ctx, "bank_abc").await;
+        let r = admin.post(&format!("/admin/pengguna/{}/stasiun", bank.id), &[("station", &mine.to_string())]).await;
+        assert_eq!(r.status_code(), 422, "stations go to operators only");
+
+        let mut op = Client::signed_in(&server, "operator_dc").await;
+        op.post(&format!("/personalisasi/{id}/generate"), &[]).await;
+        let page = op.page(&format!("/personalisasi/{id}")).await;
+        assert!(page.contains("Stasiun ST-A") && !page.contains("Stasiun ST-B"), "the operator is offered their own stations");
+        let r = op.post(&format!("/personalisasi/{id}/run"), &[("station", &other.to_string())]).await;
+        assert_eq!(r.status_code(), 422);
+        assert!(r.text().contains("tidak ditugaskan kepada Anda"), "{}", r.text());
+        assert_eq!(runs::Entity::find().count(&ctx.db).await.unwrap(), 0);
+        assert_eq!(submissions::Entity::find_by_id(id).one(&ctx.db).await.unwrap().unwrap().status, "accepted", "nothing changed");
+        let audited = |action: &'static str| {
+            let db = ctx.db.clone();
+            async move { audit_events::Entity::find().filter(audit_events::Column::Action.eq(action)).count(&db).await.unwrap() }
+        };
+        assert_eq!(audited("perso.run_refused_station").await, 1);
+        assert_eq!(audited("station.operators_changed").await, 1);
+
+        admin.get(&format!("/personalisasi/{id}")).await;
+        let r = admin.post(&format!("/personalisasi/{id}/run"), &[("station", &other.to_string())]).await;
+        assert_eq!(r.status_code(), 303, "the admin uses any station: {}", r.text());
+    })
+    .await;
+}

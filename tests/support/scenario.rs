@@ -149,10 +149,11 @@ pub async fn serials_of(ctx: &AppContext, id: i32) -> Vec<String> {
     cards_of(ctx, id).await.into_iter().map(|c| c.serial).collect()
 }
 
-/// A station `code` (4 readers) in master data; its id.
+/// A station `code` (4 readers) in master data, assigned to every operator
+/// account that exists (`operator_dc` of [`world`]); its id.
 pub async fn station(ctx: &AppContext, code: &str, active: bool) -> i32 {
     let now = Utc::now();
-    stations::ActiveModel {
+    let id = stations::ActiveModel {
         code: Set(code.into()),
         name: Set(format!("Stasiun {code}")),
         readers: Set(4),
@@ -165,7 +166,14 @@ pub async fn station(ctx: &AppContext, code: &str, active: bool) -> i32 {
     .insert(&ctx.db)
     .await
     .unwrap()
-    .id
+    .id;
+    for op in users::Entity::find().filter(users::Column::Role.eq("operator")).all(&ctx.db).await.unwrap() {
+        sifilma::models::stations::operators::ActiveModel { station_id: Set(id), user_id: Set(op.id), created_at: Set(now.into()), ..Default::default() }
+            .insert(&ctx.db)
+            .await
+            .unwrap();
+    }
+    id
 }
 
 /// The account `username`.

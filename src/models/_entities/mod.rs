@@ -16,6 +16,8 @@ pub mod perso_run_events;
 pub mod perso_runs;
 pub mod personalization_requests;
 pub mod sessions;
+pub mod station_operators;
 pub mod stations;
 pub mod submissions;
+pub mod throttle_hits;
 pub mod users;

@@ -5,5 +5,7 @@ pub use super::machine_types::Entity as MachineTypes;
 pub use super::officials::Entity as Officials;
 pub use super::organisations::Entity as Organisations;
 pub use super::sessions::Entity as Sessions;
+pub use super::station_operators::Entity as StationOperators;
 pub use super::stations::Entity as Stations;
+pub use super::throttle_hits::Entity as ThrottleHits;
 pub use super::users::Entity as Users;

@@ -10,9 +10,10 @@ use crate::models::{
     _entities::organisations,
     audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult, FieldErrors},
+    mail_outbox,
     master_data::check_len,
     roles::{OrgKind, Role},
-    sessions, uploads,
+    sessions, throttle, uploads,
 };
 
 pub(super) fn check_password_rules(errors: &mut FieldErrors, field: &str, username: &str, password: &str, confirmation: &str) {
@@ -59,16 +60,8 @@ fn check_username(errors: &mut FieldErrors, username: &str) {
     }
 }
 
-async fn check_unique<C: ConnectionTrait>(db: &C, errors: &mut FieldErrors, username: Option<&str>, email: &str, except: Option<i32>) -> AppResult<()> {
-    if let Some(username) = username {
-        let mut q = Entity::find().filter(Column::Username.eq(normalize_username(username)));
-        if let Some(id) = except {
-            q = q.filter(Column::Id.ne(id));
-        }
-        if q.count(db).await? > 0 {
-            errors.add("username", "Username sudah dipakai.");
-        }
-    }
+/// A signed-in user's new email must not be another account's.
+async fn check_unique_email<C: ConnectionTrait>(db: &C, errors: &mut FieldErrors, email: &str, except: Option<i32>) -> AppResult<()> {
     let mut q = Entity::find().filter(Column::Email.eq(email.trim().to_lowercase()));
     if let Some(id) = except {
         q = q.filter(Column::Id.ne(id));
@@ -103,12 +96,28 @@ pub struct Registration {
     pub confirmation: String,
 }
 
+/// What became of a registration. The page answers the same for every
+/// `Received`, whether an account was made or not: only the mailbox of the
+/// address concerned learns more.
+#[derive(Debug)]
+pub enum Registered {
+    /// Handled; the ids are the queued mails (dispatch them after this returns).
+    Received { mails: Vec<i32> },
+    /// This address sent too many registrations lately; nothing was done.
+    Throttled,
+}
+
 impl Registration {
-    /// Creates a `pending` account; an admin must activate it.
+    /// Checks the fields, then — throttled per address — creates a
+    /// `pending` account (an admin must activate it) and mails the
+    /// applicant. When the email is already registered, its owner is mailed
+    /// instead and nothing is created; when only the username is taken, the
+    /// applicant is mailed to choose another. The answer is the same in all
+    /// three cases, and each costs one password hash.
     ///
     /// # Errors
     /// `Invalid` with a message per wrong field; nothing is saved then.
-    pub async fn submit(&self, db: &DatabaseConnection, ip: &str) -> AppResult<Model> {
+    pub async fn submit(&self, db: &DatabaseConnection, ip: &str, base_url: &str) -> AppResult<Registered> {
         let mut errors = FieldErrors::new();
         check_username(&mut errors, &self.username);
         check_len(&mut errors, "name", "Nama", &self.name, 1, 200);
@@ -128,37 +137,83 @@ impl Registration {
         if org.is_none() {
             errors.add("organisation_id", "Pilih organisasi Anda dari daftar.");
         }
-        let txn = crate::models::begin_write(db).await?;
-        check_unique(&txn, &mut errors, Some(&self.username), &self.email, None).await?;
         errors.into_result()?;
         let org = org.expect("checked above");
-        let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Lembaga);
+        let username = normalize_username(&self.username);
+        let email = self.email.trim().to_lowercase();
+        let actor = Actor::anonymous(Some(username.clone()), ip);
+
+        let txn = crate::models::begin_write(db).await?;
+        if !throttle::REGISTRATION.hit(&txn, ip).await? {
+            Event::new(Action::RegistrationThrottled, "user").note(format!("username: {username}")).record(&txn, &actor).await?;
+            txn.commit().await?;
+            return Ok(Registered::Throttled);
+        }
+        txn.commit().await?;
+
         let password = self.password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let now = Utc::now();
-        let user = ActiveModel {
-            username: Set(normalize_username(&self.username)),
-            password_hash: Set(hash),
-            name: Set(self.name.trim().to_string()),
-            email: Set(self.email.trim().to_lowercase()),
-            phone: Set(opt(&self.phone)),
-            role: Set(Role::for_kind(kind).as_str().to_string()),
-            organisation_id: Set(Some(org.id)),
-            status: Set(Status::Pending),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        Event::new(Action::UserRegistered, "user")
-            .subject(user.id, &user.username)
-            .transition("", Status::Pending.as_str())
-            .note(format!("organisasi: {}", org.name))
-            .record(&txn, &Actor::anonymous(Some(user.username.clone()), ip))
-            .await?;
+        let txn = crate::models::begin_write(db).await?;
+        let email_owner = Entity::find().filter(Column::Email.eq(email.as_str())).one(&txn).await?;
+        let username_taken = Entity::find().filter(Column::Username.eq(username.as_str())).count(&txn).await? > 0;
+        let mails = match (email_owner, username_taken) {
+            (Some(owner), _) => {
+                let message = crate::mailers::account::RegistrationEmailTaken {
+                    name: &owner.name,
+                    username: &owner.username,
+                    login_url: crate::mailers::link(base_url, "/login"),
+                }
+                .message()?;
+                let mails = mail_outbox::enqueue(&txn, std::slice::from_ref(&owner.email), &message).await?;
+                Event::new(Action::RegistrationEmailTaken, "user")
+                    .subject(owner.id, &owner.username)
+                    .note(format!("username diminta: {username}; organisasi: {}", org.name))
+                    .record(&txn, &actor)
+                    .await?;
+                mails
+            }
+            (None, true) => {
+                let message = crate::mailers::account::RegistrationUsernameTaken {
+                    name: self.name.trim(),
+                    username: &username,
+                    register_url: crate::mailers::link(base_url, "/daftar"),
+                }
+                .message()?;
+                let mails = mail_outbox::enqueue(&txn, std::slice::from_ref(&email), &message).await?;
+                Event::new(Action::RegistrationUsernameTaken, "user").note(format!("organisasi: {}", org.name)).record(&txn, &actor).await?;
+                mails
+            }
+            (None, false) => {
+                let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Lembaga);
+                let now = Utc::now();
+                let user = ActiveModel {
+                    username: Set(username.clone()),
+                    password_hash: Set(hash),
+                    name: Set(self.name.trim().to_string()),
+                    email: Set(email.clone()),
+                    phone: Set(opt(&self.phone)),
+                    role: Set(Role::for_kind(kind).as_str().to_string()),
+                    organisation_id: Set(Some(org.id)),
+                    status: Set(Status::Pending),
+                    created_at: Set(now.into()),
+                    updated_at: Set(now.into()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                let message = crate::mailers::account::RegistrationReceived { name: &user.name, username: &user.username }.message()?;
+                let mails = mail_outbox::enqueue(&txn, std::slice::from_ref(&user.email), &message).await?;
+                Event::new(Action::UserRegistered, "user")
+                    .subject(user.id, &user.username)
+                    .transition("", Status::Pending.as_str())
+                    .note(format!("organisasi: {}", org.name))
+                    .record(&txn, &actor)
+                    .await?;
+                mails
+            }
+        };
         txn.commit().await?;
-        Ok(user)
+        Ok(Registered::Received { mails })
     }
 }
 
@@ -245,7 +300,7 @@ impl ProfileUpdate {
         check_email(&mut errors, &self.email);
         check_len(&mut errors, "address", "Alamat", &self.address, 0, 1000);
         check_phone(&mut errors, &self.phone);
-        check_unique(db, &mut errors, None, &self.email, Some(user.id)).await?;
+        check_unique_email(db, &mut errors, &self.email, Some(user.id)).await?;
         errors.into_result()?;
         let stored = match photo {
             Some((bytes, kind)) => Some((uploads::store(upload_dir, PHOTO_AREA, bytes).await?, kind)),
