@@ -2,7 +2,16 @@
 //! into a bounded type, the rows are counted, and the page asked for is
 //! clamped to the last one — no value of `page` can overflow an offset or
 //! reach the database unbounded.
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+    time::{Duration, Instant},
+};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, PaginatorTrait, QueryTrait};
 use serde::{de, Deserialize, Deserializer, Serialize};
+
+use super::AppResult;
 
 /// Above this, a page number is taken as this (then clamped to the last page).
 pub const MAX_PAGE: u64 = 1_000_000;
@@ -115,6 +124,44 @@ impl Window {
     pub fn last_row(&self) -> u64 {
         (self.offset() + self.per_page).min(self.total)
     }
+}
+
+/// A counted total is reused while this process wrote nothing and for at
+/// most this long (another process's writes show after it): a list viewed
+/// page after page does not count its rows again for every page.
+const COUNT_FOR: Duration = Duration::from_secs(5);
+/// Counts remembered at most (the map is emptied when full).
+const COUNTS_KEPT: usize = 1_000;
+
+/// (query with its values) → (writes of this process then, when, total)
+static COUNTS: LazyLock<Mutex<HashMap<String, (u64, Instant, u64)>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The number of rows of `q`, counted at most once per [`COUNT_FOR`] and
+/// per write of this process.
+///
+/// # Errors
+/// On database failure.
+pub async fn count<'db, Q>(db: &'db DatabaseConnection, q: &Q) -> AppResult<u64>
+where
+    Q: QueryTrait + PaginatorTrait<'db, DatabaseConnection> + Clone + Send,
+{
+    let key = format!("{:?}", q.build(db.get_database_backend()));
+    let writes = super::writes();
+    if let Ok(counts) = COUNTS.lock() {
+        if let Some((at_writes, at, total)) = counts.get(&key) {
+            if *at_writes == writes && at.elapsed() < COUNT_FOR {
+                return Ok(*total);
+            }
+        }
+    }
+    let total = q.clone().count(db).await?;
+    if let Ok(mut counts) = COUNTS.lock() {
+        if counts.len() >= COUNTS_KEPT {
+            counts.clear();
+        }
+        counts.insert(key, (writes, Instant::now(), total));
+    }
+    Ok(total)
 }
 
 #[cfg(test)]

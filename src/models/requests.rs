@@ -9,8 +9,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr,
     sea_query::{Alias, ExprTrait as _, LikeExpr},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -366,7 +365,7 @@ impl ListQuery {
     /// # Errors
     /// On database failure.
     pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, Window)> {
-        let total = self.filtered(Entity::find(), viewer).count(db).await?;
+        let total = super::paging::count(db, &self.filtered(Entity::find(), viewer)).await?;
         let window = Window::new(self.page, per_page, total);
         let rows = self.select(viewer).offset(window.offset()).limit(per_page).into_model::<Row>().all(db).await?;
         Ok((rows, window))

@@ -311,7 +311,7 @@ pub async fn search_page(
     for (column, direction) in order {
         query = query.order_by(*column, direction.clone());
     }
-    let window = Window::new(q.page, per_page, query.clone().count(db).await?);
+    let window = Window::new(q.page, per_page, super::paging::count(db, &query).await?);
     let rows = query.offset(window.offset()).limit(per_page).all(db).await?;
     Ok((rows, window))
 }
@@ -381,7 +381,7 @@ pub async fn cards_page(
     if !term.is_empty() {
         query = query.filter(cards::Column::Serial.contains(&term));
     }
-    let window = Window::new(page, per_page, query.clone().count(db).await?);
+    let window = Window::new(page, per_page, super::paging::count(db, &query).await?);
     let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
     let request_ids: BTreeSet<i32> = rows.iter().map(|c| c.request_id).collect();
     let numbers: BTreeMap<i32, String> =
