@@ -44,6 +44,7 @@ impl Hooks for App {
         settings.check_for(&ctx.environment)?;
         let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
         ctx.shared_store.insert(stations);
+        ctx.shared_store.insert(crate::models::imports::Slots::new(crate::models::imports::Slots::DEFAULT));
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }

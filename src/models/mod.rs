@@ -6,6 +6,7 @@ pub mod demo;
 pub mod documents;
 pub mod errors;
 pub mod holidays;
+pub mod imports;
 pub mod login_failures;
 pub mod machine_types;
 pub mod mail_outbox;

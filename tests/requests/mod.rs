@@ -15,3 +15,4 @@ mod permintaan;
 mod personalisasi;
 mod proses;
 mod registration;
+mod sibuk;
