@@ -128,13 +128,20 @@ impl Registration {
         if org.is_none() {
             errors.add("organisation_id", "Pilih organisasi Anda dari daftar.");
         }
+        // Hashed before the write transaction (argon2 takes tens of ms, and
+        // the transaction holds SQLite's one write lock), and only for a
+        // form that is otherwise valid.
+        let hash = if errors.is_empty() {
+            let password = self.password.clone();
+            tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AppError::Internal(e.to_string()))?
+        } else {
+            String::new()
+        };
         let txn = crate::models::begin_write(db).await?;
         check_unique(&txn, &mut errors, Some(&self.username), &self.email, None).await?;
         errors.into_result()?;
         let org = org.expect("checked above");
         let kind = OrgKind::parse(&org.kind).unwrap_or(OrgKind::Lembaga);
-        let password = self.password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AppError::Internal(e.to_string()))?;
         let now = Utc::now();
         let user = ActiveModel {
             username: Set(normalize_username(&self.username)),
