@@ -14,6 +14,7 @@ pub mod master_data;
 pub mod officials;
 pub mod organisations;
 pub mod paging;
+pub mod pool;
 pub mod requests;
 pub mod roles;
 pub mod runs;

@@ -6,7 +6,7 @@
 //! saved.
 use std::time::{Duration, Instant};
 
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
 use sifilma::models::{
     _entities::{cards, personalization_requests as requests, submissions},
     imports::Slots,
@@ -15,7 +15,7 @@ use sifilma::models::{
 use crate::support::{
     fixtures::{good_rows, tiny_strings_card_list, xlsx},
     scenario::{approved_pair, submission_form, world},
-    unescape, with_app, Client,
+    unescape, with_app, with_app_config, Client,
 };
 
 /// Two million one-letter shared strings: about 4.6 MB zipped, 34 MB
@@ -108,6 +108,70 @@ async fn a_third_import_at_once_is_answered_busy_and_nothing_is_saved() {
         assert_eq!(r.status_code(), 503, "{}", r.text());
         assert_eq!(r.header("retry-after"), "5");
         drop(held);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_saturated_pool_answers_503_with_retry_after_quickly() {
+    // One pooled connection, and a short wait for it.
+    let tiny_pool = |config: &mut loco_rs::config::Config| {
+        config.database.min_connections = 1;
+        config.database.max_connections = 1;
+        config.database.acquire_timeout = Some(300);
+    };
+    with_app_config(tiny_pool, |server, ctx| async move {
+        world(&ctx).await;
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        assert_eq!(nyra.get("/dashboard").await.status_code(), 200);
+
+        // Someone holds the only connection.
+        let held = ctx.db.begin().await.expect("the pool's only connection");
+        for (method, path) in [("GET", "/dashboard"), ("GET", "/pengajuan"), ("POST", "/login")] {
+            let start = Instant::now();
+            let r = if method == "GET" {
+                nyra.get(path).await
+            } else {
+                let mut visitor = Client::new(&server);
+                visitor.login("pt_nyra", crate::support::PASSWORD).await
+            };
+            let took = start.elapsed();
+            assert_eq!(r.status_code(), 503, "{method} {path}: {}", r.text());
+            assert_eq!(r.header("retry-after"), "5", "{method} {path}");
+            assert!(unescape(&r.text()).contains("Server sedang sibuk, coba lagi sebentar"), "{method} {path}");
+            assert!(took < Duration::from_secs(3), "{method} {path} answered after {took:?}");
+        }
+        drop(held);
+        assert_eq!(nyra.get("/dashboard").await.status_code(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_pooled_sqlite_connection_waits_for_the_write_lock_alike() {
+    with_app(|_server, ctx| async move {
+        if !matches!(ctx.db.get_database_backend(), sea_orm::DatabaseBackend::Sqlite) {
+            return;
+        }
+        // Hold every connection of the pool at once, and ask each.
+        let max = ctx.config.database.max_connections as usize;
+        let mut held = Vec::new();
+        for _ in 0..max {
+            held.push(ctx.db.begin().await.expect("a pooled connection"));
+        }
+        for txn in &held {
+            let pragma = |name: &str| {
+                let sql = format!("PRAGMA {name}");
+                async move {
+                    use sea_orm::ConnectionTrait;
+                    let row = txn.query_one_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Sqlite, sql)).await.unwrap().unwrap();
+                    row.try_get_by_index::<i64>(0).unwrap()
+                }
+            };
+            assert_eq!(pragma("busy_timeout").await, i64::try_from(sifilma::models::pool::BUSY_TIMEOUT_MS).unwrap());
+            assert_eq!(pragma("synchronous").await, 1, "NORMAL on every connection");
+            assert_eq!(pragma("foreign_keys").await, 1);
+        }
     })
     .await;
 }
