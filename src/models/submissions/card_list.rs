@@ -1068,6 +1068,9 @@ mod tests {
         let bytes = rezip(&good, |name, content| if name == "xl/worksheets/sheet1.xml" { sheet.clone().into_bytes() } else { content });
         let e = precheck(&bytes).unwrap_err();
         assert!(e.message.contains("sel dalam satu lembar"), "{e}");
+        // Wherever the workbook keeps it.
+        let elsewhere = zip_of(&[CT, WB, ("xl/custom/data.xml", sheet.as_bytes(), true)]);
+        assert!(precheck(&elsewhere).unwrap_err().message.contains("sel dalam satu lembar"));
     }
 
     #[test]

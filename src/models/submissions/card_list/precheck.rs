@@ -18,8 +18,8 @@ use super::{RowError, MAX_CELLS, MAX_RATIO, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES, N
 /// its declared size, because inflating does not stop at the declared size by
 /// itself: an entry that lies about its size, is damaged (CRC), encrypted or
 /// compressed with a method other than deflate is refused here rather than
-/// blowing up in the reader. On the way the shared strings (`<si>`) and the
-/// cells (`<c>`) and rows (`<row>`) of every worksheet are counted: more than
+/// blowing up in the reader. On the way the shared strings (`<si>`), cells
+/// (`<c>`) and rows (`<row>`) of every entry are counted: more than
 /// [`MAX_CELLS`] of any is refused the moment the count passes it (a 7 MB
 /// file of millions of one-letter strings would otherwise keep the reader
 /// busy for half a minute), and so is a `uniqueCount` the items do not back.
@@ -97,33 +97,27 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
 /// Extra strings that `uniqueCount` may claim beyond the `<si>` items found.
 const UNIQUE_COUNT_SLACK: u64 = 10_000;
 
-/// What an entry holds, for the counts [`Scan`] keeps.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// `sharedStrings.xml`: the string items (`<si>`) and the `uniqueCount`
-    /// claims.
-    SharedStrings,
-    /// `xl/worksheets/*.xml`: the cells (`<c>`) and rows (`<row>`).
-    Worksheet,
-    Other,
-}
-
 /// Counts, in one pass over an entry's bytes as they are inflated, what
-/// calamine would allocate for: string items and the `uniqueCount` it
-/// reserves room for, cells and rows. A small state machine, so a tag split
+/// calamine would allocate for: string items (`<si>`) and the `uniqueCount`
+/// it reserves room for, cells (`<c>`) and rows (`<row>`). Every entry is
+/// counted, not only those at the usual paths: a workbook may point its
+/// sheet or its strings anywhere. A small state machine, so a tag split
 /// between two chunks, or white space of any length around `=`, is read
 /// like any other.
 struct Scan {
-    part: Part,
+    /// `sharedStrings.xml`: its `uniqueCount` claims are checked.
+    shared: bool,
     /// The last byte before the current one (for `<` / `:` before a name).
     prev: u8,
     /// Progress in matching an element name after `<` or `:`.
     name: Name,
     /// Progress in reading `uniqueCount = "digits"`.
     claim: Claim,
-    /// `<si` (string items) or `<c` (cells) found.
-    items: u64,
-    /// `<row` found (worksheets).
+    /// `<si` found.
+    strings: u64,
+    /// `<c` found.
+    cells: u64,
+    /// `<row` found.
     rows: u64,
     /// The largest `uniqueCount` claimed.
     claimed: u64,
@@ -152,25 +146,14 @@ const UNIQUE_COUNT: &[u8] = b"uniqueCount";
 
 impl Scan {
     fn for_entry(name: &str) -> Self {
-        let file = name.rsplit('/').next().unwrap_or_default();
-        let lower = name.trim_start_matches('/').to_ascii_lowercase();
-        let part = if file.eq_ignore_ascii_case("sharedStrings.xml") {
-            Part::SharedStrings
-        } else if lower.starts_with("xl/worksheets/") && lower.ends_with(".xml") && !lower.contains("/_rels/") {
-            Part::Worksheet
-        } else {
-            Part::Other
-        };
-        Self { part, prev: b' ', name: Name::Idle, claim: Claim::Key(0), items: 0, rows: 0, claimed: 0 }
+        let shared = name.rsplit('/').next().is_some_and(|file| file.eq_ignore_ascii_case("sharedStrings.xml"));
+        Self { shared, prev: b' ', name: Name::Idle, claim: Claim::Key(0), strings: 0, cells: 0, rows: 0, claimed: 0 }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
-        if self.part == Part::Other {
-            return;
-        }
         for &b in bytes {
             self.name_step(b);
-            if self.part == Part::SharedStrings {
+            if self.shared {
                 self.claim_step(b);
             }
             self.prev = b;
@@ -185,21 +168,21 @@ impl Scan {
             Name::At(want, n) if n == want.len() => {
                 if ends {
                     match want {
+                        b"si" => self.strings += 1,
                         b"row" => self.rows += 1,
-                        _ => self.items += 1,
+                        _ => self.cells += 1,
                     }
                 }
                 Name::Idle
             }
             Name::At(want, n) if want[n] == b => Name::At(want, n + 1),
-            // `<c` and `<row` share no first byte; `<si` is alone.
             Name::At(..) | Name::Idle => Name::Idle,
         };
         if matches!(self.name, Name::Idle) && matches!(self.prev, b'<' | b':') {
-            self.name = match (self.part, b) {
-                (Part::SharedStrings, b's') => Name::At(b"si", 1),
-                (Part::Worksheet, b'c') => Name::At(b"c", 1),
-                (Part::Worksheet, b'r') => Name::At(b"row", 1),
+            self.name = match b {
+                b's' => Name::At(b"si", 1),
+                b'c' => Name::At(b"c", 1),
+                b'r' => Name::At(b"row", 1),
                 _ => Name::Idle,
             };
         }
@@ -237,12 +220,16 @@ impl Scan {
             Claim::Digits(v) => self.claimed.max(v),
             _ => self.claimed,
         };
-        match self.part {
-            Part::SharedStrings if self.items > MAX_CELLS => Err(too_many("teks berbeda")),
-            Part::SharedStrings if claimed > MAX_CELLS.saturating_add(UNIQUE_COUNT_SLACK) => Err(implausible_claim()),
-            Part::Worksheet if self.items > MAX_CELLS => Err(too_many("sel dalam satu lembar")),
-            Part::Worksheet if self.rows > MAX_CELLS => Err(too_many("baris dalam satu lembar")),
-            _ => Ok(()),
+        if self.strings > MAX_CELLS {
+            Err(too_many("teks berbeda"))
+        } else if claimed > MAX_CELLS.saturating_add(UNIQUE_COUNT_SLACK) {
+            Err(implausible_claim())
+        } else if self.cells > MAX_CELLS {
+            Err(too_many("sel dalam satu lembar"))
+        } else if self.rows > MAX_CELLS {
+            Err(too_many("baris dalam satu lembar"))
+        } else {
+            Ok(())
         }
     }
 
@@ -253,7 +240,7 @@ impl Scan {
     fn finish(mut self) -> Result<(), RowError> {
         self.claim_step(b' ');
         self.check()?;
-        if self.part == Part::SharedStrings && self.claimed > self.items.saturating_add(UNIQUE_COUNT_SLACK) {
+        if self.shared && self.claimed > self.strings.saturating_add(UNIQUE_COUNT_SLACK) {
             return Err(implausible_claim());
         }
         Ok(())
@@ -282,7 +269,7 @@ pub(super) fn unique_count_plausible(xml: &[u8]) -> bool {
     let mut scan = Scan::for_entry("xl/sharedStrings.xml");
     scan.feed(xml);
     scan.claim_step(b' ');
-    scan.claimed <= scan.items.saturating_add(UNIQUE_COUNT_SLACK)
+    scan.claimed <= scan.strings.saturating_add(UNIQUE_COUNT_SLACK)
 }
 
 fn not_zip_message(bytes: &[u8]) -> String {
