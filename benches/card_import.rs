@@ -12,6 +12,7 @@ use rust_xlsxwriter::Workbook;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, Database};
 use sifilma::models::{
     _entities::{machine_types, organisations, personalization_requests as requests, users},
+    imports::Slots,
     requests::Letter,
     submissions::{ActiveModel, CardFile, Form},
     Env,
@@ -122,10 +123,10 @@ async fn run(rows: usize) {
         request_ids: vec![request.id],
     };
     let letter = Letter { bytes: b"%PDF-1.4 bench".to_vec(), file_name: "s.pdf".into() };
-    let card_file = CardFile { bytes, file_name: "daftar.xlsx".into() };
     let upload_dir = dir.join("uploads").display().to_string();
     let env = Env { base_url: "http://localhost", upload_dir: &upload_dir, ip: "127.0.0.1", disposition_days: 3 };
     let t = Instant::now();
+    let card_file = CardFile::read(&Slots::new(1), bytes, "daftar.xlsx".into()).await.expect("a free slot");
     ActiveModel::submit(&db, &user, &form, Some(&letter), Some(&card_file), &env).await.expect("import succeeds");
     let full = t.elapsed();
     println!(

@@ -42,11 +42,20 @@ impl Hooks for App {
 
     /// Settings are parsed once; a production config that asks for demo
     /// accounts refuses to boot.
+    ///
+    /// On SQLite the pool is opened again with the same settings on every
+    /// connection and a short acquire timeout (see `models::pool`).
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
+        let mut ctx = ctx;
+        if let Some(db) = crate::models::pool::open_sqlite(&ctx.config.database).await? {
+            let loco_pool = std::mem::replace(&mut ctx.db, db);
+            loco_pool.close().await?;
+        }
         let settings = Settings::from_config(&ctx.config)?;
         settings.check_for(&ctx.environment)?;
         let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
         ctx.shared_store.insert(stations);
+        ctx.shared_store.insert(crate::models::imports::Slots::new(crate::models::imports::Slots::DEFAULT));
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }

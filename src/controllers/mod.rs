@@ -55,6 +55,9 @@ pub fn routes() -> AppRoutes {
         .add_route(upcoming::routes())
 }
 
+/// Seconds a busy answer (503) asks the client to wait before trying again.
+pub const RETRY_AFTER_SECS: &str = "5";
+
 /// A response that ends the request early: an error page or a redirect.
 #[derive(Debug)]
 pub struct Failure(Response);
@@ -136,6 +139,15 @@ impl Failure {
         Self::page(StatusCode::CONFLICT, "Tidak dapat diproses", message)
     }
 
+    /// 503 with `Retry-After`: the server is saturated (imports, database
+    /// connections); nothing was saved, trying again shortly will work.
+    #[must_use]
+    pub fn busy(message: &str) -> Self {
+        let mut page = Self::page(StatusCode::SERVICE_UNAVAILABLE, "Server sedang sibuk", message);
+        page.0.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));
+        page
+    }
+
     #[must_use]
     pub fn internal(cause: &str) -> Self {
         tracing::error!(cause, "request failed");
@@ -163,6 +175,7 @@ impl From<AppError> for Failure {
             AppError::NotFound => Self::not_found(),
             AppError::Conflict(message) => Self::conflict(&message),
             AppError::Invalid(errors) => Self::page(StatusCode::UNPROCESSABLE_ENTITY, "Data tidak valid", &format!("{errors:?}")),
+            AppError::Busy(message) => Self::busy(&message),
             AppError::Db(e) => Self::internal(&e.to_string()),
             AppError::Internal(e) => Self::internal(&e),
         }
@@ -171,7 +184,10 @@ impl From<AppError> for Failure {
 
 impl From<loco_rs::Error> for Failure {
     fn from(err: loco_rs::Error) -> Self {
-        Self::internal(&err.to_string())
+        match err {
+            loco_rs::Error::DB(e) => AppError::from(e).into(),
+            other => Self::internal(&other.to_string()),
+        }
     }
 }
 

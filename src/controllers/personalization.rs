@@ -222,7 +222,7 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
         )
         .await;
     };
-    match perso_data::import(&ctx.db, auth.user(), id, &bytes, auth.ip()).await {
+    match perso_data::import(&ctx.db, auth.user(), id, bytes, &crate::models::imports::Slots::of(&ctx), auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/personalisasi/{id}?ok=perso-diimpor"))),
         Err(AppError::Invalid(errors)) => {
             let lines = errors.get("perso").unwrap_or_default().lines().map(str::to_string).collect();

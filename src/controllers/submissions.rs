@@ -19,6 +19,7 @@ use super::{app_page, attachment, see_other, session::Auth, strip_page, Failure,
 use crate::{
     models::{
         _entities::{machine_types, organisations, personalization_requests as requests},
+        imports::Slots,
         requests::Letter,
         submissions::{self, card_list, ActiveModel, CardFile, Form, ListQuery, Model, Status, Viewer, FILE_AREA},
         uploads, AppError, FieldErrors,
@@ -136,11 +137,19 @@ async fn read_form(multipart: Multipart) -> Result<(Form, Upload, Upload), Failu
     Ok((form, files.remove("file"), files.remove("cards")))
 }
 
+/// The uploaded card list, read in an import slot (or at once 503 busy).
+async fn read_cards(ctx: &AppContext, cards: Upload) -> Result<Option<CardFile>, Failure> {
+    match cards {
+        Some((bytes, file_name)) => Ok(Some(CardFile::read(&Slots::of(ctx), bytes, file_name).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {
     producer(&auth)?;
     let (form, file, cards) = read_form(multipart).await?;
     let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
-    let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
+    let card_file = read_cards(&ctx, cards).await?;
     let settings = Settings::get(&ctx);
     match ActiveModel::submit(&ctx.db, auth.user(), &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
         Ok(s) => {
@@ -217,7 +226,7 @@ async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     let org = producer(&auth)?;
     let (form, file, cards) = read_form(multipart).await?;
     let letter = file.map(|(bytes, file_name)| Letter { bytes, file_name });
-    let card_file = cards.map(|(bytes, file_name)| CardFile { bytes, file_name });
+    let card_file = read_cards(&ctx, cards).await?;
     let settings = Settings::get(&ctx);
     match ActiveModel::edit(&ctx.db, auth.user(), id, &form, letter.as_ref(), card_file.as_ref(), &settings.env(auth.ip())).await {
         Ok(_) => {

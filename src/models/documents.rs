@@ -253,11 +253,16 @@ pub async fn build(db: &DatabaseConnection, env: &super::Env<'_>, id: i32) -> Ap
         return Ok(Vec::new());
     }
     let made = render(db, env.base_url, &doc).await;
+    // The file is archived before the write transaction, which stays short
+    // (a file left behind by a lost race is never referenced).
+    let made = match made {
+        Ok(bytes) => uploads::store(env.upload_dir, AREA, &bytes).await.map(|key| (bytes, key)),
+        Err(e) => Err(e),
+    };
     let txn = super::begin_write(db).await?;
     let mut mails = Vec::new();
     match made {
-        Ok(bytes) => {
-            let key = uploads::store(env.upload_dir, AREA, &bytes).await?;
+        Ok((bytes, key)) => {
             let hash = hex::encode(Sha256::digest(&bytes));
             let done = vec![
                 (Column::Sha256, hash.into()),

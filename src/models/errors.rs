@@ -52,8 +52,12 @@ pub enum AppError {
     /// A legal request in the wrong state (409).
     #[error("{0}")]
     Conflict(String),
+    /// The server is saturated (every import slot or database connection
+    /// taken): answered at once with 503 and `Retry-After`, nothing saved.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
-    Db(#[from] DbErr),
+    Db(DbErr),
     #[error("{0}")]
     Internal(String),
 }
@@ -68,6 +72,37 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a person reads when the database is saturated.
+pub const DB_BUSY: &str = "Server sedang sibuk, coba lagi sebentar. Permintaan Anda belum diproses dan tidak ada data yang disimpan.";
+
+/// A database error, except that waiting too long for a pooled connection
+/// (every one in use) or for SQLite's write lock (its busy timeout passed)
+/// is [`AppError::Busy`]: the server is saturated, not broken, and the
+/// person should try again in a moment rather than see a 500.
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        if is_busy(&e) {
+            tracing::warn!(error = %e, "database saturated; answered busy");
+            Self::Busy(DB_BUSY.to_string())
+        } else {
+            Self::Db(e)
+        }
+    }
+}
+
+/// A pool acquire time-out, or SQLite's `SQLITE_BUSY` ("database is
+/// locked") after its busy timeout.
+#[must_use]
+pub fn is_busy(e: &DbErr) -> bool {
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        other => {
+            let s = other.to_string();
+            s.contains("database is locked") || s.contains("pool timed out")
+        }
+    }
+}
 
 impl From<crate::mailers::MailError> for AppError {
     fn from(e: crate::mailers::MailError) -> Self {

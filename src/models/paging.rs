@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, PaginatorTrait, QueryTrait};
+use sea_orm::{DatabaseConnection, PaginatorTrait, QueryTrait};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::AppResult;
@@ -133,8 +133,11 @@ const COUNT_FOR: Duration = Duration::from_secs(5);
 /// Counts remembered at most (the map is emptied when full).
 const COUNTS_KEPT: usize = 1_000;
 
-/// (query with its values) → (writes of this process then, when, total)
-static COUNTS: LazyLock<Mutex<HashMap<String, (u64, Instant, u64)>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// A remembered total: (writes of this process then, when, total).
+type Counted = (u64, Instant, u64);
+
+/// Query with its values → its remembered total.
+static COUNTS: LazyLock<Mutex<HashMap<String, Counted>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The number of rows of `q`, counted at most once per [`COUNT_FOR`] and
 /// per write of this process.

@@ -160,7 +160,7 @@ pub async fn start(
         if e.to_string().to_lowercase().contains("unique") || e.to_string().contains("duplicate key") {
             AppError::Conflict(format!("Proses personalisasi pengajuan {} baru saja dimulai oleh pengguna lain.", s.number))
         } else {
-            AppError::Db(e)
+            AppError::from(e)
         }
     })?;
     cards::Entity::update_many()

@@ -149,25 +149,41 @@ impl Model {
     /// session row, the audit row and the failure counters change in one
     /// transaction. Every decision is audited.
     ///
+    /// The password is verified (argon2, tens of milliseconds) on a blocking
+    /// thread **before** the write transaction: the lock-out and the account
+    /// are read first, without a transaction; then a short write transaction
+    /// reads them again (another login may have counted a failure, or the
+    /// account changed meanwhile) and writes the outcome. A write transaction
+    /// on SQLite holds the one write lock, so none may wait on hashing.
+    ///
     /// # Errors
     /// On database failure.
     pub async fn login(db: &DatabaseConnection, username: &str, password: &str, ip: &str, user_agent: &str) -> AppResult<LoginOutcome> {
         let username = normalize_username(username);
         let keys = login_failures::Keys::new(&username, ip);
         let actor = Actor::anonymous(Some(username.chars().take(60).collect()), ip);
+        let locked = login_failures::is_locked(db, &keys).await?;
+        let verified = if locked {
+            None
+        } else {
+            let user = Self::find_by_username(db, &username).await?;
+            let hash = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str()).to_string();
+            let password_owned = password.to_string();
+            let valid = tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash))
+                .await
+                .map_err(|e| AppError::Internal(format!("verify task: {e}")))?;
+            // The hash that was checked: the account must still carry it.
+            user.filter(|_| valid).map(|u| u.password_hash)
+        };
+
         let txn = crate::models::begin_write(db).await?;
-        if login_failures::is_locked(&txn, &keys).await? {
+        if locked || login_failures::is_locked(&txn, &keys).await? {
             Event::new(Action::LoginThrottled, "user").record(&txn, &actor).await?;
             txn.commit().await?;
             return Ok(LoginOutcome::Refused(LoginRefusal::Throttled));
         }
-        let user = Self::find_by_username(&txn, &username).await?;
-        let hash = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str()).to_string();
-        let password_owned = password.to_string();
-        let valid =
-            tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash)).await.map_err(|e| AppError::Internal(format!("verify task: {e}")))?;
-        let user = match user {
-            Some(user) if valid => user,
+        let user = match (verified, Self::find_by_username(&txn, &username).await?) {
+            (Some(checked), Some(user)) if user.password_hash == checked => user,
             _ => {
                 login_failures::record(&txn, &keys).await?;
                 Event::new(Action::LoginFailed, "user").record(&txn, &actor).await?;

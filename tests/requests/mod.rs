@@ -17,3 +17,4 @@ mod personalisasi;
 mod proses;
 mod registration;
 mod server;
+mod sibuk;

@@ -51,3 +51,41 @@ pub fn good_rows() -> Vec<(String, String)> {
     rows.extend(cards_for("470/B/2026", 4, 2));
     rows
 }
+
+/// A card list that passes the size and ratio limits of an upload but whose
+/// shared strings hold `n` extra one-letter strings (the workbook of issue
+/// 12: millions of them, a few MB zipped). Written with deflate level 1, so
+/// a test builds it in a moment.
+pub fn tiny_strings_card_list(n: usize) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let good = xlsx(&cards_for("470/A/2026", 1, 1));
+    let mut src = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let fast = zip::write::SimpleFileOptions::default().compression_level(Some(1));
+    for i in 0..src.len() {
+        let mut entry = src.by_index(i).unwrap();
+        let name = entry.name().to_owned();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let xml = String::from_utf8(content).unwrap();
+            let at = xml.find("</sst>").unwrap();
+            let mut grown = Vec::with_capacity(xml.len() + n * 17);
+            grown.extend_from_slice(&xml.as_bytes()[..at]);
+            let mut x: u32 = 0x9E37_79B9;
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                grown.extend_from_slice(b"<si><t>");
+                grown.push(b'a' + (x % 26) as u8);
+                grown.extend_from_slice(b"</t></si>");
+            }
+            grown.extend_from_slice(&xml.as_bytes()[at..]);
+            content = grown;
+        }
+        w.start_file(name.as_str(), fast).unwrap();
+        w.write_all(&content).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}

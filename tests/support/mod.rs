@@ -56,9 +56,15 @@ async fn fresh_database(configured: &str) -> String {
 
 /// Boots the app (test environment) on a fresh database.
 pub async fn boot() -> loco_rs::boot::BootResult {
+    boot_with(|_| {}).await
+}
+
+/// Boots the app (test environment, changed by `edit`) on a fresh database.
+pub async fn boot_with(edit: impl FnOnce(&mut loco_rs::config::Config)) -> loco_rs::boot::BootResult {
     use loco_rs::{app::Hooks, boot::StartMode, environment::Environment};
     let mut config = App::load_config(&Environment::Test).await.expect("test config");
     config.database.uri = fresh_database(&config.database.uri).await;
+    edit(&mut config);
     App::boot(StartMode::ServerOnly, &Environment::Test, config).await.expect("boot")
 }
 
@@ -68,7 +74,16 @@ where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let boot = boot().await;
+    with_app_config(|_| {}, f).await;
+}
+
+/// [`with_app`] with the test configuration changed by `edit` first.
+pub async fn with_app_config<F, Fut>(edit: impl FnOnce(&mut loco_rs::config::Config), f: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let boot = boot_with(edit).await;
     let router = boot.router.clone().expect("router");
     let server = TestServer::new(router.into_make_service_with_connect_info::<std::net::SocketAddr>()).expect("test server");
     f(server, boot.app_context.clone()).await;

@@ -20,8 +20,9 @@ use crate::models::{
     _entities::{cards, organisations, personalization_requests as requests, submissions, users},
     audit_events::{Action, Actor, Event},
     errors::{AppError, AppResult},
+    imports::{self, Slots},
     roles::Role,
-    submissions::{Status, SUBJECT},
+    submissions::{card_list, Status, SUBJECT},
 };
 
 /// Admin and station operators work on personalization.
@@ -305,78 +306,161 @@ struct ImportRow {
     manifest: String,
 }
 
+/// Errors an import lists at most; one more stops the reading.
+const MAX_IMPORT_ERRORS: usize = 200;
+
 /// Reads an import file; every problem is reported per row (all-or-nothing).
+/// [`card_list::precheck`] first (size, ratio, shared strings and cells
+/// bounded), then the sheet is streamed cell by cell and checked row by row,
+/// stopping past [`card_list::MAX_ROWS`] rows or [`MAX_IMPORT_ERRORS`] errors.
 fn read_import(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
-    use calamine::Reader;
-    crate::models::submissions::card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec!["Berkas Excel rusak atau bukan .xlsx.".to_string()])?;
-    let range = book.worksheet_range(IMPORT_SHEET).map_err(|_| vec![format!("Sheet \"{IMPORT_SHEET}\" tidak ditemukan. Gunakan berkas dari Export Excel.")])?;
-    let mut rows = range.rows();
-    let header: Vec<String> = rows.next().map(|r| r.iter().map(cell_text).collect()).unwrap_or_default();
-    for (i, expected) in IMPORT_HEADERS.iter().enumerate() {
-        if !header.get(i).is_some_and(|h| h.eq_ignore_ascii_case(expected)) {
-            return Err(vec![format!(
-                "Baris 1: kolom {} harus berjudul \"{expected}\" (ditemukan \"{}\").",
-                i + 1,
-                header.get(i).cloned().unwrap_or_default()
-            )]);
-        }
-    }
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (i, cells) in rows.enumerate() {
-        let row = i + 2;
-        let get = |c: usize| cells.get(c).map(cell_text).unwrap_or_default();
-        let (serial, perso, pcid, manifest) = (get(2), get(3), get(4).to_uppercase(), get(5));
-        if serial.is_empty() && perso.is_empty() && pcid.is_empty() && manifest.is_empty() {
+    card_list::precheck(bytes).map_err(|e| vec![e.to_string()])?;
+    std::panic::catch_unwind(|| read_import_sheet(bytes)).unwrap_or_else(|_| Err(vec![DAMAGED.to_string()]))
+}
+
+const DAMAGED: &str = "Berkas Excel rusak atau bukan .xlsx.";
+
+fn read_import_sheet(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<String>> {
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| vec![DAMAGED.to_string()])?;
+    let mut cells =
+        book.worksheet_cells_reader(IMPORT_SHEET).map_err(|_| vec![format!("Sheet \"{IMPORT_SHEET}\" tidak ditemukan. Gunakan berkas dari Export Excel.")])?;
+    let mut rows = ImportRows::default();
+    // The row being read (0-based) and its first columns, as text.
+    let mut current: Option<(u32, [String; 6])> = None;
+    while let Some(cell) = cells.next_cell().map_err(|_| vec![DAMAGED.to_string()])? {
+        let (r, c) = cell.get_position();
+        let Some(col) = usize::try_from(c).ok().filter(|&c| c < IMPORT_HEADERS.len()) else {
+            continue;
+        };
+        let text = cell_text(&calamine::Data::from(cell.get_value().clone()));
+        if text.is_empty() {
             continue;
         }
-        if out.len() >= crate::models::submissions::card_list::MAX_ROWS {
-            errors.push(format!("Berkas berisi lebih dari {} baris kartu.", crate::models::submissions::card_list::MAX_ROWS));
-            break;
+        match &mut current {
+            Some((at, cells)) if *at == r => {
+                cells[col] = text;
+                continue;
+            }
+            Some((at, _)) if *at > r => {
+                return Err(vec!["Urutan baris dalam sheet tidak wajar (berkas rusak). Buka di Excel lalu simpan ulang sebagai .xlsx.".to_string()])
+            }
+            _ => {}
         }
-        let serial = match crate::models::submissions::card_list::normalize_serial(&serial) {
+        if let Some((at, cells)) = current.take() {
+            rows.row(at, cells)?;
+        }
+        let mut fresh: [String; 6] = Default::default();
+        fresh[col] = text;
+        current = Some((r, fresh));
+    }
+    if let Some((at, cells)) = current.take() {
+        rows.row(at, cells)?;
+    }
+    if !rows.header_seen {
+        rows.header(&Default::default())?;
+    }
+    if rows.errors.is_empty() {
+        Ok(rows.out)
+    } else {
+        Err(rows.errors)
+    }
+}
+
+/// The rows of an import, checked as they are read.
+#[derive(Default)]
+struct ImportRows {
+    header_seen: bool,
+    /// Card rows read (rows with anything in columns C–F).
+    count: usize,
+    out: Vec<ImportRow>,
+    errors: Vec<String>,
+    seen: std::collections::HashMap<String, usize>,
+}
+
+impl ImportRows {
+    fn header(&mut self, header: &[String; 6]) -> Result<(), Vec<String>> {
+        self.header_seen = true;
+        for (i, expected) in IMPORT_HEADERS.iter().enumerate() {
+            if !header[i].eq_ignore_ascii_case(expected) {
+                return Err(vec![format!("Baris 1: kolom {} harus berjudul \"{expected}\" (ditemukan \"{}\").", i + 1, header[i])]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks row `r` (0-based); `Err` ends the reading: a wrong header, too
+    /// many rows or too many errors.
+    fn row(&mut self, r: u32, cells: [String; 6]) -> Result<(), Vec<String>> {
+        if !self.header_seen {
+            // Row 1 is the header; a sheet that starts lower has none.
+            let header = if r == 0 { cells.clone() } else { Default::default() };
+            self.header(&header)?;
+            if r == 0 {
+                return Ok(());
+            }
+        }
+        let row = r as usize + 1;
+        let [_, _, serial, perso, pcid, manifest] = cells;
+        let pcid = pcid.to_uppercase();
+        if serial.is_empty() && perso.is_empty() && pcid.is_empty() && manifest.is_empty() {
+            return Ok(());
+        }
+        self.count += 1;
+        if self.count > card_list::MAX_ROWS {
+            self.errors.push(format!("Berkas berisi lebih dari {} baris kartu.", card_list::MAX_ROWS));
+            return Err(std::mem::take(&mut self.errors));
+        }
+        let serial = match card_list::normalize_serial(&serial) {
             Ok(s) => s,
             Err(e) => {
-                errors.push(format!("Baris {row}: {e}"));
-                continue;
+                self.errors.push(format!("Baris {row}: {e}"));
+                return self.stop_if_full(row);
             }
         };
         if !check_perso_number(&perso) {
-            errors.push(format!("Baris {row}: Nomor Perso '{perso}' harus berformat PRS-<tahun>-<8 angka>."));
+            self.errors.push(format!("Baris {row}: Nomor Perso '{perso}' harus berformat PRS-<tahun>-<8 angka>."));
         }
         if pcid.len() != 16 || !pcid.chars().all(|c| c.is_ascii_hexdigit()) {
-            errors.push(format!("Baris {row}: No. PCID '{pcid}' harus 16 karakter heksadesimal (0–9, A–F)."));
+            self.errors.push(format!("Baris {row}: No. PCID '{pcid}' harus 16 karakter heksadesimal (0–9, A–F)."));
         }
         if !check_manifest(&manifest) {
-            errors.push(format!("Baris {row}: No. Manifest '{manifest}' harus diawali MNF- dan hanya berisi huruf besar, angka dan '-'."));
+            self.errors.push(format!("Baris {row}: No. Manifest '{manifest}' harus diawali MNF- dan hanya berisi huruf besar, angka dan '-'."));
         }
         for value in [&serial, &perso, &pcid, &manifest] {
-            if let Some(first) = seen.insert(value.clone(), row) {
-                errors.push(format!("Baris {row}: '{value}' sudah ada pada baris {first}."));
+            if let Some(first) = self.seen.insert(value.clone(), row) {
+                self.errors.push(format!("Baris {row}: '{value}' sudah ada pada baris {first}."));
             }
         }
-        out.push(ImportRow { row, serial, perso, pcid, manifest });
+        self.out.push(ImportRow { row, serial, perso, pcid, manifest });
+        self.stop_if_full(row)
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+
+    fn stop_if_full(&mut self, row: usize) -> Result<(), Vec<String>> {
+        if self.errors.len() <= MAX_IMPORT_ERRORS {
+            return Ok(());
+        }
+        self.errors.truncate(MAX_IMPORT_ERRORS);
+        self.errors.push(format!(
+            "… dan masih ada kesalahan lain: pemeriksaan dihentikan pada baris {row} setelah {MAX_IMPORT_ERRORS} kesalahan. Perbaiki lalu impor ulang."
+        ));
+        Err(std::mem::take(&mut self.errors))
     }
 }
 
 /// Imports perso data for every card of the submission from Excel: each
 /// card exactly once, values well-formed and not used by any other card.
-/// All or nothing; refused once a card is personalized.
+/// All or nothing; refused once a card is personalized. The file is read on
+/// a blocking thread in one of `slots` (see [`crate::models::imports`]).
 ///
 /// # Errors
 /// `Invalid` on field `perso` (one line per problem), `Conflict` after a
 /// card was personalized, `NotFound` for other roles.
-pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes: &[u8], ip: &str) -> AppResult<u64> {
-    let parsed = read_import(bytes);
+pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes: Vec<u8>, slots: &Slots, ip: &str) -> AppResult<u64> {
     let s = workable(db, user, id).await?;
+    // Read on a blocking thread, in one of the few import slots (or at once
+    // `Busy`), before any write.
+    let slot = slots.take()?;
+    let parsed = imports::run(slot, move || read_import(&bytes)).await?;
     let mut errors = match &parsed {
         Ok(_) => Vec::new(),
         Err(e) => e.clone(),

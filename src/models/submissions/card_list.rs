@@ -19,7 +19,6 @@
 //! for the caller to check: this module knows nothing about the database.
 //!
 //! All user-facing messages are in Bahasa Indonesia.
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Cursor;
@@ -66,6 +65,16 @@ pub const MAX_RATIO: u64 = 200;
 
 /// Entries at most this large unzipped (1 MiB) are exempt from [`MAX_RATIO`].
 pub const RATIO_GRACE: u64 = 1024 * 1024;
+
+/// At most this many shared strings in the workbook, and at most this many
+/// cells, and rows, in any one worksheet, counted by [`precheck`] before the
+/// reader sees them: [`MAX_ROWS`] (plus the header) times 12 columns, plus
+/// some slack. A list uses 4 columns and the perso-data export 8, so this
+/// leaves room for a running number, styled empty cells and a few helper
+/// columns, while a workbook of millions of tiny cells or strings (small
+/// zipped, within [`MAX_UNCOMPRESSED`] and [`MAX_RATIO`]) is refused before
+/// it costs the server seconds of reading.
+pub const MAX_CELLS: u64 = (MAX_ROWS as u64 + 1) * 12 + 10_000;
 
 /// Shortest serial, in characters, after trimming.
 pub const SERIAL_MIN: usize = 8;
@@ -394,7 +403,7 @@ fn column_name(col: u32) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Collects errors, keeping the first [`MAX_ERRORS`] and counting the rest.
+/// Collects errors up to [`MAX_ERRORS`]; one more tells the reader to stop.
 #[derive(Default)]
 struct Errors {
     list: Vec<RowError>,
@@ -414,9 +423,18 @@ impl Errors {
         self.list.is_empty()
     }
 
-    fn finish(mut self) -> Vec<RowError> {
-        if self.more > 0 {
-            self.list.push(RowError::file(format!("… dan {} kesalahan lain.", self.more)));
+    /// More errors than are shown: reading stops here.
+    fn full(&self) -> bool {
+        self.more > 0
+    }
+
+    /// The errors, and when reading stopped early, a last line saying so.
+    fn finish(mut self, stopped_at: Option<usize>) -> Vec<RowError> {
+        if let Some(row) = stopped_at {
+            self.list.push(RowError::file(format!(
+                "… dan masih ada kesalahan lain: pemeriksaan dihentikan pada baris {row} setelah {MAX_ERRORS} kesalahan. \
+                 Perbaiki kesalahan di atas, lalu unggah ulang daftarnya."
+            )));
         }
         self.list
     }
@@ -425,8 +443,10 @@ impl Errors {
 /// Reads and checks a card list.
 ///
 /// [`precheck`] first; then the sheet [`SHEET`] (found by name, ignoring case;
-/// missing → an error naming it) is streamed cell by cell, so a sheet with a
-/// stray cell far away or a million rows costs no more than its size. Row 1
+/// missing → an error naming it) is streamed cell by cell and checked row by
+/// row as it is read, so a sheet with a stray cell far away costs no more
+/// than its size, and reading stops at the first of: a wrong header, more
+/// than [`MAX_ROWS`] card rows, or more than [`MAX_ERRORS`] errors. Row 1
 /// must hold exactly [`HEADERS`] in columns A–D (trimmed, ignoring case) and
 /// nothing to the right; each wrong or missing header is named. Then every
 /// row below: a row with nothing in columns B–D is skipped (column A, the
@@ -434,110 +454,153 @@ impl Errors {
 /// Seri Kartu SAM are required ("Baris N: No. Seri Kartu SAM wajib diisi.");
 /// the serial must follow [`normalize_serial`]; a serial may appear only once
 /// ("Baris N: No. Seri 'X' sudah ada pada baris M."). More than [`MAX_ROWS`]
-/// card rows is a single error and reading stops there.
+/// card rows is a single error. Rows must come in ascending order, as every
+/// spreadsheet program writes them.
 ///
 /// A list with only the header row is `Ok` and empty: whether an empty list
 /// is acceptable is the caller's business.
 ///
+/// This reads and checks a whole workbook: seconds for a full list of
+/// [`MAX_ROWS`] rows in a debug build. From async code call it on a blocking
+/// thread, with the number of concurrent imports bounded (see
+/// [`crate::models::imports`]).
+///
 /// # Errors
 /// Every problem found, in row order: at most [`MAX_ERRORS`] of them, then a
-/// final "… dan K kesalahan lain." when there were more.
+/// final line saying that checking stopped there when there were more.
 pub fn parse(bytes: &[u8]) -> Result<Vec<CardRow>, Vec<RowError>> {
     precheck(bytes).map_err(|e| vec![e])?;
     // A panic inside the reader on a malformed file is one more damaged file.
-    let sheet = std::panic::catch_unwind(|| read_sheet(bytes)).unwrap_or_else(|_| Err(damaged())).map_err(|e| vec![e])?;
-    let mut errors = Errors::default();
-    check_header(&sheet.header, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors.finish());
-    }
-    let cards = check_rows(sheet.rows, &mut errors);
-    if errors.is_empty() {
-        Ok(cards)
-    } else {
-        Err(errors.finish())
-    }
+    std::panic::catch_unwind(|| read_and_check(bytes)).unwrap_or_else(|_| Err(vec![damaged()]))
 }
 
-/// What [`read_sheet`] keeps of [`SHEET`].
-struct Sheet {
-    /// Row 1: every non-empty cell, by 0-based column.
-    header: BTreeMap<u32, String>,
-    /// The rows below (0-based row index) with something in columns B–D.
-    rows: BTreeMap<u32, [Option<Value>; 3]>,
-}
-
-/// Streams [`SHEET`] cell by cell, keeping only row 1 and columns B–D, and
-/// stops with an error past [`MAX_ROWS`] card rows.
-fn read_sheet(bytes: &[u8]) -> Result<Sheet, RowError> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| damaged())?;
+/// Streams [`SHEET`] cell by cell, keeping only row 1 and columns B–D of
+/// the row being read, and checks each row once the next one starts.
+fn read_and_check(bytes: &[u8]) -> Result<Vec<CardRow>, Vec<RowError>> {
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| vec![damaged()])?;
     let sheets = book.sheet_names();
     let Some(name) = sheets.iter().find(|n| n.trim().eq_ignore_ascii_case(SHEET)).cloned() else {
         let found = sheets.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ");
-        return Err(RowError::file(format!(
+        return Err(vec![RowError::file(format!(
             "Lembar \"{SHEET}\" tidak ditemukan dalam berkas (lembar yang ada: {found}). \
              Gunakan templat daftar kartu dan jangan mengganti nama lembarnya."
-        )));
+        ))]);
     };
     let mut cells =
-        book.worksheet_cells_reader(&name).map_err(|_| RowError::file(format!("Lembar \"{SHEET}\" tidak dapat dibaca sebagai lembar kerja biasa.")))?;
+        book.worksheet_cells_reader(&name).map_err(|_| vec![RowError::file(format!("Lembar \"{SHEET}\" tidak dapat dibaca sebagai lembar kerja biasa."))])?;
 
-    let mut sheet = Sheet { header: BTreeMap::new(), rows: BTreeMap::new() };
-    while let Some(cell) = cells.next_cell().map_err(|_| damaged())? {
+    let mut header: BTreeMap<u32, String> = BTreeMap::new();
+    let mut header_read = false;
+    let mut check = Checker::default();
+    // The row being read (0-based) and its columns B–D.
+    let mut current: Option<(u32, [Option<Value>; 3])> = None;
+    let mut card_rows = 0usize;
+    while let Some(cell) = cells.next_cell().map_err(|_| vec![damaged()])? {
         let (r, c) = cell.get_position();
         let Some(value) = Value::from_cell(cell.get_value()) else {
             continue;
         };
         if r == 0 {
-            sheet.header.insert(c, value.display());
+            if header_read {
+                return Err(vec![out_of_order()]);
+            }
+            header.insert(c, value.display());
             continue;
+        }
+        if !header_read {
+            header_read = true;
+            check_header(&header, &mut check.errors);
+            if !check.errors.is_empty() {
+                return Err(check.errors.finish(None));
+            }
         }
         let Some(slot) = c.checked_sub(1).and_then(|i| usize::try_from(i).ok()).filter(|&i| i < 3) else {
             continue;
         };
-        let count = sheet.rows.len();
-        let row = match sheet.rows.entry(r) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(_) if count >= MAX_ROWS => {
-                return Err(RowError::file(format!(
-                    "Daftar berisi lebih dari {max} baris kartu. Bagi kartu ke beberapa pengajuan \
-                     (paling banyak {max} baris per berkas).",
-                    max = thousands(MAX_ROWS)
-                )));
+        match &mut current {
+            Some((at, row)) if *at == r => {
+                row[slot] = Some(value);
+                continue;
             }
-            Entry::Vacant(e) => e.insert([None, None, None]),
-        };
+            Some((at, _)) if *at > r => return Err(vec![out_of_order()]),
+            _ => {}
+        }
+        if let Some((at, row)) = current.take() {
+            check.row(at, row);
+            if check.errors.full() {
+                return Err(check.errors.finish(Some(at as usize + 1)));
+            }
+        }
+        card_rows += 1;
+        if card_rows > MAX_ROWS {
+            return Err(vec![RowError::file(format!(
+                "Daftar berisi lebih dari {max} baris kartu. Bagi kartu ke beberapa pengajuan \
+                 (paling banyak {max} baris per berkas).",
+                max = thousands(MAX_ROWS)
+            ))]);
+        }
+        let mut row = [None, None, None];
         row[slot] = Some(value);
+        current = Some((r, row));
     }
-    Ok(sheet)
+    if !header_read {
+        check_header(&header, &mut check.errors);
+        if !check.errors.is_empty() {
+            return Err(check.errors.finish(None));
+        }
+    }
+    if let Some((at, row)) = current.take() {
+        check.row(at, row);
+    }
+    if check.errors.is_empty() {
+        Ok(check.cards)
+    } else {
+        let stopped = check.errors.full().then_some(check.last_row);
+        Err(check.errors.finish(stopped))
+    }
 }
 
-/// Checks every card row; returns the good ones, in row order.
-fn check_rows(rows: BTreeMap<u32, [Option<Value>; 3]>, errors: &mut Errors) -> Vec<CardRow> {
-    let mut out = Vec::with_capacity(rows.len());
-    let mut first_row_of: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (r, [request, serial, note]) in rows {
+fn out_of_order() -> RowError {
+    RowError::file(
+        "Urutan baris dalam lembar daftar kartu tidak wajar (berkas rusak atau dibuat tidak lazim). \
+         Buka di Excel lalu simpan ulang sebagai Excel Workbook (.xlsx).",
+    )
+}
+
+/// Checks the card rows one by one, as they are read.
+#[derive(Default)]
+struct Checker {
+    cards: Vec<CardRow>,
+    first_row_of: HashMap<String, usize>,
+    errors: Errors,
+    /// The Excel number of the last row checked.
+    last_row: usize,
+}
+
+impl Checker {
+    /// Checks one row (0-based `r`, columns B–D); a good one is kept.
+    fn row(&mut self, r: u32, [request, serial, note]: [Option<Value>; 3]) {
         let row = r as usize + 1;
+        self.last_row = row;
         let request_number = request.as_ref().map_or_else(|| Err("No. Permintaan wajib diisi.".to_owned()), request_number_of);
         let serial = serial.as_ref().map_or_else(|| Err("No. Seri Kartu SAM wajib diisi.".to_owned()), serial_of).and_then(|s| {
-            if let Some(&first) = first_row_of.get(&s) {
+            if let Some(&first) = self.first_row_of.get(&s) {
                 Err(format!("No. Seri '{s}' sudah ada pada baris {first}."))
             } else {
-                first_row_of.insert(s.clone(), row);
+                self.first_row_of.insert(s.clone(), row);
                 Ok(s)
             }
         });
         let note = note.as_ref().map_or_else(|| Ok(String::new()), note_of);
         match (request_number, serial, note) {
-            (Ok(request_number), Ok(serial), Ok(note)) => out.push(CardRow { row, request_number, serial, note }),
+            (Ok(request_number), Ok(serial), Ok(note)) => self.cards.push(CardRow { row, request_number, serial, note }),
             (request_number, serial, note) => {
                 for message in [request_number.err(), serial.err(), note.err()].into_iter().flatten() {
-                    errors.push(RowError::at(row, message));
+                    self.errors.push(RowError::at(row, message));
                 }
             }
         }
     }
-    out
 }
 
 /// Row 1 must be exactly [`HEADERS`] in A–D and nothing after.
@@ -668,9 +731,8 @@ mod tests {
         workbook(SHEET, &HEADERS, rows)
     }
 
-    /// `n` valid cards, serials `SAM` + 9 digits, spread over three requests;
-    /// `lean` writes the serials only (cheaper, for the row limit).
-    fn many(n: usize, lean: bool) -> Vec<u8> {
+    /// `n` valid cards, serials `SAM` + 9 digits, spread over three requests.
+    fn many(n: usize) -> Vec<u8> {
         let mut book = Workbook::new();
         let ws = book.add_worksheet();
         ws.set_name(SHEET).unwrap();
@@ -680,10 +742,8 @@ mod tests {
         for i in 0..n {
             let row = u32::try_from(i + 1).unwrap();
             ws.write_string(row, 2, format!("SAM{i:09}")).unwrap();
-            if !lean {
-                ws.write_number(row, 0, f64::from(row)).unwrap();
-                ws.write_string(row, 1, format!("470/{}/DUKCAPIL/2026", i % 3 + 1)).unwrap();
-            }
+            ws.write_number(row, 0, f64::from(row)).unwrap();
+            ws.write_string(row, 1, format!("470/{}/DUKCAPIL/2026", i % 3 + 1)).unwrap();
         }
         book.save_to_buffer().unwrap()
     }
@@ -907,7 +967,110 @@ mod tests {
         assert_eq!(m.len(), MAX_ERRORS + 1);
         assert_eq!(m[0], "Baris 2: No. Permintaan wajib diisi.");
         assert!(m[1].starts_with("Baris 2: No. Seri Kartu SAM 'SHORT'") || m[1].starts_with("Baris 2: No. Seri Kartu SAM 'short'"));
-        assert_eq!(m[MAX_ERRORS], "… dan 300 kesalahan lain.");
+        // Row 102 brings errors 201 and 202: reading stops there.
+        assert!(m[MAX_ERRORS].starts_with("… dan masih ada kesalahan lain: pemeriksaan dihentikan pada baris 102 setelah 200 kesalahan."), "{}", m[MAX_ERRORS]);
+    }
+
+    #[test]
+    fn rows_out_of_order_are_refused() {
+        let sheet = br#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>No.</t></is></c><c r="B1" t="inlineStr"><is><t>No. Permintaan</t></is></c><c r="C1" t="inlineStr"><is><t>No. Seri Kartu SAM</t></is></c><c r="D1" t="inlineStr"><is><t>Keterangan</t></is></c></row>
+<row r="3"><c r="B3" t="inlineStr"><is><t>R1</t></is></c><c r="C3" t="inlineStr"><is><t>SERIAL0002</t></is></c></row>
+<row r="2"><c r="B2" t="inlineStr"><is><t>R1</t></is></c><c r="C2" t="inlineStr"><is><t>SERIAL0001</t></is></c></row>
+</sheetData></worksheet>"#;
+        let good = list(&[card("R1", "SERIAL0001", "")]);
+        let bytes = rezip(&good, |name, content| if name == "xl/worksheets/sheet1.xml" { sheet.to_vec() } else { content });
+        let m = messages(parse(&bytes));
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].starts_with("Urutan baris"), "{m:?}");
+    }
+
+    /// `n` string items of one pseudo-random letter each: about 17 bytes an
+    /// item unzipped and a fifteenth of that zipped, so every size and ratio
+    /// limit is met.
+    fn tiny_strings(n: usize) -> Vec<u8> {
+        let mut xml = Vec::with_capacity(n * 17);
+        let mut x: u32 = 0x9E37_79B9;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            xml.extend_from_slice(b"<si><t>");
+            xml.push(b'a' + u8::try_from(x % 26).unwrap());
+            xml.extend_from_slice(b"</t></si>");
+        }
+        xml
+    }
+
+    /// A valid one-card list whose `sharedStrings.xml` also holds `n` tiny
+    /// strings after its own (written fast: deflate level 1). Its
+    /// `uniqueCount` stays as written: a claim lower than the items is legal.
+    fn pathological(n: usize) -> Vec<u8> {
+        let good = list(&[card("R1", "SERIAL0001", "")]);
+        let mut src = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        let fast = SimpleFileOptions::default().compression_level(Some(1));
+        for i in 0..src.len() {
+            let mut entry = src.by_index(i).unwrap();
+            let name = entry.name().to_owned();
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content).unwrap();
+            if name == "xl/sharedStrings.xml" {
+                let xml = String::from_utf8(content).unwrap();
+                let at = xml.find("</sst>").unwrap();
+                let mut grown = xml.as_bytes()[..at].to_vec();
+                grown.extend_from_slice(&tiny_strings(n));
+                grown.extend_from_slice(&xml.as_bytes()[at..]);
+                content = grown;
+            }
+            w.start_file(name.as_str(), fast).unwrap();
+            w.write_all(&content).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn millions_of_tiny_shared_strings_are_refused_fast() {
+        let n = 2_000_000;
+        let bytes = pathological(n);
+        let inflated = n * 17;
+        assert!(bytes.len() * 5 < inflated, "{} bytes zipped", bytes.len());
+        let start = Instant::now();
+        let e = precheck(&bytes).unwrap_err();
+        let took = start.elapsed();
+        println!("{n} tiny strings: {} KB zipped, {} MB unzipped, refused in {took:?}", bytes.len() / 1024, inflated / 1_000_000);
+        assert!(e.message.contains("teks berbeda") && e.message.contains("50.000 baris"), "{e}");
+        assert_eq!(parse(&bytes), Err(vec![e]));
+        // Debug build, shared machine: a bound that only a full read breaks.
+        assert!(took.as_secs_f64() < 3.0, "took {took:?}");
+        // Just under the cap the same kind of file is read (and fails on
+        // nothing but being a list of one card).
+        let under = pathological(usize::try_from(MAX_CELLS).unwrap() - 20);
+        assert_eq!(parse(&under).map(|r| r.len()), Ok(1));
+    }
+
+    #[test]
+    fn a_sheet_of_too_many_cells_is_refused() {
+        let n = usize::try_from(MAX_CELLS).unwrap() + 1;
+        let mut sheet = String::from(r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#);
+        for i in 0..n {
+            let (r, col) = (i / 10 + 1, char::from(b'A' + u8::try_from(i % 10).unwrap()));
+            if i % 10 == 0 {
+                sheet.push_str(&format!(r#"<row r="{r}">"#));
+            }
+            sheet.push_str(&format!(r#"<c r="{col}{r}"><v>1</v></c>"#));
+            if i % 10 == 9 || i + 1 == n {
+                sheet.push_str("</row>");
+            }
+        }
+        sheet.push_str("</sheetData></worksheet>");
+        let good = list(&[card("R1", "SERIAL0001", "")]);
+        let bytes = rezip(&good, |name, content| if name == "xl/worksheets/sheet1.xml" { sheet.clone().into_bytes() } else { content });
+        let e = precheck(&bytes).unwrap_err();
+        assert!(e.message.contains("sel dalam satu lembar"), "{e}");
+        // Wherever the workbook keeps it.
+        let elsewhere = zip_of(&[CT, WB, ("xl/custom/data.xml", sheet.as_bytes(), true)]);
+        assert!(precheck(&elsewhere).unwrap_err().message.contains("sel dalam satu lembar"));
     }
 
     #[test]
@@ -918,7 +1081,8 @@ mod tests {
 
     #[test]
     fn more_than_max_rows_is_one_error() {
-        let m = messages(parse(&many(MAX_ROWS + 1, true)));
+        // Complete rows: row errors would stop the reading first.
+        let m = messages(parse(&many(MAX_ROWS + 1)));
         assert_eq!(
             m,
             vec![
@@ -931,7 +1095,7 @@ mod tests {
     /// Prints how long a full list takes to parse; no assertion on time.
     #[test]
     fn parse_time_of_a_full_list() {
-        let bytes = many(MAX_ROWS, false);
+        let bytes = many(MAX_ROWS);
         let start = Instant::now();
         let rows = parse(&bytes).unwrap();
         let took = start.elapsed();

@@ -23,6 +23,7 @@ use crate::models::{
     audit_events::{Action, Actor, Event},
     cards::Status as CardStatus,
     errors::{AppError, AppResult, FieldErrors},
+    imports::{self, Slots},
     master_data::check_len,
     requests::{check_reason, recipients, Letter, Move as RequestMove, Status as RequestStatus},
     uploads, Env,
@@ -46,10 +47,30 @@ pub struct Form {
     pub request_ids: Vec<i32>,
 }
 
-/// The card list spreadsheet as uploaded.
+/// The card list spreadsheet as uploaded, read and checked by
+/// [`CardFile::read`].
 pub struct CardFile {
     pub bytes: Vec<u8>,
     pub file_name: String,
+    /// What [`card_list::parse`] made of it.
+    parsed: Result<Vec<CardRow>, Vec<card_list::RowError>>,
+}
+
+impl CardFile {
+    /// Reads and checks the list ([`card_list::parse`]) on a blocking
+    /// thread, in one of `slots` — or answers at once that the server is
+    /// busy. Nothing is written.
+    ///
+    /// # Errors
+    /// `Busy` when every import slot is taken.
+    pub async fn read(slots: &Slots, bytes: Vec<u8>, file_name: String) -> AppResult<Self> {
+        let slot = slots.take()?;
+        let shared = std::sync::Arc::new(bytes);
+        let reading = std::sync::Arc::clone(&shared);
+        let parsed = imports::run(slot, move || card_list::parse(&reading)).await?;
+        let bytes = std::sync::Arc::try_unwrap(shared).unwrap_or_else(|still_shared| (*still_shared).clone());
+        Ok(Self { bytes, file_name, parsed })
+    }
 }
 
 /// Approved requests addressed to `producer` that no submission carries yet.
@@ -222,8 +243,8 @@ fn check_files<'a>(letter: Option<&'a Letter>, card_file: Option<&CardFile>, let
         }
     };
     let rows = match card_file {
-        Some(f) => match card_list::parse(&f.bytes) {
-            Ok(rows) => Some(rows),
+        Some(f) => match &f.parsed {
+            Ok(rows) => Some(rows.clone()),
             Err(errors) => {
                 e.add("cards", shown(errors.iter().map(ToString::to_string).collect()));
                 None
@@ -554,6 +575,6 @@ fn unique_to_field(err: sea_orm::DbErr, field: &str, message: &str) -> AppError 
     if s.contains("unique") || s.contains("duplicate key") {
         AppError::field(field, message)
     } else {
-        AppError::Db(err)
+        AppError::from(err)
     }
 }

@@ -3,7 +3,7 @@
 //! workbook, each entry inflating cleanly to its declared size.
 use std::io::{self, Cursor, Read};
 
-use super::{RowError, MAX_RATIO, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES, NOT_XLSX, RATIO_GRACE};
+use super::{RowError, MAX_CELLS, MAX_RATIO, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES, NOT_XLSX, RATIO_GRACE};
 
 /// Refuses anything that is not a plausible `.xlsx` before calamine opens it.
 ///
@@ -18,7 +18,11 @@ use super::{RowError, MAX_RATIO, MAX_UNCOMPRESSED, MAX_ZIP_ENTRIES, NOT_XLSX, RA
 /// its declared size, because inflating does not stop at the declared size by
 /// itself: an entry that lies about its size, is damaged (CRC), encrypted or
 /// compressed with a method other than deflate is refused here rather than
-/// blowing up in the reader.
+/// blowing up in the reader. On the way the shared strings (`<si>`), cells
+/// (`<c>`) and rows (`<row>`) of every entry are counted: more than
+/// [`MAX_CELLS`] of any is refused the moment the count passes it (a 7 MB
+/// file of millions of one-letter strings would otherwise keep the reader
+/// busy for half a minute), and so is a `uniqueCount` the items do not back.
 ///
 /// # Errors
 /// One file-level [`RowError`] (`row: None`) saying what is wrong.
@@ -58,24 +62,34 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
     }
     check_parts(&names)?;
 
-    // Inflate each entry once, at most one byte past its declared size.
+    // Inflate each entry once, at most one byte past its declared size,
+    // counting the elements the reader would build on the way.
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|_| damaged())?;
         if entry.is_dir() {
             continue;
         }
         let declared = entry.size();
-        let is_shared_strings = entry.name().rsplit('/').next().is_some_and(|f| f.eq_ignore_ascii_case("sharedStrings.xml"));
+        let mut scan = Scan::for_entry(entry.name());
         let mut limited = Read::by_ref(&mut entry).take(declared.saturating_add(1));
-        let mut xml = Vec::new();
-        let seen =
-            if is_shared_strings { limited.read_to_end(&mut xml).map(|n| n as u64) } else { io::copy(&mut limited, &mut io::sink()) }.map_err(|_| damaged())?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut seen: u64 = 0;
+        loop {
+            let n = match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err(damaged()),
+            };
+            seen += n as u64;
+            scan.feed(&buf[..n]);
+            // A cap passed: refused at once, the rest is never inflated.
+            scan.check()?;
+        }
         if seen != declared {
             return Err(RowError::file("Berkas ditolak: ukuran isi arsip tidak sesuai dengan yang tercatat (berkas rusak atau dimanipulasi)."));
         }
-        if is_shared_strings && !unique_count_plausible(&xml) {
-            return Err(RowError::file("Berkas ditolak: daftar teks di dalamnya menyatakan jumlah yang tidak sesuai isinya (berkas rusak atau dimanipulasi)."));
-        }
+        scan.finish()?;
     }
     Ok(())
 }
@@ -83,38 +97,179 @@ pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
 /// Extra strings that `uniqueCount` may claim beyond the `<si>` items found.
 const UNIQUE_COUNT_SLACK: u64 = 10_000;
 
-/// calamine reserves room for `uniqueCount` strings (the `uniqueCount`
-/// attribute of `<sst>` in `sharedStrings.xml`) before reading them, and a
-/// failed allocation aborts the whole process: a 7 KB file claiming 10^11
-/// strings would take the server down. So every `uniqueCount="N"` found
-/// (wherever it is, comments included) may exceed the number of string items
-/// (an upper bound: `<si` or `:si` followed by `>`, `/` or white space) by at
-/// most [`UNIQUE_COUNT_SLACK`].
-pub(super) fn unique_count_plausible(xml: &[u8]) -> bool {
-    const KEY: &[u8] = b"uniqueCount";
-    let mut items: u64 = 0;
-    let mut claimed: u64 = 0;
-    for i in 1..xml.len().saturating_sub(2) {
-        match xml[i] {
-            b's' if xml[i + 1] == b'i' && matches!(xml[i - 1], b'<' | b':') && matches!(xml[i + 2], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n') => {
-                items += 1;
+/// Counts, in one pass over an entry's bytes as they are inflated, what
+/// calamine would allocate for: string items (`<si>`) and the `uniqueCount`
+/// it reserves room for, cells (`<c>`) and rows (`<row>`). Every entry is
+/// counted, not only those at the usual paths: a workbook may point its
+/// sheet or its strings anywhere. A small state machine, so a tag split
+/// between two chunks, or white space of any length around `=`, is read
+/// like any other.
+struct Scan {
+    /// `sharedStrings.xml`: its `uniqueCount` claims are checked.
+    shared: bool,
+    /// The last byte before the current one (for `<` / `:` before a name).
+    prev: u8,
+    /// Progress in matching an element name after `<` or `:`.
+    name: Name,
+    /// Progress in reading `uniqueCount = "digits"`.
+    claim: Claim,
+    /// `<si` found.
+    strings: u64,
+    /// `<c` found.
+    cells: u64,
+    /// `<row` found.
+    rows: u64,
+    /// The largest `uniqueCount` claimed.
+    claimed: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Name {
+    Idle,
+    /// After `<` or `:`, this many bytes of the wanted name matched.
+    At(&'static [u8], usize),
+}
+
+#[derive(Clone, Copy)]
+enum Claim {
+    /// This many bytes of `uniqueCount` matched.
+    Key(usize),
+    /// After the key, before `=`.
+    Eq,
+    /// After `=`, before the quote.
+    Quote,
+    /// Reading the digits.
+    Digits(u64),
+}
+
+const UNIQUE_COUNT: &[u8] = b"uniqueCount";
+
+impl Scan {
+    fn for_entry(name: &str) -> Self {
+        let shared = name.rsplit('/').next().is_some_and(|file| file.eq_ignore_ascii_case("sharedStrings.xml"));
+        Self { shared, prev: b' ', name: Name::Idle, claim: Claim::Key(0), strings: 0, cells: 0, rows: 0, claimed: 0 }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.name_step(b);
+            if self.shared {
+                self.claim_step(b);
             }
-            b'u' if xml[i..].starts_with(KEY) => {
-                let rest = xml[i + KEY.len()..].trim_ascii_start();
-                let Some(rest) = rest.strip_prefix(b"=") else { continue };
-                let Some((&(b'"' | b'\''), value)) = rest.trim_ascii_start().split_first() else {
-                    continue;
-                };
-                let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
-                if digits > 0 {
-                    let n = std::str::from_utf8(&value[..digits]).ok().and_then(|d| d.parse::<u64>().ok());
-                    claimed = claimed.max(n.unwrap_or(u64::MAX));
-                }
-            }
-            _ => {}
+            self.prev = b;
         }
     }
-    claimed <= items.saturating_add(UNIQUE_COUNT_SLACK)
+
+    /// An element name counts when it follows `<` or a namespace prefix's
+    /// `:` and ends at `>`, `/` or white space: `<si>`, `<x:si>`, `<c r=..`.
+    fn name_step(&mut self, b: u8) {
+        let ends = matches!(b, b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n');
+        self.name = match self.name {
+            Name::At(want, n) if n == want.len() => {
+                if ends {
+                    match want {
+                        b"si" => self.strings += 1,
+                        b"row" => self.rows += 1,
+                        _ => self.cells += 1,
+                    }
+                }
+                Name::Idle
+            }
+            Name::At(want, n) if want[n] == b => Name::At(want, n + 1),
+            Name::At(..) | Name::Idle => Name::Idle,
+        };
+        if matches!(self.name, Name::Idle) && matches!(self.prev, b'<' | b':') {
+            self.name = match b {
+                b's' => Name::At(b"si", 1),
+                b'c' => Name::At(b"c", 1),
+                b'r' => Name::At(b"row", 1),
+                _ => Name::Idle,
+            };
+        }
+    }
+
+    /// `uniqueCount`, white space, `=`, white space, a quote, digits:
+    /// wherever it is (comments included), the largest claim is kept.
+    fn claim_step(&mut self, b: u8) {
+        self.claim = match self.claim {
+            Claim::Key(n) if UNIQUE_COUNT[n] == b => {
+                if n + 1 == UNIQUE_COUNT.len() {
+                    Claim::Eq
+                } else {
+                    Claim::Key(n + 1)
+                }
+            }
+            Claim::Key(_) => Claim::Key(usize::from(b == UNIQUE_COUNT[0])),
+            Claim::Eq if b.is_ascii_whitespace() => Claim::Eq,
+            Claim::Eq if b == b'=' => Claim::Quote,
+            Claim::Quote if b.is_ascii_whitespace() => Claim::Quote,
+            Claim::Quote if matches!(b, b'"' | b'\'') => Claim::Digits(0),
+            Claim::Digits(v) if b.is_ascii_digit() => Claim::Digits(v.saturating_mul(10).saturating_add(u64::from(b - b'0'))),
+            Claim::Digits(v) => {
+                self.claimed = self.claimed.max(v);
+                Claim::Key(usize::from(b == UNIQUE_COUNT[0]))
+            }
+            Claim::Eq | Claim::Quote => Claim::Key(usize::from(b == UNIQUE_COUNT[0])),
+        };
+    }
+
+    /// Refuses as soon as a count passes its cap: more string items or
+    /// cells or rows than [`MAX_CELLS`], or a `uniqueCount` beyond it.
+    fn check(&self) -> Result<(), RowError> {
+        let claimed = match self.claim {
+            Claim::Digits(v) => self.claimed.max(v),
+            _ => self.claimed,
+        };
+        if self.strings > MAX_CELLS {
+            Err(too_many("teks berbeda"))
+        } else if claimed > MAX_CELLS.saturating_add(UNIQUE_COUNT_SLACK) {
+            Err(implausible_claim())
+        } else if self.cells > MAX_CELLS {
+            Err(too_many("sel dalam satu lembar"))
+        } else if self.rows > MAX_CELLS {
+            Err(too_many("baris dalam satu lembar"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// At the end of the entry: the caps once more, and a `uniqueCount`
+    /// may exceed the string items found by at most [`UNIQUE_COUNT_SLACK`]
+    /// (calamine reserves room for that many strings before reading them,
+    /// and a failed allocation aborts the whole process).
+    fn finish(mut self) -> Result<(), RowError> {
+        self.claim_step(b' ');
+        self.check()?;
+        if self.shared && self.claimed > self.strings.saturating_add(UNIQUE_COUNT_SLACK) {
+            return Err(implausible_claim());
+        }
+        Ok(())
+    }
+}
+
+fn implausible_claim() -> RowError {
+    RowError::file("Berkas ditolak: daftar teks di dalamnya menyatakan jumlah yang tidak sesuai isinya (berkas rusak atau dimanipulasi).")
+}
+
+/// More than [`MAX_CELLS`] of `what`: no list of [`super::MAX_ROWS`] rows
+/// holds that many, and reading them all would only keep the server busy.
+fn too_many(what: &str) -> RowError {
+    RowError::file(format!(
+        "Berkas ditolak: berisi lebih dari {} {what}, tidak wajar untuk daftar kartu (paling banyak {} baris). \
+         Salin hanya data daftar kartu ke templat, lalu simpan sebagai Excel Workbook (.xlsx).",
+        super::thousands(usize::try_from(MAX_CELLS).unwrap_or(usize::MAX)),
+        super::thousands(super::MAX_ROWS)
+    ))
+}
+
+/// True when every `uniqueCount` in `xml` claims at most
+/// [`UNIQUE_COUNT_SLACK`] more strings than the string items found.
+#[cfg(test)]
+pub(super) fn unique_count_plausible(xml: &[u8]) -> bool {
+    let mut scan = Scan::for_entry("xl/sharedStrings.xml");
+    scan.feed(xml);
+    scan.claim_step(b' ');
+    scan.claimed <= scan.strings.saturating_add(UNIQUE_COUNT_SLACK)
 }
 
 fn not_zip_message(bytes: &[u8]) -> String {
