@@ -29,11 +29,8 @@ use std::{
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, Statement};
 use sifilma::models::_entities::personalization_requests as requests;
-use support::{cookie, csrf, free_port, percentile, rss_kib, wait_ready};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use support::{cookie, csrf, exchange, free_port, percentile, rss_kib, wait_ready};
+use tokio::{io::AsyncWriteExt, net::TcpStream};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -53,35 +50,6 @@ fn start_portal(db_url: &str, queue_url: &str, port: u16, dir: &Path, pool: u32)
         .stderr(Stdio::null())
         .spawn()
         .expect("start portal")
-}
-
-/// One HTTP/1.1 exchange of raw bytes on a kept-alive connection.
-async fn exchange(stream: &mut TcpStream, request: &[u8]) -> std::io::Result<(u16, String, String)> {
-    stream.write_all(request).await?;
-    let mut buf = Vec::with_capacity(16 * 1024);
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::Error::other("closed"));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            let len: usize =
-                head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
-            while buf.len() < end + 4 + len {
-                let n = stream.read(&mut chunk).await?;
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-            let body = String::from_utf8_lossy(&buf[end + 4..(end + 4 + len).min(buf.len())]).to_string();
-            return Ok((status, head, body));
-        }
-    }
 }
 
 const BOUNDARY: &str = "sifilmaBenchBoundary7MA4YWxk";

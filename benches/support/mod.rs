@@ -42,8 +42,8 @@ pub fn rss_kib(pid: u32) -> u64 {
 }
 
 /// One HTTP/1.1 exchange on a kept-alive connection; returns (status, headers, body).
-pub async fn exchange(stream: &mut TcpStream, request: &str) -> std::io::Result<(u16, String, String)> {
-    stream.write_all(request.as_bytes()).await?;
+pub async fn exchange(stream: &mut TcpStream, request: impl AsRef<[u8]>) -> std::io::Result<(u16, String, String)> {
+    stream.write_all(request.as_ref()).await?;
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
     loop {

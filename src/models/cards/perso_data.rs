@@ -25,6 +25,20 @@ use crate::models::{
     submissions::{card_list, Status, SUBJECT},
 };
 
+/// The queue's `status` filter: `progress` (accepted, running), `done`
+/// (done, received) or every accepted stage.
+fn queue_statuses(q: &QueueQuery) -> Vec<Status> {
+    match q.status.as_str() {
+        "progress" => vec![Status::Accepted, Status::InProgress],
+        "done" => vec![Status::Done, Status::Received],
+        _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
+    }
+}
+
+/// Earliest estimated start first.
+const QUEUE_ORDER: [(submissions::Column, sea_orm::Order); 2] =
+    [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
+
 /// Admin and station operators work on personalization.
 #[must_use]
 pub fn may_personalize(user: &users::Model) -> bool {
@@ -46,13 +60,7 @@ pub async fn queue_page(
     q: &QueueQuery,
     per_page: u64,
 ) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
-    let statuses = match q.status.as_str() {
-        "progress" => vec![Status::Accepted, Status::InProgress],
-        "done" => vec![Status::Done, Status::Received],
-        _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
-    };
-    let order = [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
-    crate::models::submissions::search_page(db, sea_orm::Condition::all(), &statuses, q, &order, per_page).await
+    crate::models::submissions::search_page(db, sea_orm::Condition::all(), &queue_statuses(q), q, &QUEUE_ORDER, per_page).await
 }
 
 /// Cards of a submission by status, and how many carry perso data.
@@ -557,13 +565,7 @@ pub async fn followed_page(
     q: &QueueQuery,
     per_page: u64,
 ) -> AppResult<(Vec<(submissions::Model, Option<organisations::Model>)>, Window)> {
-    let statuses = match q.status.as_str() {
-        "progress" => vec![Status::Accepted, Status::InProgress],
-        "done" => vec![Status::Done, Status::Received],
-        _ => vec![Status::Accepted, Status::InProgress, Status::Done, Status::Received],
-    };
-    let order = [(submissions::Column::EstimatedStart, sea_orm::Order::Asc), (submissions::Column::Id, sea_orm::Order::Asc)];
-    crate::models::submissions::search_page(db, viewer.condition(), &statuses, q, &order, per_page).await
+    crate::models::submissions::search_page(db, viewer.condition(), &queue_statuses(q), q, &QUEUE_ORDER, per_page).await
 }
 
 /// [`counts`] over the cards of some of the submission's requests (an
