@@ -169,13 +169,13 @@ pub fn template() -> Vec<u8> {
     build_template().expect("the card list template is built from constants")
 }
 
-fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = Workbook::new();
+/// The sheet [`SHEET`] of a card list: the bold, frozen header row
+/// [`HEADERS`] and columns B to D formatted as text.
+fn list_sheet(book: &mut Workbook) -> Result<&mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError> {
     let header =
         Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
     // Built-in format 49 is "@", Text: what Excel itself writes for it.
     let text = Format::new().set_num_format_index(49);
-
     let sheet = book.add_worksheet();
     sheet.set_name(SHEET)?;
     for (col, (title, width)) in (0u16..).zip(HEADERS.iter().zip([6.0, 30.0, 26.0, 45.0])) {
@@ -188,6 +188,12 @@ fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         sheet.write_string_with_format(0, col, *title, &header)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    Ok(sheet)
+}
+
+fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = list_sheet(&mut book)?;
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 0)?;
     let last_row = u32::try_from(MAX_ROWS).unwrap_or(u32::MAX);
@@ -653,19 +659,8 @@ fn thousands(n: usize) -> String {
 /// When the workbook cannot be written.
 pub fn workbook(rows: &[CardRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
-    let header =
-        Format::new().set_bold().set_num_format_index(49).set_background_color(0x00D9_E1F2).set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
     let text = Format::new().set_num_format_index(49);
-    let sheet = book.add_worksheet();
-    sheet.set_name(SHEET)?;
-    for (col, (title, width)) in (0u16..).zip(HEADERS.iter().zip([6.0, 30.0, 26.0, 45.0])) {
-        sheet.set_column_width(col, width)?;
-        if col > 0 {
-            sheet.set_column_format(col, &text)?;
-        }
-        sheet.write_string_with_format(0, col, *title, &header)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
+    let sheet = list_sheet(&mut book)?;
     for (row, (no, card)) in (1u32..).zip((1u32..).zip(rows)) {
         sheet.write_number(row, 0, no)?;
         sheet.write_string_with_format(row, 1, &card.request_number, &text)?;
