@@ -13,6 +13,7 @@ mod m20261126_000008_card_list_file;
 mod m20261126_000009_requests_follow_submissions;
 mod m20261127_000010_throttle_hits;
 mod m20261127_000011_station_operators;
+mod m20261128_000012_request_search;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_requests_follow_submissions::Migration),
             Box::new(m20261127_000010_throttle_hits::Migration),
             Box::new(m20261127_000011_station_operators::Migration),
+            Box::new(m20261128_000012_request_search::Migration),
         ]
     }
 }

@@ -4,7 +4,13 @@
 //! retried with a growing delay.
 use chrono::{Duration, Utc};
 use loco_rs::mailer::{Email, EmailSender};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::sync::LazyLock;
+
+use sea_orm::{
+    prelude::Expr, sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use tokio::sync::Notify;
 
 pub use super::_entities::mail_outbox::{ActiveModel, Column, Entity, Model};
 use super::errors::AppResult;
@@ -78,6 +84,15 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
     let Some(mail) = Entity::find_by_id(id).filter(Column::Status.eq(Status::Pending)).one(db).await? else {
         return Ok(false);
     };
+    send(db, sender, from, log_body, mail).await
+}
+
+/// Sends `mail` (claimed or just read as pending) and records the outcome.
+///
+/// # Errors
+/// On database failure.
+pub async fn send(db: &DatabaseConnection, sender: &EmailSender, from: &str, log_body: bool, mail: Model) -> AppResult<bool> {
+    let id = mail.id;
     let email = Email {
         from: Some(from.to_string()),
         to: mail.to_address.clone(),
@@ -130,4 +145,52 @@ pub async fn due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<i32>> {
         .into_iter()
         .map(|m| m.id)
         .collect())
+}
+
+/// A claimed mail is left to the sweeper that claimed it for this long; if
+/// that process dies before recording the outcome, another one sends it.
+pub const LEASE_SECS: i64 = 300;
+
+/// Claims up to `limit` mails whose (re)try is due, oldest first, for this
+/// sweeper: their next try moves [`LEASE_SECS`] ahead, so a sweeper of
+/// another process does not take them too (the outer condition is checked
+/// again on each row after any concurrent claim).
+///
+/// # Errors
+/// On database failure.
+pub async fn claim_due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Model>> {
+    let now = Utc::now();
+    let due = Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::Status.eq(Status::Pending))
+        .and_where(Column::NextAttemptAt.lte(now))
+        .order_by(Column::NextAttemptAt, Order::Asc)
+        .order_by(Column::Id, Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let txn = super::begin_write(db).await?;
+    let mut claimed = Entity::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(now + Duration::seconds(LEASE_SECS)))
+        .filter(Column::Id.in_subquery(due))
+        .filter(Column::Status.eq(Status::Pending))
+        .filter(Column::NextAttemptAt.lte(now))
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
+}
+
+/// Wakes this process's sweeper after a transaction that queued mails
+/// committed (a wake-up with no sweeper waiting is kept for the next wait).
+static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+pub fn wake() {
+    WAKE.notify_one();
+}
+
+/// Waits for [`wake`].
+pub async fn woken() {
+    WAKE.notified().await;
 }

@@ -4,11 +4,11 @@
 //! reach the database unbounded.
 use std::{
     collections::HashMap,
-    sync::{LazyLock, Mutex},
+    sync::{Arc, LazyLock, Mutex},
     time::{Duration, Instant},
 };
 
-use sea_orm::{DatabaseConnection, PaginatorTrait, QueryTrait};
+use sea_orm::{DatabaseConnection, DbBackend, PaginatorTrait, QueryTrait};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::AppResult;
@@ -126,18 +126,67 @@ impl Window {
     }
 }
 
-/// A counted total is reused while this process wrote nothing and for at
-/// most this long (another process's writes show after it): a list viewed
-/// page after page does not count its rows again for every page.
+/// A counted total (or another fact about a list) is reused while this
+/// process wrote nothing and for at most this long (another process's
+/// writes show after it): a list viewed page after page does not count its
+/// rows again for every page.
 const COUNT_FOR: Duration = Duration::from_secs(5);
-/// Counts remembered at most (the map is emptied when full).
+/// Lists remembered at most (the map is emptied when full).
 const COUNTS_KEPT: usize = 1_000;
 
-/// A remembered total: (writes of this process then, when, total).
-type Counted = (u64, Instant, u64);
+/// Facts about lists, by the list's query with its values, remembered as
+/// long as [`COUNT_FOR`] and this process's writes allow.
+pub struct Remembered<T> {
+    map: LazyLock<Mutex<HashMap<String, Noted<T>>>>,
+}
 
-/// Query with its values → its remembered total.
-static COUNTS: LazyLock<Mutex<HashMap<String, Counted>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// A remembered fact: this process's writes then, when, the fact.
+type Noted<T> = (u64, Instant, T);
+
+impl<T: Clone> Remembered<T> {
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { map: LazyLock::new(|| Mutex::new(HashMap::new())) }
+    }
+
+    /// What is remembered of `key`, unless this process wrote since or it is too old.
+    pub fn get(&self, key: &str) -> Option<T> {
+        let writes = super::writes();
+        let map = self.map.lock().ok()?;
+        map.get(key).filter(|(at_writes, at, _)| *at_writes == writes && at.elapsed() < COUNT_FOR).map(|(_, _, v)| v.clone())
+    }
+
+    /// Remembers `value` for `key` as of now.
+    pub fn put(&self, key: String, value: T) {
+        let writes = super::writes();
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= COUNTS_KEPT {
+                map.clear();
+            }
+            map.insert(key, (writes, Instant::now(), value));
+        }
+    }
+}
+
+impl<T: Clone> Default for Remembered<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static COUNTS: Remembered<u64> = Remembered::new();
+
+/// The key under which facts about the list `q` are remembered: the query
+/// with its values, on this database (a process may hold several, as tests do).
+pub fn key_of<Q: QueryTrait>(db: &DatabaseConnection, q: &Q) -> String {
+    let backend = db.get_database_backend();
+    let database = match backend {
+        DbBackend::Sqlite => Arc::as_ptr(&db.get_sqlite_connection_pool().connect_options()) as usize,
+        DbBackend::Postgres => Arc::as_ptr(&db.get_postgres_connection_pool().connect_options()) as usize,
+        _ => 0,
+    };
+    format!("{database:x} {:?}", q.build(backend))
+}
 
 /// The number of rows of `q`, counted at most once per [`COUNT_FOR`] and
 /// per write of this process.
@@ -148,23 +197,48 @@ pub async fn count<'db, Q>(db: &'db DatabaseConnection, q: &Q) -> AppResult<u64>
 where
     Q: QueryTrait + PaginatorTrait<'db, DatabaseConnection> + Clone + Send,
 {
-    let key = format!("{:?}", q.build(db.get_database_backend()));
-    let writes = super::writes();
-    if let Ok(counts) = COUNTS.lock() {
-        if let Some((at_writes, at, total)) = counts.get(&key) {
-            if *at_writes == writes && at.elapsed() < COUNT_FOR {
-                return Ok(*total);
-            }
-        }
+    let key = key_of(db, q);
+    if let Some(total) = COUNTS.get(&key) {
+        return Ok(total);
     }
     let total = q.clone().count(db).await?;
-    if let Ok(mut counts) = COUNTS.lock() {
-        if counts.len() >= COUNTS_KEPT {
-            counts.clear();
-        }
-        counts.insert(key, (writes, Instant::now(), total));
-    }
+    COUNTS.put(key, total);
     Ok(total)
+}
+
+/// Where deep pages of a list start: row offset → the sort key of that row.
+/// A page is then found from the nearest known start instead of walking the
+/// index from either end (see `requests::ListQuery::page`).
+pub struct Marks<K> {
+    known: Remembered<std::collections::BTreeMap<u64, K>>,
+}
+
+impl<K: Clone> Marks<K> {
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { known: Remembered::new() }
+    }
+
+    /// The known start nearest below (or at) `offset`.
+    pub fn below(&self, key: &str, offset: u64) -> Option<(u64, K)> {
+        self.known.get(key)?.range(..=offset).next_back().map(|(at, k)| (*at, k.clone()))
+    }
+
+    /// Remembers that row `offset` of the list has the sort key `k`.
+    pub fn note(&self, key: &str, offset: u64, k: K) {
+        let mut known = self.known.get(key).unwrap_or_default();
+        if known.len() >= 256 {
+            known.clear();
+        }
+        known.insert(offset, k);
+        self.known.put(key.to_string(), known);
+    }
+}
+
+impl<K: Clone> Default for Marks<K> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[cfg(test)]

@@ -8,13 +8,15 @@
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr,
-    sea_query::{Alias, ExprTrait as _, LikeExpr},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    sea_query::{Alias, ExprTrait as _},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::personalization_requests::{ActiveModel, Column, Entity, Model, Relation};
 pub mod filing;
+pub mod search;
 
 use super::{
     _entities::{audit_events, machine_types, organisations, users},
@@ -25,6 +27,7 @@ use super::{
     uploads::{self},
 };
 pub use filing::{check_reason, choices, search_text, CheckedLetter, Form, Letter};
+pub use search::Search;
 
 /// The audit subject type; the request's timeline is its audit rows.
 pub const SUBJECT: &str = "permintaan";
@@ -254,6 +257,16 @@ impl Viewer {
             Self::Nobody => Condition::all().add(Expr::val(1).eq(0)),
         }
     }
+
+    /// The same scope written so that no index serves it (`col + 0 = org`).
+    fn condition_unindexed(self) -> Condition {
+        let off_index = |c: Column| Expr::col((Entity, c)).add(0);
+        match self {
+            Self::Requester(org) => Condition::all().add(off_index(Column::OrganisationId).eq(org)),
+            Self::Producer(org) => Condition::all().add(off_index(Column::ProducerId).eq(org)),
+            other => other.condition(),
+        }
+    }
 }
 
 impl Model {
@@ -360,40 +373,82 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// One page of rows and where it sits in the list ("Menampilkan 1–20
-    /// dari 350 data"). The count runs without the name joins.
+    /// dari 350 data"). The count runs without the name joins. The page's
+    /// ids are found on the list's index alone, walking from the nearest of
+    /// its start, its end or a page start met before ([`MARKS`]); then only
+    /// the page's own rows are read and joined to their names.
     ///
     /// # Errors
     /// On database failure.
     pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, Window)> {
-        let total = super::paging::count(db, &self.filtered(Entity::find(), viewer)).await?;
+        let search = Search::plan(db, &self.q).await?;
+        let filtered = self.filtered(Entity::find(), viewer, &search);
+        let total = super::paging::count(db, &filtered).await?;
         let window = Window::new(self.page, per_page, total);
-        let rows = self.select(viewer).offset(window.offset()).limit(per_page).into_model::<Row>().all(db).await?;
+        let offset = window.offset();
+        let shown = window.last_row().saturating_sub(offset);
+        if shown == 0 {
+            return Ok((Vec::new(), window));
+        }
+        let newest_first = self.sort != "asc";
+        let marks_key = format!("{newest_first} {}", super::paging::key_of(db, &filtered));
+        let mark = MARKS.below(&marks_key, offset);
+        let from_end = total - window.last_row();
+        let from_mark = mark.as_ref().map_or(offset, |(at, _)| offset - at);
+        let ids = if from_end < std::cmp::min(from_mark, offset) {
+            self.ordered(filtered, !newest_first).offset(from_end)
+        } else if let Some((at, (date, id))) = mark.filter(|_| from_mark < offset) {
+            let key = Expr::tuple([Expr::col((Entity, Column::RequestDate)), Expr::col((Entity, Column::Id))]);
+            let start = Expr::tuple([Expr::val(date), Expr::val(id)]);
+            let from_start = if newest_first { key.lte(start) } else { key.gte(start) };
+            self.ordered(filtered.filter(from_start), newest_first).offset(offset - at)
+        } else {
+            self.ordered(filtered, newest_first).offset(offset)
+        };
+        let ids = ids.select_only().column(Column::Id).limit(shown).into_query();
+        let rows: Vec<Row> = self.ordered(Self::with_names(), newest_first).filter(Column::Id.in_subquery(ids)).into_model::<Row>().all(db).await?;
+        if offset >= per_page * MARK_FROM_PAGE {
+            if let Some(first) = rows.first() {
+                MARKS.note(&marks_key, offset, (first.request_date, first.id));
+            }
+        }
         Ok((rows, window))
     }
 
     /// The list's SELECT (without paging), e.g. to explain its plan.
-    #[must_use]
-    pub fn select(&self, viewer: Viewer) -> sea_orm::Select<Entity> {
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn select(&self, db: &DatabaseConnection, viewer: Viewer) -> AppResult<sea_orm::Select<Entity>> {
+        let search = Search::plan(db, &self.q).await?;
+        Ok(self.ordered(self.filtered(Self::with_names(), viewer, &search), self.sort != "asc"))
+    }
+
+    /// A row's columns and its two organisations' names.
+    fn with_names() -> sea_orm::Select<Entity> {
         let inst = Alias::new("inst");
         let prod = Alias::new("prod");
-        let q = Entity::find()
+        Entity::find()
             .select_only()
             .columns([Column::Id, Column::Number, Column::Title, Column::RequestDate, Column::Quantity, Column::Status, Column::FileKind])
             .column_as(Expr::col((inst.clone(), organisations::Column::Name)), "institution")
             .column_as(Expr::col((prod.clone(), organisations::Column::Name)), "producer")
             .join_as(JoinType::InnerJoin, Relation::Organisation.def(), inst)
-            .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod);
-        let q = self.filtered(q, viewer);
-        if self.sort == "asc" {
-            q.order_by_asc(Column::RequestDate).order_by_asc(Column::Id)
-        } else {
-            q.order_by_desc(Column::RequestDate).order_by_desc(Column::Id)
-        }
+            .join_as(JoinType::InnerJoin, Relation::Producer.def(), prod)
+    }
+
+    /// The list's order, the key of its indexes: request date, then id.
+    fn ordered(&self, q: sea_orm::Select<Entity>, newest_first: bool) -> sea_orm::Select<Entity> {
+        let order = if newest_first { Order::Desc } else { Order::Asc };
+        q.order_by(Column::RequestDate, order.clone()).order_by(Column::Id, order)
     }
 
     /// `q` limited to the viewer's scope, the status filter and the search.
-    fn filtered(&self, mut q: sea_orm::Select<Entity>, viewer: Viewer) -> sea_orm::Select<Entity> {
-        q = q.filter(viewer.condition());
+    fn filtered(&self, mut q: sea_orm::Select<Entity>, viewer: Viewer, search: &Search) -> sea_orm::Select<Entity> {
+        // Found through the trigram index, the few matching rows are then
+        // checked for scope and sorted; SQLite must not walk the scope's
+        // index instead (it would, to avoid the sort).
+        q = q.filter(if search.narrowed() { viewer.condition_unindexed() } else { viewer.condition() });
         let statuses: Vec<Status> = match self.status.as_str() {
             "progress" => vec![Status::Submitted],
             "approved" => vec![Status::Approved, Status::Bundled, Status::InProgress, Status::Done, Status::Received],
@@ -403,14 +458,17 @@ impl ListQuery {
         if !statuses.is_empty() {
             q = q.filter(Column::Status.is_in(statuses));
         }
-        let term = self.q.trim().to_lowercase();
-        if !term.is_empty() {
-            let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            q = q.filter(Expr::col((Entity, Column::SearchText)).like(LikeExpr::new(pattern).escape('\\')));
+        match search.condition() {
+            Some(c) => q.filter(c),
+            None => q,
         }
-        q
     }
 }
+
+/// Where pages of the request lists start (request date and id of their
+/// first row), noted from this page on.
+const MARK_FROM_PAGE: u64 = 10;
+static MARKS: super::paging::Marks<(NaiveDate, i32)> = super::paging::Marks::new();
 
 pub use super::Env;
 

@@ -1,6 +1,9 @@
-//! Delivers queued mails from the outbox. Enqueued after each state change
-//! that wrote mails; a sweeper started with the worker process picks up
-//! everything whose retry is due, so nothing waits on a lost job.
+//! Delivers queued mails from the outbox. One sweeper per worker process
+//! sends them in batches: it is woken right after a change of this process
+//! wrote mails and otherwise looks every [`POLL_EVERY_MS`] for mails written
+//! by other processes and for due retries. A batch is claimed in one short
+//! write ([`mail_outbox::claim_due`]), so sweepers of several processes
+//! never send the same mail twice and no job row is written per mail.
 use async_trait::async_trait;
 use loco_rs::{app::AppContext, bgworker::BackgroundWorker, Result};
 use serde::{Deserialize, Serialize};
@@ -16,8 +19,11 @@ pub struct MailDeliveryArgs {
     pub ids: Vec<i32>,
 }
 
-/// How often the sweeper looks for due retries.
-pub const SWEEP_EVERY_SECS: u64 = 30;
+/// How often the sweeper looks for mails nobody woke it for.
+pub const POLL_EVERY_MS: u64 = 1_000;
+
+/// Mails claimed and sent per round.
+pub const BATCH: u64 = 50;
 
 impl MailDelivery {
     /// Sends the given outbox rows now (the worker's job).
@@ -40,35 +46,59 @@ impl MailDelivery {
         Ok(sent)
     }
 
-    /// Sends every mail whose (re)try is due.
+    /// Claims and sends one batch of due mails; returns how many were claimed.
     ///
     /// # Errors
     /// On database failure.
     pub async fn sweep(ctx: &AppContext) -> Result<usize> {
-        let ids = mail_outbox::due(&ctx.db, 100).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
-        Self::send(ctx, &ids).await
+        let Some(sender) = &ctx.mailer else {
+            return Ok(0);
+        };
+        let claimed = mail_outbox::claim_due(&ctx.db, BATCH).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+        let from = Settings::get(ctx).mail_from;
+        let log_body = ctx.config.mailer.as_ref().is_some_and(|m| m.stub);
+        let n = claimed.len();
+        for mail in claimed {
+            mail_outbox::send(&ctx.db, sender, &from, log_body, mail).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+        }
+        Ok(n)
     }
 
-    /// Queues delivery of `ids` after the transaction that wrote them
-    /// committed. An enqueue failure is logged: the sweeper will send them.
+    /// After the transaction that wrote mails `ids` committed: in the
+    /// foreground mode (tests) they are sent now; otherwise the sweeper is
+    /// woken (and the sweepers of other processes find them within
+    /// [`POLL_EVERY_MS`]).
     pub async fn dispatch(ctx: &AppContext, ids: Vec<i32>) {
         if ids.is_empty() {
             return;
         }
-        if let Err(err) = Self::perform_later(ctx, MailDeliveryArgs { ids }).await {
-            tracing::error!(err = err.to_string(), "could not queue mail delivery; the sweeper will retry");
+        if matches!(ctx.config.workers.mode, loco_rs::config::WorkerMode::ForegroundBlocking) {
+            if let Err(err) = Self::send(ctx, &ids).await {
+                tracing::error!(err = err.to_string(), "mail delivery failed; the sweeper will retry");
+            }
+        } else {
+            mail_outbox::wake();
         }
     }
 
-    /// Runs `sweep` forever on an interval (started with the worker).
+    /// Runs the sweeper forever (started with the worker).
     pub fn start_sweeper(ctx: &AppContext) {
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(SWEEP_EVERY_SECS));
             loop {
-                tick.tick().await;
-                if let Err(err) = Self::sweep(&ctx).await {
-                    tracing::error!(err = err.to_string(), "mail sweep failed");
+                tokio::select! {
+                    () = mail_outbox::woken() => {}
+                    () = tokio::time::sleep(std::time::Duration::from_millis(POLL_EVERY_MS)) => {}
+                }
+                loop {
+                    match Self::sweep(&ctx).await {
+                        Ok(n) if n as u64 == BATCH => {}
+                        Ok(_) => break,
+                        Err(err) => {
+                            tracing::error!(err = err.to_string(), "mail sweep failed");
+                            break;
+                        }
+                    }
                 }
             }
         });

@@ -1,6 +1,7 @@
 mod demo;
 mod documents;
 mod mail_outbox;
+mod request_search;
 mod schedule;
 mod sessions;
 mod settings;
