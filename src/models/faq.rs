@@ -52,7 +52,8 @@ impl Reader {
     }
 }
 
-/// `?q=`: trimmed, at most [`SEARCH_MAX`] characters, lower-cased; empty is no search.
+/// `?q=`: trimmed to at most [`SEARCH_MAX`] characters; empty is no search.
+/// It matches regardless of letter case.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct SearchTerm(String);
@@ -60,7 +61,7 @@ pub struct SearchTerm(String);
 impl SearchTerm {
     #[must_use]
     pub fn parse(raw: &str) -> Self {
-        Self(raw.trim().chars().take(SEARCH_MAX).collect::<String>().trim().to_lowercase())
+        Self(raw.trim().chars().take(SEARCH_MAX).collect::<String>().trim().to_string())
     }
 
     #[must_use]
@@ -75,7 +76,7 @@ impl SearchTerm {
 
     /// `%term%` with the LIKE wildcards of the term itself escaped by `\`.
     fn pattern(&self) -> LikeExpr {
-        let escaped = self.0.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = self.0.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         LikeExpr::new(format!("%{escaped}%")).escape('\\')
     }
 }

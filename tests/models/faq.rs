@@ -96,8 +96,8 @@ fn question_and_answer_are_required_and_bounded() {
 }
 
 #[test]
-fn a_search_term_is_bounded_and_lower_cased() {
-    assert_eq!(SearchTerm::parse("  AkTiVaSi  ").as_str(), "aktivasi");
+fn a_search_term_is_trimmed_and_bounded() {
+    assert_eq!(SearchTerm::parse("  AkTiVaSi  ").as_str(), "AkTiVaSi");
     assert_eq!(SearchTerm::parse(&"x".repeat(10_000)).as_str().chars().count(), 100);
     assert!(SearchTerm::parse("   ").is_empty());
 }

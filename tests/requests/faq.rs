@@ -41,6 +41,9 @@ async fn search_is_case_insensitive_and_bounded() {
         assert!(html.contains("Apakah reader KTP-el yang baru dibeli bisa langsung dipakai?"), "the question is searched");
         let none = unescape(&client.page("/faq?q=tidak-ada-sama-sekali").await);
         assert!(none.contains("Tidak ada pertanyaan yang cocok dengan pencarian “tidak-ada-sama-sekali”."));
+        let echoed = client.page("/faq?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+        assert!(!echoed.contains("<script>alert") && echoed.contains("&lt;script&gt;"), "the search term is shown escaped");
+        assert!(client.page("/faq?q=Manifest").await.contains("value=\"Manifest\""), "the box keeps what was typed");
         let wildcard = client.page("/faq?q=%25").await;
         assert!(wildcard.contains("id=\"faq-empty\""), "% is a character to find, not a wildcard");
         let huge = "a".repeat(10_000);
