@@ -7,8 +7,10 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod faq;
 pub mod handovers;
 pub mod home;
+pub mod manual;
 pub mod master;
 pub mod next_path;
 pub mod personalization;
@@ -18,6 +20,7 @@ pub mod session;
 pub mod submissions;
 pub mod upcoming;
 pub mod verification;
+pub mod whatsapp;
 
 use axum::{
     http::{header, request::Parts, StatusCode},
@@ -47,11 +50,14 @@ pub fn routes() -> AppRoutes {
         .add_route(admin_users::routes())
         .add_route(audit::routes())
         .add_route(master::routes())
+        .add_route(whatsapp::routes())
         .add_route(requests::routes())
         .add_route(submissions::routes())
         .add_route(personalization::routes())
         .add_route(handovers::routes())
         .add_route(verification::routes())
+        .add_route(faq::routes())
+        .add_route(manual::routes())
         .add_route(upcoming::routes())
 }
 
@@ -205,18 +211,21 @@ fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Re
 pub fn app_page(ViewEngine(v): &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, template: &str, active: &str, data: Value) -> Result<Response, Failure> {
     let user = auth.user();
     let role = user.role();
+    let organisation = auth.current.organisation.as_ref().map(|o| o.name.as_str());
     let base = json!({
         "me": {
             "username": user.username,
             "name": user.name,
             "role": role.as_str(),
             "role_label": role.label(),
-            "organisation": auth.current.organisation.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+            "organisation": organisation.unwrap_or_default(),
             "initials": user.initials(),
             "has_photo": user.photo_key.is_some(),
         },
         "nav": navigation(role),
         "active": active,
+        "help_href": manual::help_href(role, active),
+        "whatsapp": whatsapp::button(auth.visitor.whatsapp.as_ref(), Some(&user.name), organisation),
         "csrf": auth.visitor.csrf,
         "app_version": env!("CARGO_PKG_VERSION"),
         "flash": Value::Null,
@@ -230,10 +239,14 @@ pub fn app_page(ViewEngine(v): &ViewEngine<TeraView>, auth: &Auth, status: Statu
 /// # Errors
 /// When the template fails to render.
 pub fn public_page(ViewEngine(v): &ViewEngine<TeraView>, visitor: &Visitor, status: StatusCode, template: &str, data: Value) -> Result<Response, Failure> {
+    let current = visitor.current.as_deref();
+    let name = current.map(|c| c.user.name.as_str());
+    let organisation = current.and_then(|c| c.organisation.as_ref()).map(|o| o.name.as_str());
     let base = json!({
         "csrf": visitor.csrf,
         "app_version": env!("CARGO_PKG_VERSION"),
         "signed_in": visitor.current.is_some(),
+        "whatsapp": whatsapp::button(visitor.whatsapp.as_ref(), name, organisation),
         "flash": Value::Null,
         "errors": {},
     });

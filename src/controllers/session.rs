@@ -18,6 +18,7 @@ use loco_rs::app::AppContext;
 use super::Failure;
 use crate::{
     models::{
+        portal_settings::WhatsappNumber,
         roles::Role,
         sessions::{self, Current},
     },
@@ -77,6 +78,8 @@ pub struct Visitor {
     pub csrf: String,
     pub current: Option<Arc<Current>>,
     pub secure_cookies: bool,
+    /// The admin's WhatsApp number for the chat button of every page.
+    pub whatsapp: Option<WhatsappNumber>,
 }
 
 impl Visitor {
@@ -277,8 +280,9 @@ async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Respo
         Request::from_parts(parts, Body::from(bytes))
     };
 
+    let whatsapp = super::whatsapp::number(&ctx).await;
     let mut req = req;
-    req.extensions_mut().insert(Visitor { ip, user_agent, csrf: csrf.clone(), current, secure_cookies: settings.secure_cookies });
+    req.extensions_mut().insert(Visitor { ip, user_agent, csrf: csrf.clone(), current, secure_cookies: settings.secure_cookies, whatsapp });
     let mut response = next.run(req).await;
     if fresh_cookie {
         let secure = if settings.secure_cookies { "; Secure" } else { "" };

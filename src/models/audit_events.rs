@@ -82,10 +82,17 @@ pub enum Action {
     StationOperatorsChanged,
     RunRefusedStation,
     VerifyThrottled,
+    FaqCreated,
+    FaqUpdated,
+    FaqMoved,
+    FaqActivated,
+    FaqDeactivated,
+    FaqDeleted,
+    WhatsappNumberChanged,
 }
 
 impl Action {
-    pub const ALL: [Self; 50] = [
+    pub const ALL: [Self; 57] = [
         Self::UserRegistered,
         Self::UserStatusChanged,
         Self::UserProfileUpdated,
@@ -136,6 +143,13 @@ impl Action {
         Self::StationOperatorsChanged,
         Self::RunRefusedStation,
         Self::VerifyThrottled,
+        Self::FaqCreated,
+        Self::FaqUpdated,
+        Self::FaqMoved,
+        Self::FaqActivated,
+        Self::FaqDeactivated,
+        Self::FaqDeleted,
+        Self::WhatsappNumberChanged,
     ];
 
     #[must_use]
@@ -191,6 +205,13 @@ impl Action {
             Self::StationOperatorsChanged => "station.operators_changed",
             Self::RunRefusedStation => "perso.run_refused_station",
             Self::VerifyThrottled => "document.verify_throttled",
+            Self::FaqCreated => "faq.created",
+            Self::FaqUpdated => "faq.updated",
+            Self::FaqMoved => "faq.moved",
+            Self::FaqActivated => "faq.activated",
+            Self::FaqDeactivated => "faq.deactivated",
+            Self::FaqDeleted => "faq.deleted",
+            Self::WhatsappNumberChanged => "settings.whatsapp_changed",
         }
     }
 
@@ -247,6 +268,13 @@ impl Action {
             Self::StationOperatorsChanged => "Penugasan operator stasiun diubah",
             Self::RunRefusedStation => "Proses ditolak: stasiun tidak ditugaskan ke operator",
             Self::VerifyThrottled => "Unggah verifikasi dokumen ditolak sementara (terlalu banyak dari satu alamat)",
+            Self::FaqCreated => "Pertanyaan FAQ ditambahkan",
+            Self::FaqUpdated => "Pertanyaan FAQ diubah",
+            Self::FaqMoved => "Urutan FAQ diubah",
+            Self::FaqActivated => "Pertanyaan FAQ ditampilkan",
+            Self::FaqDeactivated => "Pertanyaan FAQ disembunyikan",
+            Self::FaqDeleted => "Pertanyaan FAQ dihapus",
+            Self::WhatsappNumberChanged => "Nomor WhatsApp admin diubah",
         }
     }
 

@@ -1,5 +1,6 @@
 mod demo;
 mod documents;
+mod faq;
 mod mail_outbox;
 mod request_search;
 mod schedule;

@@ -41,7 +41,14 @@ async fn production_config_does_not_boot_with_seed_demo() {
 
 #[test]
 fn session_cookie_is_secure_when_configured() {
-    let visitor = |secure_cookies| Visitor { ip: "1.2.3.4".into(), user_agent: String::new(), csrf: String::new(), current: None::<Arc<_>>, secure_cookies };
+    let visitor = |secure_cookies| Visitor {
+        ip: "1.2.3.4".into(),
+        user_agent: String::new(),
+        csrf: String::new(),
+        current: None::<Arc<_>>,
+        secure_cookies,
+        whatsapp: None,
+    };
     assert!(visitor(true).session_cookie("t").ends_with("; Secure"));
     let plain = visitor(false).session_cookie("t");
     assert_eq!(plain, "sifilma_session=t; Path=/; HttpOnly; SameSite=Lax");

@@ -42,10 +42,13 @@ async fn each_role_sees_its_own_menu() {
 async fn menus_of_later_stages_say_they_are_not_ready_and_respect_roles() {
     with_app(|server, ctx| async move {
         account(&ctx, "operator_dc", "operator", "active").await;
-        let mut client = Client::signed_in(&server, "operator_dc").await;
-        let page = client.get("/faq").await;
+        account(&ctx, "pt_nyra", "produsen", "active").await;
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        let page = nyra.get("/reports").await;
         page.assert_status_ok();
         assert!(page.text().contains("sedang dibangun"));
+        let mut client = Client::signed_in(&server, "operator_dc").await;
+        assert_eq!(client.get("/reports").await.status_code(), 403);
         assert_eq!(client.get("/pengajuan").await.status_code(), 403);
     })
     .await;

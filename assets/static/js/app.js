@@ -15,6 +15,8 @@
  *    fetched again, so no click is needed to see the final card statuses.
  *  - [data-documents-url]: while documents are being built, polls their
  *    state and turns each row into its download link when it is ready.
+ *  - [data-print] (the Manual's "Cetak" button): opens the print dialog
+ *    (a script file, since the CSP forbids inline scripts).
  */
 (function () {
   'use strict';
@@ -284,6 +286,12 @@
         .catch(function () { window.setTimeout(pollDocs, 3000); });
     };
     pollDocs();
+  }
+
+  // Print buttons.
+  var printers = document.querySelectorAll('[data-print]');
+  for (var p = 0; p < printers.length; p++) {
+    printers[p].addEventListener('click', function () { window.print(); });
   }
 
   // Coming back through the history (back/forward cache): make forms usable.

@@ -1,9 +1,11 @@
 pub use super::audit_events::Entity as AuditEvents;
+pub use super::faq_entries::Entity as FaqEntries;
 pub use super::holidays::Entity as Holidays;
 pub use super::login_failures::Entity as LoginFailures;
 pub use super::machine_types::Entity as MachineTypes;
 pub use super::officials::Entity as Officials;
 pub use super::organisations::Entity as Organisations;
+pub use super::portal_settings::Entity as PortalSettings;
 pub use super::sessions::Entity as Sessions;
 pub use super::station_operators::Entity as StationOperators;
 pub use super::stations::Entity as Stations;
