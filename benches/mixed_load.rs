@@ -29,7 +29,7 @@ use std::{
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, Statement};
 use sifilma::models::_entities::personalization_requests as requests;
-use support::{cookie, csrf, exchange, free_port, percentile, rss_kib, wait_ready};
+use support::{card_list, cookie, csrf, exchange, free_port, multipart, percentile, post, rss_kib, wait_ready, BOUNDARY};
 use tokio::{io::AsyncWriteExt, net::TcpStream};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -50,55 +50,6 @@ fn start_portal(db_url: &str, queue_url: &str, port: u16, dir: &Path, pool: u32)
         .stderr(Stdio::null())
         .spawn()
         .expect("start portal")
-}
-
-const BOUNDARY: &str = "sifilmaBenchBoundary7MA4YWxk";
-
-/// A multipart body of text fields and files.
-fn multipart(fields: &[(&str, String)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-    }
-    for (name, file_name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn post(port: u16, path: &str, session: &str, token: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
-    let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\nX-CSRF-Token: {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(body);
-    req
-}
-
-/// A card list of `rows` cards for request `number`, serials unique to upload `k`.
-fn card_list(number: &str, k: usize, rows: usize) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Daftar Kartu SAM").unwrap();
-    for (c, h) in ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"].iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for i in 0..rows {
-        let r = i as u32 + 1;
-        sheet.write_number(r, 0, f64::from(r)).unwrap();
-        sheet.write_string(r, 1, number).unwrap();
-        sheet.write_string(r, 2, format!("BN{k:06}R{i:06}")).unwrap();
-    }
-    book.save_to_buffer().unwrap()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]

@@ -1,7 +1,10 @@
 //! Permintaan benchmark: the producer's Tabel Permohonan Personalisasi with
-//! 100,000 requests in SQLite — unfiltered (All), a status filter and a
-//! search term — req/s and p99 over loopback, plus the query plan.
-//! Run: `cargo bench --bench requests_list`.
+//! 100,000 requests — unfiltered (All), a status filter, a search term, a
+//! deep page, deep pages in turn — req/s and p99 over loopback, plus approve
+//! POSTs (CSRF, audit row, mail) on distinct requests, with the audit rows
+//! counted against the answers. No `ANALYZE` is run: the product runs none.
+//! Run: `cargo bench --bench requests_list` (SQLite), or with
+//! `SIFILMA_BENCH_DATABASE_URL=postgres://…/any` on PostgreSQL.
 mod support;
 
 use chrono::{Days, NaiveDate, Utc};
@@ -10,7 +13,7 @@ use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, users},
     requests::{search_text, ListQuery, Status as RequestStatus, Viewer},
 };
-use support::{free_port, load, login, report, start, wait_ready};
+use support::{bench_database, csrf, exchange, free_port, load, load_each, login, report, start, wait_ready};
 
 const REQUESTS: usize = 100_000;
 const SECONDS: u64 = 10;
@@ -20,7 +23,8 @@ const CONNECTIONS: usize = 8;
 async fn main() {
     let dir = std::env::temp_dir().join(format!("sifilma-bench-req-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db_url = format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display());
+    let (db_url, engine) = bench_database(&dir, "requests").await;
+    let backend = if engine == "SQLite" { DbBackend::Sqlite } else { DbBackend::Postgres };
     let port = free_port();
     let mut first = start(&db_url, port, &dir);
     wait_ready(port, std::time::Duration::from_secs(60)).await.expect("first start");
@@ -40,7 +44,7 @@ async fn main() {
     let bandung = org_id("Dinas Dukcapil Kota Bandung").await;
     let creator = users::Entity::find().one(&db).await.unwrap().unwrap().id;
     let machine: i32 =
-        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT id FROM machine_types LIMIT 1")).await.unwrap().unwrap().try_get("", "id").unwrap();
+        db.query_one_raw(Statement::from_string(backend, "SELECT id FROM machine_types LIMIT 1")).await.unwrap().unwrap().try_get("", "id").unwrap();
     let start_day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let now = Utc::now();
     let t = std::time::Instant::now();
@@ -72,11 +76,12 @@ async fn main() {
     }
     println!("seeded {REQUESTS} requests in {:.2?}", t.elapsed());
     for (label, q) in [("All", ListQuery::default()), ("search", ListQuery { q: "cabang 4242".into(), ..ListQuery::default() })] {
-        let sql = q.select(&db, Viewer::Producer(producer)).await.unwrap().limit(21).build(DbBackend::Sqlite).to_string();
-        let plan = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, format!("EXPLAIN QUERY PLAN {sql}"))).await.unwrap();
+        let sql = q.select(&db, Viewer::Producer(producer)).await.unwrap().limit(21).build(backend).to_string();
+        let explain = if backend == DbBackend::Sqlite { "EXPLAIN QUERY PLAN" } else { "EXPLAIN" };
+        let plan = db.query_all_raw(Statement::from_string(backend, format!("{explain} {sql}"))).await.unwrap();
         println!("query plan ({label}):");
         for row in plan {
-            let detail: String = row.try_get("", "detail").unwrap_or_default();
+            let detail: String = row.try_get("", "detail").or_else(|_| row.try_get("", "QUERY PLAN")).unwrap_or_default();
             println!("  {detail}");
         }
     }
@@ -85,7 +90,11 @@ async fn main() {
     let mut portal = start(&db_url, port, &dir);
     wait_ready(port, std::time::Duration::from_secs(30)).await.expect("start");
     let session = login(port, "pt_nyra").await.expect("producer login");
-    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\n\r\n");
+    let get = {
+        let session = session.clone();
+        move |path: &str| format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\n\r\n")
+    };
+    println!("{engine}, {REQUESTS} requests, {CONNECTIONS} connections, {SECONDS} s each:");
     for (label, path, goal) in [
         ("producer list, All", "/permintaan", "goal >= 5000 req/s, p99 < 20 ms"),
         ("producer list, Approved", "/permintaan?status=approved", "goal >= 5000 req/s, p99 < 20 ms"),
@@ -94,9 +103,68 @@ async fn main() {
         ("producer list, page 2500 (the middle)", "/permintaan?page=2500", "goal: as page 1"),
     ] {
         let all = load(port, get(path), CONNECTIONS, SECONDS).await;
-        report(&format!("{label} ({REQUESTS} requests, {CONNECTIONS} connections, {SECONDS} s) [{goal}]"), &all, SECONDS);
+        report(&format!("{label} [{goal}]"), &all, SECONDS);
     }
+    // Deep pages one after another (2000, 2001, …): each starts from the
+    // page before it, as a user paging through the list does.
+    let paged = load_each(port, CONNECTIONS, SECONDS, 200, {
+        let get = get.clone();
+        move |n| get(&format!("/permintaan?page={}", 2000 + n % 2000))
+    })
+    .await;
+    report("producer list, pages 2000-3999 in turn [goal: as page 1]", &paged, SECONDS);
+
+    // Approve: each POST a different submitted request.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (_, _, body) = exchange(&mut s, get("/dashboard")).await.unwrap();
+    let token = csrf(&body);
+    let open: Vec<i32> = db_ids(&db_url, producer).await;
+    let audit_before = approvals(&db_url).await;
+    let approve = load_each(port, CONNECTIONS, SECONDS, 303, {
+        let open = open.clone();
+        move |n| {
+            let body = format!("_csrf={token}");
+            format!(
+                "POST /permintaan/{}/setujui HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                open[n % open.len()],
+                body.len()
+            )
+        }
+    })
+    .await;
+    report("approve POST, distinct requests [goal >= 1000 req/s, p99 < 50 ms]", &approve, SECONDS);
+    let written = approvals(&db_url).await - audit_before;
+    println!("  approvals answered 303: {}, audit rows written: {written} (lost or doubled: {})", approve.len(), written.abs_diff(approve.len() as i64));
+    assert!(approve.len() < open.len(), "more approvals than open requests: add requests");
     portal.kill().ok();
     portal.wait().ok();
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The producer's submitted requests, oldest first.
+async fn db_ids(db_url: &str, producer: i32) -> Vec<i32> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let db = Database::connect(db_url).await.unwrap();
+    let ids = requests::Entity::find()
+        .filter(requests::Column::ProducerId.eq(producer))
+        .filter(requests::Column::Status.eq(RequestStatus::Submitted))
+        .order_by_asc(requests::Column::Id)
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    db.close().await.ok();
+    ids
+}
+
+/// Audit rows of approvals so far.
+async fn approvals(db_url: &str) -> i64 {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    use sifilma::models::_entities::audit_events;
+    let db = Database::connect(db_url).await.unwrap();
+    let n = audit_events::Entity::find().filter(audit_events::Column::Action.eq("request.approved")).count(&db).await.unwrap();
+    db.close().await.ok();
+    n as i64
 }

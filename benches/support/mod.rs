@@ -19,11 +19,13 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(db_url: &str, port: u16, upload_dir: &Path) -> Child {
+    // The queue is SQLite in development; beside a PostgreSQL database it gets a file.
+    let queue_url = if db_url.starts_with("sqlite") { db_url.to_string() } else { format!("sqlite://{}?mode=rwc", upload_dir.join("queue.sqlite").display()) };
     Command::new(env!("CARGO_BIN_EXE_sifilma-cli"))
-        .args(["start", "--no-banner"])
+        .args(["start", "--server-and-worker", "--no-banner"])
         .env("LOCO_ENV", "development")
         .env("DATABASE_URL", db_url)
-        .env("QUEUE_URL", db_url)
+        .env("QUEUE_URL", queue_url)
         .env("PORT", port.to_string())
         .env("LOG_LEVEL", "error")
         .env("UPLOAD_DIR", upload_dir)
@@ -112,21 +114,49 @@ pub async fn wait_ready(port: u16, limit: Duration) -> Option<()> {
     None
 }
 
+/// The database a bench runs on: a fresh PostgreSQL database next to
+/// `SIFILMA_BENCH_DATABASE_URL` when that is set, else a SQLite file in
+/// `dir`. Returns the URL and the engine's name.
+pub async fn bench_database(dir: &Path, name: &str) -> (String, &'static str) {
+    use sea_orm::{ConnectionTrait, Database};
+    match std::env::var("SIFILMA_BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+        Some(url) => {
+            let (root, _) = url.rsplit_once('/').expect("a database URL with a name");
+            let db = format!("sifilma_{name}_{}", std::process::id());
+            let admin = Database::connect(format!("{root}/postgres")).await.expect("connect to postgres");
+            admin.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create database");
+            admin.close().await.ok();
+            (format!("{root}/{db}"), "PostgreSQL")
+        }
+        None => (format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()), "SQLite"),
+    }
+}
+
 /// Runs `connections` keep-alive clients sending `request` for `seconds`;
 /// returns the sorted latencies of the 200 answers.
 pub async fn load(port: u16, request: String, connections: usize, seconds: u64) -> Vec<Duration> {
+    load_each(port, connections, seconds, 200, move |_| request.clone()).await
+}
+
+/// Like [`load`], the `n`-th request (counted over all clients) being
+/// `request(n)`, each answered `expected`.
+pub async fn load_each(port: u16, connections: usize, seconds: u64, expected: u16, request: impl Fn(usize) -> String + Send + Sync + 'static) -> Vec<Duration> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    let request = std::sync::Arc::new(request);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let request = request.clone();
+        let request = std::sync::Arc::clone(&request);
+        let next = std::sync::Arc::clone(&next);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
             s.set_nodelay(true).ok();
             while Instant::now() < deadline {
+                let req = request(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
                 let t = Instant::now();
-                let (status, _, _) = exchange(&mut s, &request).await.expect("answer");
-                assert_eq!(status, 200, "{request}");
+                let (status, _, body) = exchange(&mut s, &req).await.expect("answer");
+                assert_eq!(status, expected, "{req}\n{}", body.chars().take(300).collect::<String>());
                 latencies.push(t.elapsed());
             }
             latencies
@@ -149,4 +179,53 @@ pub fn report(label: &str, all: &[Duration], seconds: u64) {
         percentile(all, 0.99).as_secs_f64() * 1000.0,
         all.len()
     );
+}
+
+pub const BOUNDARY: &str = "sifilmaBenchBoundary7MA4YWxk";
+
+/// A multipart body of text fields and files.
+pub fn multipart(fields: &[(&str, String)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub fn post(port: u16, path: &str, session: &str, token: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\nX-CSRF-Token: {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+/// A card list of `rows` cards for request `number`, serials unique to upload `k`.
+pub fn card_list(number: &str, k: usize, rows: usize) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Daftar Kartu SAM").unwrap();
+    for (c, h) in ["No.", "No. Permintaan", "No. Seri Kartu SAM", "Keterangan"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for i in 0..rows {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_string(r, 1, number).unwrap();
+        sheet.write_string(r, 2, format!("BN{k:06}R{i:06}")).unwrap();
+    }
+    book.save_to_buffer().unwrap()
 }

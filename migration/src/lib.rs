@@ -14,6 +14,7 @@ mod m20261126_000009_requests_follow_submissions;
 mod m20261127_000010_throttle_hits;
 mod m20261127_000011_station_operators;
 mod m20261128_000012_request_search;
+mod m20261128_000013_handover_indexes;
 mod m20261129_000021_faq_entries;
 mod m20261129_000022_whatsapp_number;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_throttle_hits::Migration),
             Box::new(m20261127_000011_station_operators::Migration),
             Box::new(m20261128_000012_request_search::Migration),
+            Box::new(m20261128_000013_handover_indexes::Migration),
             Box::new(m20261129_000021_faq_entries::Migration),
             Box::new(m20261129_000022_whatsapp_number::Migration),
         ]

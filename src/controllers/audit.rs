@@ -24,7 +24,7 @@ fn row(e: &AuditEvent) -> serde_json::Value {
     let entry = e.entry();
     json!({
         "id": e.id, "time": e.created_at.to_rfc3339(), "actor": entry.who, "action": entry.action, "code": e.action,
-        "subject": format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default()).trim().to_string(),
+        "subject": e.subject_shown(), "subject_code": e.subject_type,
         "from": entry.from, "to": entry.to, "note": entry.note, "ip": e.ip.clone().unwrap_or_default(),
     })
 }
@@ -45,7 +45,7 @@ async fn index(
         StatusCode::OK,
         "audit/index.html",
         "audit",
-        json!({ "rows": rows, "filter": { "actor": filter.actor, "action": filter.action, "subject": filter.subject, "from": filter.from, "to": filter.to }, "pager": pager(&window, &base), "export_query": base }),
+        json!({ "rows": rows, "subjects": crate::models::audit_events::SUBJECTS.iter().map(|(code, label)| json!({ "code": code, "label": label })).collect::<Vec<_>>(), "filter": { "actor": filter.actor, "action": filter.action, "subject": filter.subject, "from": filter.from, "to": filter.to }, "pager": pager(&window, &base), "export_query": base }),
     )
 }
 
@@ -61,7 +61,6 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
     let mut out = String::from("\u{feff}No,Waktu (WIB),Pengguna,Aksi,Kode Aksi,Subjek,Dari,Menjadi,Catatan,IP\r\n");
     for e in &events {
         let time = e.created_at.with_timezone(&crate::locale::wib()).format("%Y-%m-%d %H:%M:%S").to_string();
-        let subject = format!("{} {}", e.subject_type, e.subject_label.clone().unwrap_or_default());
         let entry = e.entry();
         let cells = [
             e.id.to_string(),
@@ -69,7 +68,7 @@ async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter
             e.actor_name.clone().unwrap_or_default(),
             entry.action.to_string(),
             e.action.clone(),
-            subject.trim().to_string(),
+            e.subject_shown(),
             entry.from.to_string(),
             entry.to.to_string(),
             e.note.clone().unwrap_or_default(),

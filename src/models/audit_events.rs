@@ -368,7 +368,35 @@ pub struct Entry {
     pub note: String,
 }
 
+/// Subjects an audit row may be about: stored code → what a page calls it.
+pub const SUBJECTS: [(&str, &str); 11] = [
+    (super::requests::SUBJECT, "Permintaan"),
+    (super::submissions::SUBJECT, "Pengajuan"),
+    ("document", "Dokumen"),
+    ("user", "Pengguna"),
+    ("organisation", "Organisasi"),
+    ("machine_type", "Jenis Mesin"),
+    ("official", "Pejabat"),
+    ("station", "Stasiun"),
+    ("holiday", "Hari Libur"),
+    (super::faq::SUBJECT, "FAQ"),
+    (super::portal_settings::SUBJECT, "Pengaturan"),
+];
+
+/// What a page calls the subject `code` ("Subjek lain" when unknown: a
+/// stored code never reaches a page).
+#[must_use]
+pub fn subject_label(code: &str) -> &'static str {
+    SUBJECTS.iter().find(|(c, _)| *c == code).map_or("Subjek lain", |(_, label)| label)
+}
+
 impl Model {
+    /// "Permintaan 470/A/2026": the subject's kind and its label.
+    #[must_use]
+    pub fn subject_shown(&self) -> String {
+        format!("{} {}", subject_label(&self.subject_type), self.subject_label.clone().unwrap_or_default()).trim().to_string()
+    }
+
     /// The label of a stored state of this row's machine.
     fn state_label(&self, code: &str) -> &'static str {
         use super::{cards, requests, submissions, users};

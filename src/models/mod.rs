@@ -8,6 +8,7 @@ pub mod errors;
 pub mod faq;
 pub mod holidays;
 pub mod imports;
+pub mod job_queue;
 pub mod login_failures;
 pub mod machine_types;
 pub mod mail_outbox;

@@ -60,3 +60,41 @@ pub async fn open_sqlite(config: &loco_rs::config::Database) -> Result<Option<Da
         });
     Database::connect(opt).await.map(Some)
 }
+
+/// Set after a bulk write (an import); the optimizer then runs soon.
+static BULK_WRITTEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How often the optimizer looks whether a bulk write happened.
+const OPTIMIZE_CHECK: Duration = Duration::from_secs(30);
+/// The optimizer runs at least this often.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Notes a bulk write (thousands of rows in one go): SQLite's planner
+/// statistics are brought up to date within [`OPTIMIZE_CHECK`].
+pub fn after_bulk_write() {
+    BULK_WRITTEN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Keeps SQLite's planner statistics current: `PRAGMA optimize` (which
+/// analyses only the tables that changed much) at start, after bulk writes
+/// and hourly. PostgreSQL's autovacuum does the same there.
+pub fn start_optimizer(db: &DatabaseConnection) {
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(OPTIMIZE_CHECK);
+        let mut last: Option<std::time::Instant> = None;
+        loop {
+            tick.tick().await;
+            let bulk = BULK_WRITTEN.swap(false, std::sync::atomic::Ordering::Relaxed);
+            if bulk || last.is_none_or(|at| at.elapsed() >= OPTIMIZE_EVERY) {
+                match sea_orm::ConnectionTrait::execute_unprepared(&db, "PRAGMA optimize").await {
+                    Ok(_) => last = Some(std::time::Instant::now()),
+                    Err(err) => tracing::warn!(err = err.to_string(), "PRAGMA optimize failed"),
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,78 @@
+//! Upkeep of Loco's job queue table (BAST documents are built through it).
+//!
+//! Loco creates the table without an index on the job id, by which every
+//! job is claimed and finished, and never removes finished jobs; its SQLite
+//! queue file stays in rollback-journal mode (an fsync per claim and per
+//! finish). Worker processes therefore put the SQLite file in WAL mode, add
+//! the id index (and on PostgreSQL the index Loco's claim query needs), and
+//! remove jobs finished more than [`KEEP_FINISHED_HOURS`] ago every hour.
+use std::time::Duration;
+
+use loco_rs::config::QueueConfig;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+/// Finished (completed or cancelled) jobs are kept this long for inspection.
+pub const KEEP_FINISHED_HOURS: i64 = 24;
+
+/// How often finished jobs are removed.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The queue's connection and table, when it lives in a database.
+async fn open(config: &QueueConfig) -> Option<(DatabaseConnection, &'static str)> {
+    let (uri, table) = match config {
+        QueueConfig::Sqlite(c) => (c.uri.clone(), "sqlt_loco_queue"),
+        QueueConfig::Postgres(c) => (c.uri.clone(), "pg_loco_queue"),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    };
+    match Database::connect(sea_orm::ConnectOptions::new(uri).max_connections(1).min_connections(0).sqlx_logging(false).to_owned()).await {
+        Ok(db) => Some((db, table)),
+        Err(err) => {
+            tracing::warn!(err = err.to_string(), "job queue upkeep: cannot open the queue database");
+            None
+        }
+    }
+}
+
+/// The statements that make the queue table fit for its queries.
+fn tuning(backend: DbBackend, table: &str) -> Vec<String> {
+    match backend {
+        DbBackend::Sqlite => vec!["PRAGMA journal_mode = WAL".into(), format!("CREATE INDEX IF NOT EXISTS idx_{table}_id ON {table} (id)")],
+        _ => vec![
+            format!("CREATE INDEX IF NOT EXISTS idx_{table}_id ON {table} (id)"),
+            format!("CREATE INDEX IF NOT EXISTS idx_{table}_status_run_at ON {table} (status, run_at)"),
+        ],
+    }
+}
+
+/// The statement that removes old finished jobs.
+fn purge(backend: DbBackend, table: &str) -> String {
+    let before = match backend {
+        DbBackend::Sqlite => format!("datetime('now', '-{KEEP_FINISHED_HOURS} hours')"),
+        _ => format!("now() - interval '{KEEP_FINISHED_HOURS} hours'"),
+    };
+    format!("DELETE FROM {table} WHERE status IN ('completed', 'cancelled') AND updated_at < {before}")
+}
+
+/// Tunes the queue table now and purges it every hour (started with the
+/// worker; the queue must already be set up, as Loco does at boot).
+pub async fn start_upkeep(config: &QueueConfig) {
+    let Some((db, table)) = open(config).await else { return };
+    let backend = db.get_database_backend();
+    for statement in tuning(backend, table) {
+        if let Err(err) = db.execute_unprepared(&statement).await {
+            tracing::warn!(err = err.to_string(), statement, "job queue upkeep failed");
+        }
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tick.tick().await;
+            match db.execute_unprepared(&purge(backend, table)).await {
+                Ok(done) if done.rows_affected() > 0 => tracing::info!(removed = done.rows_affected(), "finished jobs removed from the queue"),
+                Ok(_) => {}
+                Err(err) => tracing::warn!(err = err.to_string(), "job queue purge failed"),
+            }
+        }
+    });
+}
