@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::_entities::{cards, documents, mail_outbox, organisations, personalization_requests as requests, submissions};
-use support::{free_port, start, wait_ready};
+use support::{free_port, migrate_and_seed, start, wait_ready};
 
 const DOCUMENTS: usize = 1000;
 
@@ -22,10 +22,7 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let db_url = format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display());
     let port = free_port();
-    let mut first = start(&db_url, port, &dir);
-    wait_ready(port, Duration::from_secs(60)).await.expect("first start");
-    first.kill().ok();
-    first.wait().ok();
+    migrate_and_seed(&db_url, port, &dir).await;
     let db = Database::connect(&db_url).await.unwrap();
 
     let producer = organisations::Entity::find().filter(organisations::Column::Name.eq("PT Nyra")).one(&db).await.unwrap().unwrap();

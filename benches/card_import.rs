@@ -175,15 +175,12 @@ async fn main() {
 /// `rows` cards posted with the Pengajuan form to the release portal, as a
 /// producer's browser does: multipart, CSRF token, session cookie.
 async fn over_http(rows: usize) {
-    use support::{card_list, csrf, exchange, free_port, login, multipart, post, start, wait_ready, BOUNDARY};
+    use support::{card_list, csrf, exchange, free_port, login, migrate_and_seed, multipart, post, start, wait_ready, BOUNDARY};
     let dir = std::env::temp_dir().join(format!("sifilma-import-http-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db_url = format!("sqlite://{}?mode=rwc", dir.join("b.sqlite").display());
     let port = free_port();
-    let mut first = start(&db_url, port, &dir);
-    wait_ready(port, std::time::Duration::from_secs(60)).await.expect("first start");
-    first.kill().ok();
-    first.wait().ok();
+    migrate_and_seed(&db_url, port, &dir).await;
     // An approved request of Bank ABC to PT Nyra for `rows` cards.
     let db = Database::connect(&db_url).await.unwrap();
     let template = requests::Entity::find().one(&db).await.unwrap().expect("a demo request");

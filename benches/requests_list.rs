@@ -13,7 +13,7 @@ use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, users},
     requests::{search_text, ListQuery, Status as RequestStatus, Viewer},
 };
-use support::{bench_database, csrf, exchange, free_port, load, load_each, login, report, start, wait_ready};
+use support::{bench_database, csrf, exchange, free_port, load, load_each, login, migrate_and_seed, report, start, wait_ready};
 
 const REQUESTS: usize = 100_000;
 const SECONDS: u64 = 10;
@@ -26,10 +26,7 @@ async fn main() {
     let (db_url, engine) = bench_database(&dir, "requests").await;
     let backend = if engine == "SQLite" { DbBackend::Sqlite } else { DbBackend::Postgres };
     let port = free_port();
-    let mut first = start(&db_url, port, &dir);
-    wait_ready(port, std::time::Duration::from_secs(60)).await.expect("first start");
-    first.kill().ok();
-    first.wait().ok();
+    migrate_and_seed(&db_url, port, &dir).await;
 
     let db = Database::connect(&db_url).await.unwrap();
     let org_id = |name: &'static str| {

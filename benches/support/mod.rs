@@ -35,6 +35,15 @@ pub fn start(db_url: &str, port: u16, upload_dir: &Path) -> Child {
         .expect("start portal")
 }
 
+/// Starts the portal once so that it migrates the database and seeds the
+/// demo accounts, then stops it (the bench then adds its own rows).
+pub async fn migrate_and_seed(db_url: &str, port: u16, dir: &Path) {
+    let mut first = start(db_url, port, dir);
+    wait_ready(port, Duration::from_secs(120)).await.expect("first start");
+    first.kill().ok();
+    first.wait().ok();
+}
+
 pub fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
