@@ -383,14 +383,46 @@ impl ListQuery {
     pub async fn page(&self, db: &DatabaseConnection, viewer: Viewer, per_page: u64) -> AppResult<(Vec<Row>, Window)> {
         let search = Search::plan(db, &self.q).await?;
         let filtered = self.filtered(Entity::find(), viewer, &search);
+        let newest_first = self.sort != "asc";
+        let (ids, window) = if search.narrowed() {
+            self.narrowed_page(db, filtered, per_page, newest_first).await?
+        } else {
+            self.walked_page(db, filtered, per_page, newest_first).await?
+        };
+        // The page's rows are put in order here: an ORDER BY would tempt
+        // SQLite to walk a whole index in that order, probing each entry.
+        let mut rows: Vec<Row> = Self::with_names().filter(Column::Id.in_subquery(ids)).into_model::<Row>().all(db).await?;
+        rows.sort_by(|a, b| {
+            let order = (a.request_date, a.id).cmp(&(b.request_date, b.id));
+            if newest_first {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        if window.offset() >= per_page * MARK_FROM_PAGE && !search.narrowed() {
+            if let Some(first) = rows.first() {
+                let marks_key = format!("{newest_first} {}", super::paging::key_of(db, &self.filtered(Entity::find(), viewer, &search)));
+                MARKS.note(&marks_key, window.offset(), (first.request_date, first.id));
+            }
+        }
+        Ok((rows, window))
+    }
+
+    /// The ids of the page (as a subquery) of a list walked on its index:
+    /// from its start, its end or a page start met before ([`MARKS`]),
+    /// whichever is nearest.
+    async fn walked_page(
+        &self,
+        db: &DatabaseConnection,
+        filtered: sea_orm::Select<Entity>,
+        per_page: u64,
+        newest_first: bool,
+    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window)> {
         let total = super::paging::count(db, &filtered).await?;
         let window = Window::new(self.page, per_page, total);
         let offset = window.offset();
         let shown = window.last_row().saturating_sub(offset);
-        if shown == 0 {
-            return Ok((Vec::new(), window));
-        }
-        let newest_first = self.sort != "asc";
         let marks_key = format!("{newest_first} {}", super::paging::key_of(db, &filtered));
         let mark = MARKS.below(&marks_key, offset);
         let from_end = total - window.last_row();
@@ -405,14 +437,28 @@ impl ListQuery {
         } else {
             self.ordered(filtered, newest_first).offset(offset)
         };
-        let ids = ids.select_only().column(Column::Id).limit(shown).into_query();
-        let rows: Vec<Row> = self.ordered(Self::with_names(), newest_first).filter(Column::Id.in_subquery(ids)).into_model::<Row>().all(db).await?;
-        if offset >= per_page * MARK_FROM_PAGE {
-            if let Some(first) = rows.first() {
-                MARKS.note(&marks_key, offset, (first.request_date, first.id));
-            }
+        Ok((ids.select_only().column(Column::Id).limit(shown).into_query(), window))
+    }
+
+    /// The ids of the page of a list narrowed by the trigram index: the few
+    /// matching rows are read with their date and put in order here.
+    async fn narrowed_page(
+        &self,
+        db: &DatabaseConnection,
+        filtered: sea_orm::Select<Entity>,
+        per_page: u64,
+        newest_first: bool,
+    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window)> {
+        let mut keys: Vec<(NaiveDate, i32)> = filtered.select_only().column(Column::RequestDate).column(Column::Id).into_tuple().all(db).await?;
+        keys.sort_unstable();
+        if newest_first {
+            keys.reverse();
         }
-        Ok((rows, window))
+        let window = Window::new(self.page, per_page, keys.len() as u64);
+        let page: Vec<i32> =
+            keys.iter().skip(usize::try_from(window.offset()).unwrap_or(usize::MAX)).take(usize::try_from(per_page).unwrap_or(0)).map(|k| k.1).collect();
+        let ids = sea_orm::sea_query::Query::select().column(Column::Id).from(Entity).and_where(Column::Id.is_in(page)).to_owned();
+        Ok((ids, window))
     }
 
     /// The list's SELECT (without paging), e.g. to explain its plan.

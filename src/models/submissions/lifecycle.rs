@@ -218,7 +218,6 @@ async fn insert_cards<C: ConnectionTrait>(txn: &C, submission_id: i32, rows: &[C
         });
         cards::Entity::insert_many(models).exec(txn).await?;
     }
-    crate::models::pool::after_bulk_write();
     Ok(())
 }
 
