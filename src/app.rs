@@ -109,6 +109,7 @@ impl Hooks for App {
         queue.register(MailDelivery::build(ctx)).await?;
         queue.register(crate::workers::documents::DocumentBuilder::build(ctx)).await?;
         MailDelivery::start_sweeper(ctx);
+        crate::models::pool::refresh_statistics(&ctx.db, &[]);
         if let Some(queue) = &ctx.config.queue {
             crate::models::job_queue::start_upkeep(queue).await;
         }

@@ -68,3 +68,21 @@ pub async fn open_sqlite(config: &loco_rs::config::Database) -> Result<Option<Da
         });
     Database::connect(opt).await.map(Some)
 }
+
+/// PostgreSQL only: brings the planner statistics of `tables` (all when
+/// empty) up to date in the background — at start and after a bulk import,
+/// so that a plan never waits for autovacuum's next round. `ANALYZE` reads a
+/// sample of each table, so it stays cheap on large ones. A no-op on SQLite
+/// (see the module's note).
+pub fn refresh_statistics(db: &DatabaseConnection, tables: &'static [&'static str]) {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let statement = if tables.is_empty() { "ANALYZE".to_string() } else { format!("ANALYZE {}", tables.join(", ")) };
+        if let Err(err) = sea_orm::ConnectionTrait::execute_unprepared(&db, &statement).await {
+            tracing::warn!(err = err.to_string(), statement, "refreshing planner statistics failed");
+        }
+    });
+}

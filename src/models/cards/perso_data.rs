@@ -546,6 +546,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
     }
     Event::new(Action::PersoImported, SUBJECT).subject(id, &s.number).note(format!("{} kartu", rows.len())).record(&txn, &Actor::user(user, ip)).await?;
     txn.commit().await?;
+    crate::models::pool::refresh_statistics(db, &["cards"]);
     Ok(rows.len() as u64)
 }
 

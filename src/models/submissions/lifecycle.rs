@@ -201,6 +201,16 @@ fn shown(mut errors: Vec<String>) -> String {
     errors.join("\n")
 }
 
+/// A card list this long is a bulk write: the planner statistics of
+/// `cards` are refreshed after it (PostgreSQL).
+const BULK_ROWS: usize = 1_000;
+
+fn after_cards_written(db: &sea_orm::DatabaseConnection, rows: usize) {
+    if rows >= BULK_ROWS {
+        crate::models::pool::refresh_statistics(db, &["cards"]);
+    }
+}
+
 async fn insert_cards<C: ConnectionTrait>(txn: &C, submission_id: i32, rows: &[CardRow], bundle: &[requests::Model]) -> AppResult<()> {
     let ids: BTreeMap<&str, i32> = bundle.iter().map(|r| (r.number.as_str(), r.id)).collect();
     let now: sea_orm::prelude::DateTimeWithTimeZone = Utc::now().into();
@@ -358,6 +368,7 @@ impl ActiveModel {
             .record(&txn, &actor)
             .await?;
         txn.commit().await?;
+        after_cards_written(db, rows.len());
         Ok(submission)
     }
 
@@ -436,6 +447,7 @@ impl ActiveModel {
             .record(&txn, &Actor::user(user, env.ip))
             .await?;
         txn.commit().await?;
+        after_cards_written(db, files.rows.as_ref().map_or(0, Vec::len));
         Ok(updated)
     }
 
