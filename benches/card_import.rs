@@ -181,32 +181,38 @@ async fn over_http(rows: usize) {
     let db_url = format!("sqlite://{}?mode=rwc", dir.join("b.sqlite").display());
     let port = free_port();
     migrate_and_seed(&db_url, port, &dir).await;
-    // An approved request of Bank ABC to PT Nyra for `rows` cards.
+    // Approved requests of Bank ABC to PT Nyra for `rows` cards, one per upload.
+    const UPLOADS: usize = 5;
     let db = Database::connect(&db_url).await.unwrap();
     let template = requests::Entity::find().one(&db).await.unwrap().expect("a demo request");
     let now = Utc::now();
-    let request = requests::ActiveModel {
-        organisation_id: Set(template.organisation_id),
-        producer_id: Set(template.producer_id),
-        machine_type_id: Set(template.machine_type_id),
-        created_by: Set(template.created_by),
-        number: Set("470/HTTP/2026".into()),
-        title: Set("Bench".into()),
-        search_text: Set("bench".into()),
-        request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
-        quantity: Set(i32::try_from(rows).unwrap()),
-        file_key: Set("0".repeat(32)),
-        file_kind: Set("pdf".into()),
-        file_name: Set("s.pdf".into()),
-        file_size: Set(1),
-        status: Set(sifilma::models::requests::Status::Approved),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
+    let mut bundles = Vec::new();
+    for k in 0..UPLOADS {
+        let number = format!("470/HTTP{k}/2026");
+        let request = requests::ActiveModel {
+            organisation_id: Set(template.organisation_id),
+            producer_id: Set(template.producer_id),
+            machine_type_id: Set(template.machine_type_id),
+            created_by: Set(template.created_by),
+            number: Set(number.clone()),
+            title: Set("Bench".into()),
+            search_text: Set("bench".into()),
+            request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+            quantity: Set(i32::try_from(rows).unwrap()),
+            file_key: Set("0".repeat(32)),
+            file_kind: Set("pdf".into()),
+            file_name: Set("s.pdf".into()),
+            file_size: Set(1),
+            status: Set(sifilma::models::requests::Status::Approved),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        bundles.push((request.id, number));
     }
-    .insert(&db)
-    .await
-    .unwrap();
     db.close().await.ok();
 
     let mut portal = start(&db_url, port, &dir);
@@ -216,26 +222,33 @@ async fn over_http(rows: usize) {
     let (_, _, page) =
         exchange(&mut s, format!("GET /dashboard HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\n\r\n")).await.unwrap();
     let token = csrf(&page);
-    let list = card_list("470/HTTP/2026", 0, rows);
-    let fields = [
-        ("number", "SP/HTTP/2026".to_string()),
-        ("title", "Pengajuan bench".to_string()),
-        ("card_count", rows.to_string()),
-        ("machine_type_id", template.machine_type_id.to_string()),
-        ("note", String::new()),
-        ("request_ids", request.id.to_string()),
-    ];
-    let letter = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-    let body = multipart(&fields, &[("file", "surat.pdf", letter), ("cards", "daftar.xlsx", &list)]);
-    let req = post(port, "/pengajuan", &session, &token, &format!("multipart/form-data; boundary={BOUNDARY}"), &body);
-    let t = Instant::now();
-    let (status, _, answer) = exchange(&mut s, &req).await.unwrap();
-    let took = t.elapsed();
-    assert_eq!(status, 303, "{}", answer.chars().take(500).collect::<String>());
+    let mut took = Vec::new();
+    let mut size = 0;
+    for (k, (id, number)) in bundles.iter().enumerate() {
+        let list = card_list(number, k, rows);
+        let fields = [
+            ("number", format!("SP/HTTP/{k}")),
+            ("title", "Pengajuan bench".to_string()),
+            ("card_count", rows.to_string()),
+            ("machine_type_id", template.machine_type_id.to_string()),
+            ("note", String::new()),
+            ("request_ids", id.to_string()),
+        ];
+        let letter = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        let body = multipart(&fields, &[("file", "surat.pdf", letter), ("cards", "daftar.xlsx", &list)]);
+        size = body.len();
+        let req = post(port, "/pengajuan", &session, &token, &format!("multipart/form-data; boundary={BOUNDARY}"), &body);
+        let t = Instant::now();
+        let (status, _, answer) = exchange(&mut s, &req).await.unwrap();
+        took.push(t.elapsed());
+        assert_eq!(status, 303, "{}", answer.chars().take(500).collect::<String>());
+    }
+    took.sort();
     println!(
-        "{rows:>6} rows over HTTP (multipart {:.1} MB + CSRF, release portal): {:.0} ms [goal: kept at ~100 ms]",
-        body.len() as f64 / 1_048_576.0,
-        took.as_secs_f64() * 1000.0
+        "{rows:>6} rows over HTTP (multipart {:.1} MB + CSRF, release portal): median of {UPLOADS} {:.0} ms, fastest {:.0} ms [goal: kept at ~100 ms]",
+        size as f64 / 1_048_576.0,
+        took[UPLOADS / 2].as_secs_f64() * 1000.0,
+        took[0].as_secs_f64() * 1000.0
     );
     portal.kill().ok();
     portal.wait().ok();
