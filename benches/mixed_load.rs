@@ -10,6 +10,9 @@
 //! Environment (defaults in brackets): `SIFILMA_BENCH_CLIENTS` [200],
 //! `SIFILMA_BENCH_SECONDS` [40], `SIFILMA_BENCH_SLOW_SOCKETS` [150],
 //! `SIFILMA_BENCH_ANSWER_SECS` (no answer within this is "unanswered") [15],
+//! `SIFILMA_BENCH_THINK_MS` (a client's pause after each answer, drawn
+//! uniformly from 0 to twice this; 0 = closed loop, every client sending
+//! again at once) [0],
 //! `SIFILMA_BENCH_UPLOAD_ROWS` [1000], `SIFILMA_BENCH_DB_CONNECTIONS` (the
 //! portal's pool) [8], `SIFILMA_BENCH_DATABASE_URL` (a PostgreSQL URL; a
 //! fresh database is created next to it) [a SQLite file].
@@ -199,6 +202,7 @@ async fn main() {
     let seconds: u64 = env_or("SIFILMA_BENCH_SECONDS", 40);
     let slow_sockets: usize = env_or("SIFILMA_BENCH_SLOW_SOCKETS", 150);
     let answer = Duration::from_secs(env_or("SIFILMA_BENCH_ANSWER_SECS", 15));
+    let think_ms: u64 = env_or("SIFILMA_BENCH_THINK_MS", 0);
     let rows: usize = env_or("SIFILMA_BENCH_UPLOAD_ROWS", 1000);
     let pool: u32 = env_or("SIFILMA_BENCH_DB_CONNECTIONS", 8);
 
@@ -235,7 +239,7 @@ async fn main() {
     let mut portal = start_portal(&seed.db_url, &queue_url, port, &dir, pool);
     wait_ready(port, Duration::from_secs(60)).await.expect("portal start");
     println!(
-        "{backend}, pool {pool} connections: {clients} clients x {seconds} s (80 % GET, 15 % POST approve/reject/profile, 5 % upload of {rows} rows), {slow_sockets} slow-header sockets, unanswered = no answer within {answer:?}"
+        "{backend}, pool {pool} connections: {clients} clients x {seconds} s (80 % GET, 15 % POST approve/reject/profile, 5 % upload of {rows} rows), {slow_sockets} slow-header sockets, unanswered = no answer within {answer:?}, think time 0-{} ms", 2 * think_ms
     );
 
     let tallies: Tallies = Arc::new(Mutex::new(BTreeMap::new()));
@@ -359,6 +363,9 @@ async fn main() {
                     (Op::Upload, post(port, "/pengajuan", &session, &token, &format!("multipart/form-data; boundary={BOUNDARY}"), &body))
                 };
                 send(&mut stream, port, &req, answer, op, &tallies).await;
+                if think_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(rnd(2 * think_ms + 1))).await;
+                }
             }
         }));
     }
