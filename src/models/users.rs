@@ -69,6 +69,22 @@ impl Status {
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 128;
 
+/// Password hashes (argon2: tens of milliseconds of CPU and ~19 MiB each)
+/// are computed on the blocking pool, at most half the cores at once: a
+/// burst of logins (a morning, a load test) queues here, holding no
+/// database connection, instead of taking every core from the pages.
+static HASHERS: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))));
+
+/// Runs `work` (hashing or verifying a password) in a hashing slot.
+///
+/// # Errors
+/// `Internal` when the work panicked.
+pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _slot = HASHERS.acquire().await.map_err(|e| AppError::Internal(format!("hashing slot: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(format!("hashing task: {e}")))
+}
+
 /// Hashes a password with argon2id and a fresh salt.
 ///
 /// # Panics
@@ -169,9 +185,7 @@ impl Model {
             let user = Self::find_by_username(db, &username).await?;
             let hash = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str()).to_string();
             let password_owned = password.to_string();
-            let valid = tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash))
-                .await
-                .map_err(|e| AppError::Internal(format!("verify task: {e}")))?;
+            let valid = hashing(move || verify_password(&password_owned, &hash)).await?;
             // The hash that was checked: the account must still carry it.
             user.filter(|_| valid).map(|u| u.password_hash)
         };
@@ -324,7 +338,7 @@ impl ActiveModel {
     pub async fn reset_password(db: &DatabaseConnection, admin: &Model, user: Model, ip: &str) -> AppResult<String> {
         let password = sessions::random_token()[..16].to_string();
         let p = password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&p)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let hash = hashing(move || hash_password(&p)).await?;
         let txn = crate::models::begin_write(db).await?;
         let mut active: Self = user.into();
         active.password_hash = Set(hash);

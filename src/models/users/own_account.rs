@@ -9,7 +9,7 @@ use super::{hash_password, normalize_username, verify_password, ActiveModel, Col
 use crate::models::{
     _entities::organisations,
     audit_events::{Action, Actor, Event},
-    errors::{AppError, AppResult, FieldErrors},
+    errors::{AppResult, FieldErrors},
     mail_outbox,
     master_data::check_len,
     roles::{OrgKind, Role},
@@ -152,7 +152,7 @@ impl Registration {
         txn.commit().await?;
 
         let password = self.password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let hash = super::hashing(move || hash_password(&password)).await?;
         let txn = crate::models::begin_write(db).await?;
         let email_owner = Entity::find().filter(Column::Email.eq(email.as_str())).one(&txn).await?;
         let username_taken = Entity::find().filter(Column::Username.eq(username.as_str())).count(&txn).await? > 0;
@@ -237,7 +237,7 @@ impl PasswordChange {
         let mut errors = FieldErrors::new();
         let old = self.old_password.clone();
         let hash = user.password_hash.clone();
-        let old_ok = tokio::task::spawn_blocking(move || verify_password(&old, &hash)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let old_ok = super::hashing(move || verify_password(&old, &hash)).await?;
         if !old_ok {
             errors.add("old_password", "Password lama salah.");
         }
@@ -247,7 +247,7 @@ impl PasswordChange {
         }
         errors.into_result()?;
         let new = self.new_password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&new)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let hash = super::hashing(move || hash_password(&new)).await?;
         let txn = crate::models::begin_write(db).await?;
         let mut active: ActiveModel = user.clone().into();
         active.password_hash = Set(hash);
