@@ -2,10 +2,10 @@
 //! read and check a whole workbook: CPU work of up to seconds that must not
 //! run on the async workers serving everyone else. Each import takes a slot
 //! of [`Slots`] (at most [`Slots::DEFAULT`] at once per portal process)
-//! and runs its reading on a blocking thread; when every slot is taken the
-//! upload is answered at once with "sedang sibuk" (503, `Retry-After`), and
-//! nothing is saved.
-use std::sync::Arc;
+//! and runs its reading on a blocking thread; when every slot stays taken
+//! for [`SLOT_WAIT`] the upload is answered "sedang sibuk" (503,
+//! `Retry-After`), and nothing is saved.
+use std::{sync::Arc, time::Duration};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -14,6 +14,10 @@ use super::errors::{AppError, AppResult};
 /// The import slots of one portal process (kept in the app's shared store).
 #[derive(Clone)]
 pub struct Slots(Arc<Semaphore>);
+
+/// How long an upload waits for a slot: long enough to ride out a burst,
+/// short enough that its user gets a prompt answer.
+pub const SLOT_WAIT: Duration = Duration::from_secs(1);
 
 /// A taken slot: held while the import reads its file, freed on drop.
 pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
@@ -28,17 +32,20 @@ impl Slots {
         Self(Arc::new(Semaphore::new(n)))
     }
 
-    /// A free slot, or at once [`AppError::Busy`]: an upload never waits in
-    /// a queue while its user looks at a spinning page.
+    /// A free slot, waiting at most [`SLOT_WAIT`] for one.
     ///
     /// # Errors
-    /// `Busy` when every slot is taken.
-    pub fn take(&self) -> AppResult<Slot> {
-        Arc::clone(&self.0).try_acquire_owned().map(Slot).map_err(|_| {
+    /// `Busy` when every slot stayed taken.
+    pub async fn take(&self) -> AppResult<Slot> {
+        let busy = || {
             AppError::Busy(
                 "Server sedang sibuk memeriksa berkas Excel lain, coba lagi sebentar. Berkas Anda belum diproses dan tidak ada data yang disimpan.".into(),
             )
-        })
+        };
+        match tokio::time::timeout(SLOT_WAIT, Arc::clone(&self.0).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Slot(permit)),
+            _ => Err(busy()),
+        }
     }
 
     /// The slots of the running app.

@@ -1,9 +1,9 @@
 //! A busy server stays a polite one (issue 12, holes 3 and 6): card lists
 //! and perso-data imports are read on blocking threads, at most two at once,
 //! so a pathological workbook never stalls other people's pages; a third
-//! import at once, or a request that finds every database connection taken,
-//! is answered at once with 503 "sedang sibuk" and `Retry-After`, nothing
-//! saved.
+//! import that finds no slot free within a second, or a request that finds
+//! every database connection taken, is answered promptly with 503 "sedang
+//! sibuk" and `Retry-After`, nothing saved.
 use std::time::{Duration, Instant};
 
 use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
@@ -75,7 +75,7 @@ async fn a_third_import_at_once_is_answered_busy_and_nothing_is_saved() {
 
         // Two imports are being read (their slots held here).
         let slots = Slots::of(&ctx);
-        let held = (slots.take().expect("first slot"), slots.take().expect("second slot"));
+        let held = (slots.take().await.expect("first slot"), slots.take().await.expect("second slot"));
         let start = Instant::now();
         let r = nyra.post_multipart("/pengajuan", submission_form(&nyra, &w, &[a.id, b.id], "SP/SIBUK/2026", "5", Some(xlsx(&good_rows())))).await;
         assert_eq!(r.status_code(), 503, "{}", r.text());
@@ -100,7 +100,7 @@ async fn a_third_import_at_once_is_answered_busy_and_nothing_is_saved() {
         admin.get(&format!("/pengajuan/{id}")).await;
         assert_eq!(admin.post(&format!("/pengajuan/{id}/terima"), &[]).await.status_code(), 303);
         admin.get(&format!("/personalisasi/{id}")).await;
-        let held = (slots.take().expect("first slot"), slots.take().expect("second slot"));
+        let held = (slots.take().await.expect("first slot"), slots.take().await.expect("second slot"));
         let form = axum_test::multipart::MultipartForm::new()
             .add_text("_csrf", admin.csrf.clone().unwrap())
             .add_part("perso", axum_test::multipart::Part::bytes(xlsx(&good_rows())).file_name("perso.xlsx"));

@@ -467,7 +467,7 @@ pub async fn import(db: &DatabaseConnection, user: &users::Model, id: i32, bytes
     let s = workable(db, user, id).await?;
     // Read on a blocking thread, in one of the few import slots (or at once
     // `Busy`), before any write.
-    let slot = slots.take()?;
+    let slot = slots.take().await?;
     let parsed = imports::run(slot, move || read_import(&bytes)).await?;
     let mut errors = match &parsed {
         Ok(_) => Vec::new(),

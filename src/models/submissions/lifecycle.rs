@@ -64,7 +64,7 @@ impl CardFile {
     /// # Errors
     /// `Busy` when every import slot is taken.
     pub async fn read(slots: &Slots, bytes: Vec<u8>, file_name: String) -> AppResult<Self> {
-        let slot = slots.take()?;
+        let slot = slots.take().await?;
         let shared = std::sync::Arc::new(bytes);
         let reading = std::sync::Arc::clone(&shared);
         let parsed = imports::run(slot, move || card_list::parse(&reading)).await?;
