@@ -48,6 +48,27 @@ fn query(raw: Option<&str>) -> Query {
     q
 }
 
+/// The query as the form shows it: an empty period field shows the period
+/// the report uses, so the next submit keeps it.
+fn shown(mut q: Query, f: &Filter) -> Query {
+    use chrono::Datelike;
+    let fill = |field: &mut String, value: String| {
+        if field.trim().is_empty() {
+            *field = value;
+        }
+    };
+    match f.kind {
+        PeriodKind::Month => fill(&mut q.month, f.from.format("%Y-%m").to_string()),
+        PeriodKind::Quarter => {
+            fill(&mut q.quarter, (f.from.month0() / 3 + 1).to_string());
+            fill(&mut q.year, f.from.year().to_string());
+        }
+        PeriodKind::Year => fill(&mut q.year, f.from.year().to_string()),
+        PeriodKind::Range => {}
+    }
+    q
+}
+
 /// A filter's choices for a `<select>`: ids as the query string spells them.
 fn options(list: &[Choice]) -> Vec<serde_json::Value> {
     list.iter().map(|c| json!({ "id": c.id.to_string(), "name": c.name })).collect()
@@ -82,7 +103,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
         "reports/index.html",
         "reports",
         json!({
-            "q": a.query,
+            "q": shown(a.query, &a.filter),
             "errors": a.errors,
             "recap": a.recap,
             "criteria": a.filter.describe(&a.choices),
