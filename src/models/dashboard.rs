@@ -149,8 +149,11 @@ pub async fn todo(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec
 
     use super::{_entities::personalization_requests as requests, _entities::submissions, requests::Status as R, submissions::Status as S};
     let org = user.organisation_id.unwrap_or(-1);
-    let subs = |statuses: Vec<S>| submissions::Entity::find().filter(submissions::Column::Status.is_in(statuses)).order_by_asc(submissions::Column::UpdatedAt).limit(TODO_ROWS);
-    let reqs = |statuses: Vec<R>| requests::Entity::find().filter(requests::Column::Status.is_in(statuses)).order_by_asc(requests::Column::UpdatedAt).limit(TODO_ROWS);
+    let subs = |statuses: Vec<S>| {
+        submissions::Entity::find().filter(submissions::Column::Status.is_in(statuses)).order_by_asc(submissions::Column::UpdatedAt).limit(TODO_ROWS)
+    };
+    let reqs =
+        |statuses: Vec<R>| requests::Entity::find().filter(requests::Column::Status.is_in(statuses)).order_by_asc(requests::Column::UpdatedAt).limit(TODO_ROWS);
     let recent = chrono::Utc::now() - chrono::Duration::days(RECENT_DAYS);
     let mut out = Vec::new();
     match user.role() {

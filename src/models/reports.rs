@@ -276,7 +276,10 @@ const fn basis_column(b: Basis) -> (&'static str, bool) {
 /// The first instant (UTC) of a WIB day.
 fn wib_midnight(d: NaiveDate) -> DateTimeWithTimeZone {
     let utc = FixedOffset::east_opt(0).expect("utc");
-    locale::wib().from_local_datetime(&d.and_time(NaiveTime::MIN)).single().map_or_else(|| utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)), |t| t.with_timezone(&utc))
+    locale::wib()
+        .from_local_datetime(&d.and_time(NaiveTime::MIN))
+        .single()
+        .map_or_else(|| utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)), |t| t.with_timezone(&utc))
 }
 
 /// `FROM` and `WHERE` of the selected lines (`r`, with its submission `s`).
@@ -380,7 +383,7 @@ fn stages(rows: &[SubmissionDates], cal: &Calendar) -> Vec<StageTime> {
     spans
         .iter()
         .map(|(label, ideal, span)| {
-            let mut days: Vec<i64> = rows.iter().filter_map(|s| span(s)).collect();
+            let mut days: Vec<i64> = rows.iter().filter_map(span).collect();
             let over_ideal = days.iter().filter(|d| **d > i64::from(*ideal)).count();
             let (mean, median) = mean_median(&mut days);
             StageTime { label, ideal: *ideal, count: days.len(), mean, median, over_ideal }
@@ -456,7 +459,8 @@ impl Recap {
         let months: Vec<MonthCards> = months
             .into_values()
             .map(|mut m| {
-                m.label = filter::parse_month(&m.month).map_or_else(|| m.month.clone(), |d| format!("{} {}", locale::month_abbr(chrono::Datelike::month(&d)), chrono::Datelike::year(&d)));
+                m.label = filter::parse_month(&m.month)
+                    .map_or_else(|| m.month.clone(), |d| format!("{} {}", locale::month_abbr(chrono::Datelike::month(&d)), chrono::Datelike::year(&d)));
                 m
             })
             .collect();
@@ -561,7 +565,14 @@ impl Recap {
             with_estimate += 1;
             let days_late = cal.working_days_between(estimate, as_of);
             if days_late > 0 {
-                late.push(Late { submission_id: s.id, number: s.number.clone(), producer: s.producer.clone(), estimated_finish: estimate, finished, days_late });
+                late.push(Late {
+                    submission_id: s.id,
+                    number: s.number.clone(),
+                    producer: s.producer.clone(),
+                    estimated_finish: estimate,
+                    finished,
+                    days_late,
+                });
             }
         }
         late.sort_by(|a, b| b.days_late.cmp(&a.days_late).then_with(|| a.number.cmp(&b.number)));

@@ -74,12 +74,8 @@ impl Svg {
 
     /// A filled rectangle with a tooltip.
     pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Color, title: &str) -> &mut Self {
-        let _ = write!(
-            self.body,
-            r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{}"><title>{}</title></rect>"#,
-            fill.hex(),
-            escape(title)
-        );
+        let _ =
+            write!(self.body, r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{}"><title>{}</title></rect>"#, fill.hex(), escape(title));
         self
     }
 
@@ -297,12 +293,7 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_the_chart_scales() {
-        let svg = stacked_columns(
-            "c",
-            "Kartu <b>&",
-            &["Nov 2026".into()],
-            &[Series { name: "Clear\"><script>", color: Color::Clear, values: vec![3.0] }],
-        );
+        let svg = stacked_columns("c", "Kartu <b>&", &["Nov 2026".into()], &[Series { name: "Clear\"><script>", color: Color::Clear, values: vec![3.0] }]);
         assert!(svg.contains("viewBox=\"0 0 640 300\"") && svg.contains("width=\"100%\""));
         assert!(!svg.contains("<script>") && !svg.contains("<b>"));
         assert!(svg.contains("Kartu &lt;b&gt;&amp;"));

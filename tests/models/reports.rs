@@ -92,9 +92,10 @@ async fn an_institution_counts_only_its_lines_and_a_producer_only_its_own() {
         let abc = Recap::compute(&ctx.db, Viewer::Institution(fx.world.bank.organisation_id.unwrap()), &month, nov(20)).await.unwrap();
         assert_eq!((abc.cards.listed, abc.cards.clear, abc.cards.failed, abc.cards.pending), (9, 6, 1, 2));
         // PT Lain has only 470/F; the producer filter cannot widen a scope.
-        let lain = Recap::compute(&ctx.db, Viewer::Producer(fx.world.other_producer.id), &Filter { producer: Some(fx.world.producer.id), ..month.clone() }, nov(20))
-            .await
-            .unwrap();
+        let lain =
+            Recap::compute(&ctx.db, Viewer::Producer(fx.world.other_producer.id), &Filter { producer: Some(fx.world.producer.id), ..month.clone() }, nov(20))
+                .await
+                .unwrap();
         assert_eq!((lain.cards.requested, lain.cards.listed), (0, 0));
         let lain = Recap::compute(&ctx.db, Viewer::Producer(fx.world.other_producer.id), &month, nov(20)).await.unwrap();
         assert_eq!(lain.requests.iter().map(|s| s.count).sum::<i64>(), 1);

@@ -8,10 +8,7 @@ use calamine::{Data, Reader, Xlsx};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use sifilma::models::_entities::organisations;
 
-use crate::support::{
-    scenario::recap_fixture,
-    tile, unescape, with_app, Client,
-};
+use crate::support::{scenario::recap_fixture, tile, unescape, with_app, Client};
 
 const NOV: &str = "/reports?month=2026-11";
 
@@ -26,7 +23,10 @@ async fn each_role_sees_its_own_scope() {
         let fx = recap_fixture(&ctx).await;
         let mut admin = Client::signed_in(&server, "admin_pusat").await;
         let page = admin.page(NOV).await;
-        assert_eq!((figure(&page, "diminta"), figure(&page, "dalam daftar"), figure(&page, "clear"), figure(&page, "failed")), ("15".into(), "11".into(), "7".into(), "2".into()));
+        assert_eq!(
+            (figure(&page, "diminta"), figure(&page, "dalam daftar"), figure(&page, "clear"), figure(&page, "failed")),
+            ("15".into(), "11".into(), "7".into(), "2".into())
+        );
         assert!(page.contains("<svg") && page.contains("id=\"chart-months\"") && page.contains("viewBox="));
         assert!(page.contains("470/B/2026") && page.contains("Selisih -2"));
 
@@ -128,7 +128,7 @@ async fn wrong_input_gets_a_message_and_the_page_still_renders() {
 fn summary(bytes: &[u8], label: &str) -> f64 {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("an xlsx");
     let sheet = book.worksheet_range("Ringkasan").unwrap();
-    let row = sheet.rows().find(|r| r.first().is_some_and(|c| c.to_string() == label)).unwrap_or_else(|| panic!("{label} missing"));
+    let row = sheet.rows().find(|r| r.first().is_some_and(|c| *c == label)).unwrap_or_else(|| panic!("{label} missing"));
     match row[1] {
         Data::Float(f) => f,
         ref other => panic!("{label}: {other:?}"),
@@ -169,7 +169,7 @@ async fn the_export_shows_the_page_numbers_and_keeps_text_as_text() {
         let formulas = book.worksheet_formula("Selisih").unwrap();
         assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula in the export");
         let stages = book.worksheet_range("Waktu Proses").unwrap();
-        let total = stages.rows().find(|r| r[0].to_string() == "Total proses").unwrap();
+        let total = stages.rows().find(|r| r[0] == "Total proses").unwrap();
         assert_eq!(total[3], Data::Float(8.0));
         // Native charts are in the package.
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();

@@ -289,7 +289,14 @@ pub async fn recap_fixture(ctx: &AppContext) -> RecapFixture {
     .await
     .unwrap();
     let nov = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
-    let line = |number: &'static str, status: &'static str, date: NaiveDate, qty: i32, org: Option<i32>, producer: Option<i32>, submission: Option<i32>, received: Option<i32>| {
+    let line = |number: &'static str,
+                status: &'static str,
+                date: NaiveDate,
+                qty: i32,
+                org: Option<i32>,
+                producer: Option<i32>,
+                submission: Option<i32>,
+                received: Option<i32>| {
         let w = &w;
         async move {
             let r = seed_request(ctx, w, number, status, date).await;
@@ -306,38 +313,39 @@ pub async fn recap_fixture(ctx: &AppContext) -> RecapFixture {
             m.update(&ctx.db).await.unwrap()
         }
     };
-    let submission = |number: &'static str, status: Sub, created: u32, count: i32, times: [Option<sea_orm::prelude::DateTimeWithTimeZone>; 4], estimate: u32| {
-        let w = &w;
-        async move {
-            submissions::ActiveModel {
-                producer_id: Set(w.producer.id),
-                machine_type_id: Set(w.machine.id),
-                created_by: Set(w.bank.id),
-                number: Set(number.into()),
-                title: Set("Rekap".into()),
-                created_on: Set(nov(created)),
-                card_count: Set(count),
-                file_key: Set("0".repeat(32)),
-                file_kind: Set("pdf".into()),
-                file_name: Set("surat.pdf".into()),
-                file_size: Set(10),
-                cards_file_name: Set("daftar.xlsx".into()),
-                status: Set(status),
-                accepted_at: Set(times[0]),
-                perso_started_at: Set(times[1]),
-                perso_finished_at: Set(times[2]),
-                received_at: Set(times[3]),
-                estimated_finish: Set(Some(nov(estimate))),
-                created_at: Set(now.into()),
-                updated_at: Set(now.into()),
-                ..Default::default()
+    let submission =
+        |number: &'static str, status: Sub, created: u32, count: i32, times: [Option<sea_orm::prelude::DateTimeWithTimeZone>; 4], estimate: u32| {
+            let w = &w;
+            async move {
+                submissions::ActiveModel {
+                    producer_id: Set(w.producer.id),
+                    machine_type_id: Set(w.machine.id),
+                    created_by: Set(w.bank.id),
+                    number: Set(number.into()),
+                    title: Set("Rekap".into()),
+                    created_on: Set(nov(created)),
+                    card_count: Set(count),
+                    file_key: Set("0".repeat(32)),
+                    file_kind: Set("pdf".into()),
+                    file_name: Set("surat.pdf".into()),
+                    file_size: Set(10),
+                    cards_file_name: Set("daftar.xlsx".into()),
+                    status: Set(status),
+                    accepted_at: Set(times[0]),
+                    perso_started_at: Set(times[1]),
+                    perso_finished_at: Set(times[2]),
+                    received_at: Set(times[3]),
+                    estimated_finish: Set(Some(nov(estimate))),
+                    created_at: Set(now.into()),
+                    updated_at: Set(now.into()),
+                    ..Default::default()
+                }
+                .insert(&ctx.db)
+                .await
+                .unwrap()
+                .id
             }
-            .insert(&ctx.db)
-            .await
-            .unwrap()
-            .id
-        }
-    };
+        };
     let first = submission("SP/REKAP/1", Sub::Received, 2, 7, [Some(wib(5, 10)), Some(wib(6, 9)), Some(wib(9, 15)), Some(wib(12, 10))], 6).await;
     let second = submission("SP/REKAP/2", Sub::InProgress, 10, 4, [Some(wib(11, 10)), Some(wib(13, 9)), None, None], 16).await;
     let a = line("470/A/2026", "received", nov(2), 3, None, None, Some(first), Some(3)).await;

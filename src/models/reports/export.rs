@@ -144,7 +144,12 @@ pub fn workbook(recap: &Recap, criteria: &[(String, String)]) -> Result<Vec<u8>,
     if last > 0 {
         let mut chart = Chart::new(ChartType::ColumnStacked);
         for (col, color) in [(1u16, "9E9E9E"), (2, "2E7D32"), (3, "C62828")] {
-            chart.add_series().set_name((SHEETS[3], 0, col)).set_categories((SHEETS[3], 1, 0, last, 0)).set_values((SHEETS[3], 1, col, last, col)).set_format(&mut series_format(color));
+            chart
+                .add_series()
+                .set_name((SHEETS[3], 0, col))
+                .set_categories((SHEETS[3], 1, 0, last, 0))
+                .set_values((SHEETS[3], 1, col, last, col))
+                .set_format(&mut series_format(color));
         }
         chart.title().set_name("Kartu per bulan menurut status");
         chart.y_axis().set_name("Kartu");
@@ -164,8 +169,18 @@ pub fn workbook(recap: &Recap, criteria: &[(String, String)]) -> Result<Vec<u8>,
     }
     let last = recap.stages.len() as u32;
     let mut chart = Chart::new(ChartType::Bar);
-    chart.add_series().set_name((SHEETS[4], 0, 3)).set_categories((SHEETS[4], 1, 0, last, 0)).set_values((SHEETS[4], 1, 3, last, 3)).set_format(&mut series_format("3C8DBC"));
-    chart.add_series().set_name((SHEETS[4], 0, 1)).set_categories((SHEETS[4], 1, 0, last, 0)).set_values((SHEETS[4], 1, 1, last, 1)).set_format(&mut series_format("BDBDBD"));
+    chart
+        .add_series()
+        .set_name((SHEETS[4], 0, 3))
+        .set_categories((SHEETS[4], 1, 0, last, 0))
+        .set_values((SHEETS[4], 1, 3, last, 3))
+        .set_format(&mut series_format("3C8DBC"));
+    chart
+        .add_series()
+        .set_name((SHEETS[4], 0, 1))
+        .set_categories((SHEETS[4], 1, 0, last, 0))
+        .set_values((SHEETS[4], 1, 1, last, 1))
+        .set_format(&mut series_format("BDBDBD"));
     chart.title().set_name("Waktu proses per tahap (hari kerja)");
     s.ws.insert_chart(last + 2, 0, &chart)?;
 
@@ -185,7 +200,12 @@ pub fn workbook(recap: &Recap, criteria: &[(String, String)]) -> Result<Vec<u8>,
     let last = recap.stations.len() as u32;
     if last > 0 {
         let mut chart = Chart::new(ChartType::Column);
-        chart.add_series().set_name((SHEETS[5], 0, 4)).set_categories((SHEETS[5], 1, 0, last, 0)).set_values((SHEETS[5], 1, 4, last, 4)).set_format(&mut series_format("C62828"));
+        chart
+            .add_series()
+            .set_name((SHEETS[5], 0, 4))
+            .set_categories((SHEETS[5], 1, 0, last, 0))
+            .set_values((SHEETS[5], 1, 4, last, 4))
+            .set_format(&mut series_format("C62828"));
         chart.title().set_name("Kartu gagal per stasiun (%)");
         s.ws.insert_chart(last + 2, 0, &chart)?;
     }

@@ -243,7 +243,8 @@ impl Choices {
     /// # Errors
     /// On database failure.
     pub async fn load<C: ConnectionTrait>(db: &C, viewer: Viewer) -> AppResult<Self> {
-        let orgs = |kinds: Vec<&'static str>| organisations::Entity::find().filter(organisations::Column::Kind.is_in(kinds)).order_by_asc(organisations::Column::Name);
+        let orgs =
+            |kinds: Vec<&'static str>| organisations::Entity::find().filter(organisations::Column::Kind.is_in(kinds)).order_by_asc(organisations::Column::Name);
         let to_choice = |o: organisations::Model| Choice { id: o.id, name: o.name };
         let (producers, institutions) = match viewer {
             Viewer::Producer(org) => (
@@ -392,7 +393,8 @@ impl Filter {
     /// and the export's first sheet.
     #[must_use]
     pub fn describe(&self, choices: &Choices) -> Vec<(String, String)> {
-        let name = |list: &[Choice], id: Option<i32>| id.and_then(|id| list.iter().find(|c| c.id == id)).map_or_else(|| "Semua".to_string(), |c| c.name.clone());
+        let name =
+            |list: &[Choice], id: Option<i32>| id.and_then(|id| list.iter().find(|c| c.id == id)).map_or_else(|| "Semua".to_string(), |c| c.name.clone());
         vec![
             ("Periode".into(), self.period_label()),
             ("Dasar tanggal".into(), self.basis.label().into()),
