@@ -71,7 +71,8 @@ pub struct StatusCount {
     pub code: &'static str,
     pub label: &'static str,
     pub count: i64,
-    /// Cards asked for (requests) or in the card lists (submissions).
+    /// Cards asked for by the selected lines (of a submission: only its
+    /// selected lines, so a shared submission shows an institution its part).
     pub cards: i64,
 }
 
@@ -333,8 +334,6 @@ struct SubmissionDates {
     id: i32,
     number: String,
     producer: String,
-    status: SubmissionStatus,
-    card_count: i32,
     created_on: NaiveDate,
     accepted_at: Option<DateTimeWithTimeZone>,
     perso_started_at: Option<DateTimeWithTimeZone>,
@@ -536,7 +535,7 @@ impl Recap {
         // Submissions of the lines: statuses, stage dates, estimates.
         let mut q = Sql::new(backend);
         q.push(
-            "SELECT s2.id AS id, s2.number AS number, p.name AS producer, s2.status AS status, s2.card_count AS card_count, s2.created_on AS created_on, \
+            "SELECT s2.id AS id, s2.number AS number, p.name AS producer, s2.created_on AS created_on, \
              s2.accepted_at AS accepted_at, s2.perso_started_at AS perso_started_at, s2.perso_finished_at AS perso_finished_at, \
              s2.received_at AS received_at, s2.estimated_finish AS estimated_finish \
              FROM submissions s2 JOIN organisations p ON p.id = s2.producer_id WHERE s2.id IN (SELECT r.submission_id",
@@ -544,11 +543,21 @@ impl Recap {
         lines(&mut q, viewer, f);
         q.push(" AND r.submission_id IS NOT NULL)");
         let rows = SubmissionDates::find_by_statement(q.statement()).all(db).await?;
+        // By status: the submissions carrying a selected line, and the cards
+        // those lines asked for (never a shared submission's whole count).
+        let mut q = Sql::new(backend);
+        q.push("SELECT s.status AS status, COUNT(DISTINCT s.id) AS n, SUM(r.quantity) AS qty");
+        lines(&mut q, viewer, f);
+        q.push(" AND s.id IS NOT NULL GROUP BY s.status");
+        let mut by_submission: BTreeMap<SubmissionStatus, (i64, i64)> = BTreeMap::new();
+        for row in db.query_all_raw(q.statement()).await? {
+            by_submission.insert(row.try_get("", "status")?, (i(&row, "n")?, i(&row, "qty")?));
+        }
         let submissions = SubmissionStatus::ALL
             .into_iter()
             .map(|st| {
-                let of = rows.iter().filter(|s| s.status == st);
-                StatusCount { code: st.as_str(), label: st.label(), count: of.clone().count() as i64, cards: of.map(|s| i64::from(s.card_count)).sum() }
+                let (count, cards) = by_submission.get(&st).copied().unwrap_or_default();
+                StatusCount { code: st.as_str(), label: st.label(), count, cards }
             })
             .collect();
         let cal = calendar(db).await?;

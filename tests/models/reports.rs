@@ -87,6 +87,9 @@ async fn an_institution_counts_only_its_lines_and_a_producer_only_its_own() {
         // Bank XYZ's only line sits in SP/REKAP/1 with two lines of Bank ABC.
         let xyz = Recap::compute(&ctx.db, Viewer::Institution(fx.xyz), &month, nov(20)).await.unwrap();
         assert_eq!((xyz.cards.listed, xyz.cards.clear, xyz.cards.failed, xyz.cards.received), (2, 1, 1, 1));
+        // Its submission shows only its own 2 cards, not the shared 7.
+        let received = xyz.submissions.iter().find(|s| s.code == "received").map(|s| (s.count, s.cards));
+        assert_eq!(received, Some((1, 2)));
         assert_eq!(xyz.mismatches.iter().map(|m| m.request_id).collect::<Vec<_>>(), [fx.e]);
         assert_eq!(xyz.stations.iter().map(|s| (s.clear, s.failed)).collect::<Vec<_>>(), [(1, 1)]);
         let abc = Recap::compute(&ctx.db, Viewer::Institution(fx.world.bank.organisation_id.unwrap()), &month, nov(20)).await.unwrap();

@@ -120,7 +120,7 @@ pub fn workbook(recap: &Recap, criteria: &[(String, String)]) -> Result<Vec<u8>,
     // Requests and submissions by status.
     for (name, head, list) in [
         (SHEETS[1], ["Status Permintaan", "Jumlah Permintaan", "Kartu Diminta"], &recap.requests),
-        (SHEETS[2], ["Status Pengajuan", "Jumlah Pengajuan", "Jumlah Kartu SAM"], &recap.submissions),
+        (SHEETS[2], ["Status Pengajuan", "Jumlah Pengajuan", "Kartu Diminta"], &recap.submissions),
     ] {
         let mut s = sheet(&mut book, name, &[26.0, 20.0, 20.0])?;
         s.header(0, &head)?;
