@@ -17,6 +17,7 @@ mod m20261128_000012_request_search;
 mod m20261128_000013_handover_indexes;
 mod m20261129_000021_faq_entries;
 mod m20261129_000022_whatsapp_number;
+mod m20261129_000031_report_indexes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_handover_indexes::Migration),
             Box::new(m20261129_000021_faq_entries::Migration),
             Box::new(m20261129_000022_whatsapp_number::Migration),
+            Box::new(m20261129_000031_report_indexes::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! Dashboard: a welcome and the role's menu.
+//! Dashboard: a welcome, the role's counters, what waits for the user,
+//! this month's cards by status, and the role's menu.
 use axum::{
     extract::{Query, State},
     http::StatusCode,
@@ -24,15 +25,15 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
     let cached = ctx
         .cache
         .get_or_insert_with_expiry(&key, std::time::Duration::from_secs(dashboard::CACHE_SECONDS), async move {
-            dashboard::tiles(&db, &user).await.map_err(|e| loco_rs::Error::string(&e.to_string()))
+            dashboard::Board::load(&db, &user).await.map_err(|e| loco_rs::Error::string(&e.to_string()))
         })
         .await;
     // A cache failure costs a query, never the page.
-    let tiles: Vec<dashboard::Tile> = match cached {
-        Ok(tiles) => tiles,
+    let board: dashboard::Board = match cached {
+        Ok(board) => board,
         Err(err) => {
             tracing::warn!(err = err.to_string(), "dashboard cache unavailable");
-            dashboard::tiles(&ctx.db, auth.user()).await?
+            dashboard::Board::load(&ctx.db, auth.user()).await?
         }
     };
     let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive();
@@ -43,7 +44,7 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
         StatusCode::OK,
         "dashboard/index.html",
         "dashboard",
-        json!({ "today": locale::long_date(today), "menu": menu, "tiles": tiles, "flash": flash(q.ok()) }),
+        json!({ "today": locale::long_date(today), "menu": menu, "tiles": board.tiles, "todo": board.todo, "chart": board.chart, "listed": board.listed, "flash": flash(q.ok()) }),
     )
 }
 

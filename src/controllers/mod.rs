@@ -15,10 +15,10 @@ pub mod master;
 pub mod next_path;
 pub mod personalization;
 pub mod registration;
+pub mod reports;
 pub mod requests;
 pub mod session;
 pub mod submissions;
-pub mod upcoming;
 pub mod verification;
 pub mod whatsapp;
 
@@ -58,7 +58,7 @@ pub fn routes() -> AppRoutes {
         .add_route(verification::routes())
         .add_route(faq::routes())
         .add_route(manual::routes())
-        .add_route(upcoming::routes())
+        .add_route(reports::routes())
 }
 
 /// Seconds a busy answer (503) asks the client to wait before trying again.

@@ -25,6 +25,34 @@ pub fn cache_key(user: &users::Model) -> String {
     format!("dashboard:{}:{}:{}", user.role, user.organisation_id.unwrap_or(-1), super::writes())
 }
 
+/// What the dashboard shows besides the welcome: the counters, the records
+/// waiting for the user, and this month's cards by status (an SVG chart
+/// drawn from the same recap as Reports).
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct Board {
+    pub tiles: Vec<Tile>,
+    pub todo: Vec<Todo>,
+    pub chart: String,
+    pub listed: i64,
+}
+
+impl Board {
+    /// # Errors
+    /// On database failure.
+    pub async fn load(db: &DatabaseConnection, user: &users::Model) -> AppResult<Self> {
+        use super::{reports, Scope as _};
+        let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive();
+        let viewer = reports::Viewer::of(user);
+        let recap = reports::Recap::compute(db, viewer, &reports::Filter::month_of(today), today).await?;
+        Ok(Self {
+            tiles: tiles(db, user).await?,
+            todo: todo(db, user).await?,
+            chart: crate::views::charts::recap::card_status(&recap),
+            listed: recap.cards.listed,
+        })
+    }
+}
+
 /// (label, link, `SELECT COUNT(*)` with `?` for the organisation id)
 type Counter = (&'static str, &'static str, &'static str);
 
@@ -92,4 +120,76 @@ pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Ve
         tiles.push(Tile { label: (*label).to_string(), count, href: (*href).to_string() });
     }
     Ok(tiles)
+}
+
+/// One record waiting for the signed-in user ("Butuh tindakan Anda").
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Todo {
+    pub label: String,
+    pub href: String,
+}
+
+/// Records listed in "Butuh tindakan Anda", at most.
+pub const TODO_ROWS: u64 = 8;
+
+/// Days an institution's rejected request or issued BAST stays listed.
+const RECENT_DAYS: i64 = 30;
+
+/// The records that wait for this user's action, oldest first, each with
+/// the page where it is handled, scoped like the lists:
+/// - admin: new submissions to accept or reject, accepted ones to start;
+/// - operator: accepted and running submissions to personalize;
+/// - producer: requests to approve, Done submissions whose receipt to record;
+/// - institution: rejected requests (the reason), cards handed over (BAST).
+///
+/// # Errors
+/// On database failure.
+pub async fn todo(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec<Todo>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use super::{_entities::personalization_requests as requests, _entities::submissions, requests::Status as R, submissions::Status as S};
+    let org = user.organisation_id.unwrap_or(-1);
+    let subs = |statuses: Vec<S>| {
+        submissions::Entity::find().filter(submissions::Column::Status.is_in(statuses)).order_by_asc(submissions::Column::UpdatedAt).limit(TODO_ROWS)
+    };
+    let reqs =
+        |statuses: Vec<R>| requests::Entity::find().filter(requests::Column::Status.is_in(statuses)).order_by_asc(requests::Column::UpdatedAt).limit(TODO_ROWS);
+    let recent = chrono::Utc::now() - chrono::Duration::days(RECENT_DAYS);
+    let mut out = Vec::new();
+    match user.role() {
+        Role::Admin => {
+            for s in subs(vec![S::New]).all(db).await? {
+                out.push(Todo { label: format!("Terima atau tolak pengajuan {}", s.number), href: format!("/pengajuan/{}", s.id) });
+            }
+            for s in subs(vec![S::Accepted]).all(db).await? {
+                out.push(Todo { label: format!("Jalankan personalisasi pengajuan {}", s.number), href: format!("/personalisasi/{}", s.id) });
+            }
+        }
+        Role::Operator => {
+            for s in subs(vec![S::Accepted, S::InProgress]).all(db).await? {
+                out.push(Todo { label: format!("Personalisasi pengajuan {} ({})", s.number, s.status.label()), href: format!("/personalisasi/{}", s.id) });
+            }
+        }
+        Role::Produsen => {
+            for r in reqs(vec![R::Submitted]).filter(requests::Column::ProducerId.eq(org)).all(db).await? {
+                out.push(Todo { label: format!("Setujui atau tolak permintaan {}", r.number), href: format!("/permintaan/{}", r.id) });
+            }
+            for s in subs(vec![S::Done]).filter(submissions::Column::ProducerId.eq(org)).all(db).await? {
+                out.push(Todo { label: format!("Catat penerimaan kartu pengajuan {}", s.number), href: format!("/bast/{}", s.id) });
+            }
+        }
+        Role::Lembaga | Role::DukcapilKota => {
+            let mine = |statuses| reqs(statuses).filter(requests::Column::OrganisationId.eq(org)).filter(requests::Column::UpdatedAt.gte(recent));
+            for r in mine(vec![R::Rejected]).all(db).await? {
+                out.push(Todo { label: format!("Permintaan {} ditolak produsen: lihat alasannya", r.number), href: format!("/permintaan/{}", r.id) });
+            }
+            for r in mine(vec![R::Received]).all(db).await? {
+                if let Some(s) = r.submission_id {
+                    out.push(Todo { label: format!("Kartu permintaan {} sudah diserahterimakan: periksa dokumen BAST", r.number), href: format!("/bast/{s}") });
+                }
+            }
+        }
+    }
+    out.truncate(TODO_ROWS as usize);
+    Ok(out)
 }

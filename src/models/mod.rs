@@ -18,6 +18,7 @@ pub mod organisations;
 pub mod paging;
 pub mod pool;
 pub mod portal_settings;
+pub mod reports;
 pub mod requests;
 pub mod roles;
 pub mod runs;

@@ -128,7 +128,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
         (item("pengguna", "Pengguna", "/admin/pengguna"), &[Admin]),
         (item("audit", "Audit", "/admin/audit"), &[Admin]),
         (item("faq", "Frequent Asked Question", "/faq"), &Role::ALL),
-        (item("reports", "Reports", "/reports"), &[Admin, Produsen, Lembaga, DukcapilKota]),
+        (item("reports", "Reports", "/reports"), &Role::ALL),
         (item("manual", "Manual", "/manual"), &Role::ALL),
     ];
     all.into_iter().filter(|(_, roles)| roles.contains(&role)).map(|(i, _)| i).collect()

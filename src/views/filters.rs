@@ -27,7 +27,14 @@ fn tgl_panjang(val: &str, _: Kwargs, _: &State) -> String {
     parse_date(val).map_or_else(|| val.to_string(), locale::long_date)
 }
 
+/// `1234567 | angka` → "1.234.567"; `12.25 | angka(d=1)` → "12,3".
+fn angka(val: f64, kwargs: Kwargs, _: &State) -> String {
+    let decimals = kwargs.get::<i64>("d").ok().flatten().unwrap_or(0).clamp(0, 3) as usize;
+    super::charts::number(val, decimals)
+}
+
 pub fn register(tera: &mut Tera) {
+    tera.register_filter("angka", angka);
     tera.register_filter("tgl_jam", tgl_jam);
     tera.register_filter("tgl", tgl);
     tera.register_filter("tgl_panjang", tgl_panjang);

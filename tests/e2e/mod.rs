@@ -4,6 +4,7 @@ mod pengajuan;
 mod permintaan;
 mod portal;
 mod proses;
+mod rekapitulasi;
 #[allow(dead_code)]
 mod webdriver;
 

@@ -2,6 +2,7 @@ mod demo;
 mod documents;
 mod faq;
 mod mail_outbox;
+mod reports;
 mod request_search;
 mod schedule;
 mod sessions;

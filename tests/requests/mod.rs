@@ -18,5 +18,6 @@ mod permintaan;
 mod personalisasi;
 mod proses;
 mod registration;
+mod reports;
 mod server;
 mod sibuk;

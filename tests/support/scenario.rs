@@ -243,3 +243,171 @@ pub async fn expire_lease(ctx: &AppContext, run: i32) {
         .unwrap();
     assert_eq!(updated.rows_affected, 1, "run {run} exists");
 }
+
+/// The recap fixture, counted by hand (November 2026; Wed 4 November is a
+/// holiday in master data):
+/// - SP/REKAP/1 of PT Nyra, Received: filed Mon 2, accepted Thu 5 10:00 WIB,
+///   personalized Fri 6 – Mon 9 on ST-01, received Thu 12; estimate Fri 6.
+///   Lines 470/A (Bank ABC, 3 cards Clear, 3 received), 470/B (Bank ABC,
+///   2 Clear, 1 received) and 470/E (Bank XYZ, 1 Clear + 1 Failed,
+///   1 received).
+/// - SP/REKAP/2 of PT Nyra, On Progress: filed Tue 10, accepted Wed 11,
+///   started Fri 13 on ST-02, estimate Mon 16. Line 470/H (Bank ABC,
+///   4 cards: 1 Clear, 1 Failed, 2 pending).
+/// - Not in a submission: 470/C (Bank ABC, 4, approved), 470/D (Bank ABC,
+///   5, rejected), 470/F (Bank ABC to PT Lain, 1, submitted), and 470/G
+///   (Bank ABC, 7, approved) dated 20 October.
+pub struct RecapFixture {
+    pub world: World,
+    pub xyz: i32,
+    pub st01: i32,
+    pub st02: i32,
+    pub first: i32,
+    pub second: i32,
+    pub e: i32,
+}
+
+fn wib(day: u32, hour: u32) -> sea_orm::prelude::DateTimeWithTimeZone {
+    let utc = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(hour, 0, 0).unwrap() - chrono::Duration::hours(7);
+    chrono::DateTime::<Utc>::from_naive_utc_and_offset(utc, Utc).into()
+}
+
+pub async fn recap_fixture(ctx: &AppContext) -> RecapFixture {
+    use sifilma::models::{_entities::holidays, _entities::perso_runs, cards::Status as Card, runs::Status as Run, submissions::Status as Sub};
+    let w = world(ctx).await;
+    let xyz = user(ctx, "bank_xyz").await.organisation_id.unwrap();
+    let now = Utc::now();
+    holidays::ActiveModel {
+        date: Set(NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()),
+        name: Set("Libur uji".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap();
+    let nov = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let line = |number: &'static str,
+                status: &'static str,
+                date: NaiveDate,
+                qty: i32,
+                org: Option<i32>,
+                producer: Option<i32>,
+                submission: Option<i32>,
+                received: Option<i32>| {
+        let w = &w;
+        async move {
+            let r = seed_request(ctx, w, number, status, date).await;
+            let mut m: requests::ActiveModel = r.into();
+            m.quantity = Set(qty);
+            if let Some(org) = org {
+                m.organisation_id = Set(org);
+            }
+            if let Some(p) = producer {
+                m.producer_id = Set(p);
+            }
+            m.submission_id = Set(submission);
+            m.received_count = Set(received);
+            m.update(&ctx.db).await.unwrap()
+        }
+    };
+    let submission =
+        |number: &'static str, status: Sub, created: u32, count: i32, times: [Option<sea_orm::prelude::DateTimeWithTimeZone>; 4], estimate: u32| {
+            let w = &w;
+            async move {
+                submissions::ActiveModel {
+                    producer_id: Set(w.producer.id),
+                    machine_type_id: Set(w.machine.id),
+                    created_by: Set(w.bank.id),
+                    number: Set(number.into()),
+                    title: Set("Rekap".into()),
+                    created_on: Set(nov(created)),
+                    card_count: Set(count),
+                    file_key: Set("0".repeat(32)),
+                    file_kind: Set("pdf".into()),
+                    file_name: Set("surat.pdf".into()),
+                    file_size: Set(10),
+                    cards_file_name: Set("daftar.xlsx".into()),
+                    status: Set(status),
+                    accepted_at: Set(times[0]),
+                    perso_started_at: Set(times[1]),
+                    perso_finished_at: Set(times[2]),
+                    received_at: Set(times[3]),
+                    estimated_finish: Set(Some(nov(estimate))),
+                    created_at: Set(now.into()),
+                    updated_at: Set(now.into()),
+                    ..Default::default()
+                }
+                .insert(&ctx.db)
+                .await
+                .unwrap()
+                .id
+            }
+        };
+    let first = submission("SP/REKAP/1", Sub::Received, 2, 7, [Some(wib(5, 10)), Some(wib(6, 9)), Some(wib(9, 15)), Some(wib(12, 10))], 6).await;
+    let second = submission("SP/REKAP/2", Sub::InProgress, 10, 4, [Some(wib(11, 10)), Some(wib(13, 9)), None, None], 16).await;
+    let a = line("470/A/2026", "received", nov(2), 3, None, None, Some(first), Some(3)).await;
+    let b = line("470/B/2026", "received", nov(2), 2, None, None, Some(first), Some(1)).await;
+    let e = line("470/E/2026", "received", nov(2), 2, Some(xyz), None, Some(first), Some(1)).await;
+    let h = line("470/H/2026", "in_progress", nov(9), 4, None, None, Some(second), None).await;
+    line("470/C/2026", "approved", nov(3), 4, None, None, None, None).await;
+    line("470/D/2026", "rejected", nov(3), 5, None, None, None, None).await;
+    line("470/F/2026", "submitted", nov(3), 1, None, Some(w.other_producer.id), None, None).await;
+    line("470/G/2026", "approved", NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(), 7, None, None, None, None).await;
+    let st01 = station(ctx, "ST-01", true).await;
+    let st02 = station(ctx, "ST-02", true).await;
+    let admin = user(ctx, "admin_pusat").await;
+    let run = |submission: i32, station: i32, started| async move {
+        perso_runs::ActiveModel {
+            submission_id: Set(submission),
+            station_id: Set(station),
+            started_by: Set(admin.id),
+            status: Set(Run::Finished),
+            attempt: Set(1),
+            card_count: Set(0),
+            lease_until: Set(started),
+            started_at: Set(started),
+            finished_at: Set(Some(started)),
+            ..Default::default()
+        }
+        .insert(&ctx.db)
+        .await
+        .unwrap()
+        .id
+    };
+    let run1 = run(first, st01, wib(6, 9)).await;
+    let run2 = run(second, st02, wib(13, 9)).await;
+    let mut row = 0;
+    for (submission, request, status, run, at) in [
+        (first, a.id, Card::Clear, Some(run1), Some(wib(6, 10))),
+        (first, a.id, Card::Clear, Some(run1), Some(wib(6, 10))),
+        (first, a.id, Card::Clear, Some(run1), Some(wib(6, 11))),
+        (first, b.id, Card::Clear, Some(run1), Some(wib(6, 11))),
+        (first, b.id, Card::Clear, Some(run1), Some(wib(6, 12))),
+        (first, e.id, Card::Clear, Some(run1), Some(wib(9, 10))),
+        (first, e.id, Card::Failed, Some(run1), Some(wib(9, 11))),
+        (second, h.id, Card::Clear, Some(run2), Some(wib(13, 10))),
+        (second, h.id, Card::Failed, Some(run2), Some(wib(13, 10))),
+        (second, h.id, Card::Pending, None, None),
+        (second, h.id, Card::Pending, None, None),
+    ] {
+        row += 1;
+        cards::ActiveModel {
+            submission_id: Set(submission),
+            request_id: Set(request),
+            row_no: Set(row),
+            serial: Set(format!("SAM{row:05}")),
+            status: Set(status),
+            run_id: Set(run),
+            result_at: Set(at),
+            created_at: Set(now.into()),
+            ..Default::default()
+        }
+        .insert(&ctx.db)
+        .await
+        .unwrap();
+    }
+    RecapFixture { world: w, xyz, st01, st02, first, second, e: e.id }
+}
