@@ -1,9 +1,12 @@
 //! Rekapitulasi benchmark: 1,000,000 cards in 20,000 submissions (40,000
 //! request lines, 50 institutions, 5 producers, 8 stations, 24 months)
-//! seeded straight into SQLite, then `Recap::compute` and the Excel export
+//! seeded straight into SQLite (or PostgreSQL with `SIFILMA_BENCH_DATABASE_URL`,
+//! as the other benches), then `Recap::compute` and the Excel export
 //! timed (median of 5) against the goals: the monthly recap with every
 //! filter open ≤ 500 ms, its export ≤ 1 s.
 //! Run: `cargo bench --bench reports`.
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, SecondsFormat, Utc};
@@ -48,8 +51,8 @@ fn first_day(i: usize) -> NaiveDate {
 async fn seed(db: &impl ConnectionTrait) {
     let now = ts(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), 0);
     let orgs = (0..PRODUCERS)
-        .map(|p| format!("('PT Produsen {p}', 'produsen', 1, {now}, {now})"))
-        .chain((0..INSTITUTIONS).map(|l| format!("('Lembaga {l}', 'lembaga', 1, {now}, {now})")));
+        .map(|p| format!("('PT Produsen {p}', 'produsen', TRUE, {now}, {now})"))
+        .chain((0..INSTITUTIONS).map(|l| format!("('Lembaga {l}', 'lembaga', TRUE, {now}, {now})")));
     insert(db, "INSERT INTO organisations (name, kind, active, created_at, updated_at)", orgs).await;
     db.execute_unprepared(&format!(
         "INSERT INTO users (username, password_hash, name, email, role, organisation_id, status, created_at, updated_at) \
@@ -57,15 +60,15 @@ async fn seed(db: &impl ConnectionTrait) {
     ))
     .await
     .unwrap();
-    insert(db, "INSERT INTO machine_types (name, active, created_at, updated_at)", (0..3).map(|m| format!("('Mesin {m}', 1, {now}, {now})"))).await;
+    insert(db, "INSERT INTO machine_types (name, active, created_at, updated_at)", (0..3).map(|m| format!("('Mesin {m}', TRUE, {now}, {now})"))).await;
     insert(
         db,
         "INSERT INTO stations (code, name, readers, capacity_per_day, active, created_at, updated_at)",
-        (0..STATIONS).map(|s| format!("('ST-{s:02}', 'Stasiun {s}', 4, 250, 1, {now}, {now})")),
+        (0..STATIONS).map(|s| format!("('ST-{s:02}', 'Stasiun {s}', 4, 250, TRUE, {now}, {now})")),
     )
     .await;
     for (d, name) in [("2025-12-25", "Natal"), ("2026-01-01", "Tahun Baru"), ("2026-08-17", "Kemerdekaan")] {
-        db.execute_unprepared(&format!("INSERT INTO holidays (date, name, active, created_at, updated_at) VALUES ('{d}', '{name}', 1, {now}, {now})"))
+        db.execute_unprepared(&format!("INSERT INTO holidays (date, name, active, created_at, updated_at) VALUES ('{d}', '{name}', TRUE, {now}, {now})"))
             .await
             .unwrap();
     }
@@ -147,7 +150,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn main() {
     let dir = std::env::temp_dir().join(format!("sifilma-bench-reports-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db_url = format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display());
+    let (db_url, engine) = support::bench_database(&dir, "reports").await;
+    println!("{engine}");
     let db = Database::connect(&db_url).await.unwrap();
     migration::Migrator::up(&db, None).await.unwrap();
     let t = Instant::now();

@@ -28,8 +28,14 @@ async fn station(db: &sea_orm::DatabaseConnection, code: &str, capacity: i32) ->
     .unwrap()
 }
 
+/// An accepted submission, accepted `minutes_ago` before now but never
+/// before today's midnight in WIB: the expectations count working days from
+/// today (WIB), and an acceptance on the day before would shift them all.
 async fn accepted(db: &sea_orm::DatabaseConnection, producer: &users::Model, machine: i32, number: &str, cards: i32, minutes_ago: i64) -> subs::Model {
     let now = Utc::now();
+    let wib = sifilma::locale::wib();
+    let midnight = now.with_timezone(&wib).date_naive().and_hms_opt(0, 0, 0).unwrap().and_local_timezone(wib).unwrap().with_timezone(&Utc);
+    let accepted_at = (now - Duration::minutes(minutes_ago)).max(midnight + Duration::seconds(60 - minutes_ago));
     subs::ActiveModel {
         producer_id: Set(producer.organisation_id.unwrap()),
         machine_type_id: Set(machine),
@@ -45,7 +51,7 @@ async fn accepted(db: &sea_orm::DatabaseConnection, producer: &users::Model, mac
         cards_file_name: Set("d.xlsx".into()),
         status: Set(sifilma::models::submissions::Status::Accepted),
         ticket_code: Set(Some(format!("PERSO-T-{number}"))),
-        accepted_at: Set(Some((now - Duration::minutes(minutes_ago)).into())),
+        accepted_at: Set(Some(accepted_at.into())),
         created_at: Set(now.into()),
         updated_at: Set(now.into()),
         ..Default::default()
