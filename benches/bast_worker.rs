@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::_entities::{cards, documents, mail_outbox, organisations, personalization_requests as requests, submissions};
-use support::{free_port, migrate_and_seed, start, wait_ready};
+use support::{free_port, migrate_and_seed, start_with_worker, wait_ready};
 
 const DOCUMENTS: usize = 1000;
 
@@ -85,7 +85,7 @@ async fn main() {
 
     db.close().await.ok();
 
-    let mut portal = start(&db_url, port, &dir);
+    let mut portal = start_with_worker(&db_url, port, &dir);
     wait_ready(port, Duration::from_secs(60)).await.expect("portal start");
     let queue = sea_orm::sqlx::SqlitePool::connect(&db_url).await.unwrap();
     let db = Database::connect(&db_url).await.unwrap();

@@ -18,11 +18,24 @@ pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The portal alone (`start`), as behind a proxy with separate worker processes.
 pub fn start(db_url: &str, port: u16, upload_dir: &Path) -> Child {
+    start_as(db_url, port, upload_dir, &[])
+}
+
+/// The portal with its workers in the same process (`start --server-and-worker`,
+/// the Procfile's command): job queue runners and the mail sweeper.
+pub fn start_with_worker(db_url: &str, port: u16, upload_dir: &Path) -> Child {
+    start_as(db_url, port, upload_dir, &["--server-and-worker"])
+}
+
+fn start_as(db_url: &str, port: u16, upload_dir: &Path, mode: &[&str]) -> Child {
     // The queue is SQLite in development; beside a PostgreSQL database it gets a file.
     let queue_url = if db_url.starts_with("sqlite") { db_url.to_string() } else { format!("sqlite://{}?mode=rwc", upload_dir.join("queue.sqlite").display()) };
     Command::new(env!("CARGO_BIN_EXE_sifilma-cli"))
-        .args(["start", "--server-and-worker", "--no-banner"])
+        .arg("start")
+        .args(mode)
+        .arg("--no-banner")
         .env("LOCO_ENV", "development")
         .env("DATABASE_URL", db_url)
         .env("QUEUE_URL", queue_url)
