@@ -36,6 +36,20 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
             dashboard::Board::load(&ctx.db, auth.user()).await?
         }
     };
+    let (db, user) = (ctx.db.clone(), auth.user().clone());
+    let cached = ctx
+        .cache
+        .get_or_insert_with_expiry(&dashboard::chart_key(&user), std::time::Duration::from_secs(dashboard::CHART_SECONDS), async move {
+            dashboard::MonthChart::load(&db, &user).await.map_err(|e| loco_rs::Error::string(&e.to_string()))
+        })
+        .await;
+    let month: dashboard::MonthChart = match cached {
+        Ok(month) => month,
+        Err(err) => {
+            tracing::warn!(err = err.to_string(), "dashboard cache unavailable");
+            dashboard::MonthChart::load(&ctx.db, auth.user()).await?
+        }
+    };
     let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive();
     let menu: Vec<_> = navigation(auth.user().role()).into_iter().filter(|i| i.key != "dashboard").collect();
     app_page(
@@ -44,7 +58,7 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
         StatusCode::OK,
         "dashboard/index.html",
         "dashboard",
-        json!({ "today": locale::long_date(today), "menu": menu, "tiles": board.tiles, "todo": board.todo, "chart": board.chart, "listed": board.listed, "flash": flash(q.ok()) }),
+        json!({ "today": locale::long_date(today), "menu": menu, "tiles": board.tiles, "todo": board.todo, "chart": month.chart, "listed": month.listed, "flash": flash(q.ok()) }),
     )
 }
 

@@ -17,6 +17,18 @@ pub struct Tile {
 /// dashboard is viewed far more often than the numbers change.
 pub const CACHE_SECONDS: u64 = 5;
 
+/// The month's chart may be this old, whatever was written meanwhile: it
+/// recounts every card of the month in the viewer's scope, and under a
+/// steady stream of writes the counters' key changes with every write.
+/// Cards change status on the stations, not by the viewer's own actions.
+pub const CHART_SECONDS: u64 = 30;
+
+/// The chart's cache key: one per organisation and role.
+#[must_use]
+pub fn chart_key(user: &users::Model) -> String {
+    format!("dashboard-chart:{}:{}", user.role, user.organisation_id.unwrap_or(-1))
+}
+
 /// The cache key: every user of one organisation and role sees the same
 /// counters, for as long as this process wrote nothing ([`super::writes`]):
 /// a user never sees counters older than their own last action.
@@ -25,31 +37,38 @@ pub fn cache_key(user: &users::Model) -> String {
     format!("dashboard:{}:{}:{}", user.role, user.organisation_id.unwrap_or(-1), super::writes())
 }
 
-/// What the dashboard shows besides the welcome: the counters, the records
-/// waiting for the user, and this month's cards by status (an SVG chart
-/// drawn from the same recap as Reports).
+/// What the dashboard shows besides the welcome: the counters and the
+/// records waiting for the user.
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct Board {
     pub tiles: Vec<Tile>,
     pub todo: Vec<Todo>,
-    pub chart: String,
-    pub listed: i64,
 }
 
 impl Board {
     /// # Errors
     /// On database failure.
     pub async fn load(db: &DatabaseConnection, user: &users::Model) -> AppResult<Self> {
+        Ok(Self { tiles: tiles(db, user).await?, todo: todo(db, user).await? })
+    }
+}
+
+/// This month's cards by status in the user's scope, as an SVG chart drawn
+/// from the same recap as Reports, and how many cards were listed.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct MonthChart {
+    pub chart: String,
+    pub listed: i64,
+}
+
+impl MonthChart {
+    /// # Errors
+    /// On database failure.
+    pub async fn load(db: &DatabaseConnection, user: &users::Model) -> AppResult<Self> {
         use super::{reports, Scope as _};
         let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive();
-        let viewer = reports::Viewer::of(user);
-        let recap = reports::Recap::compute(db, viewer, &reports::Filter::month_of(today), today).await?;
-        Ok(Self {
-            tiles: tiles(db, user).await?,
-            todo: todo(db, user).await?,
-            chart: crate::views::charts::recap::card_status(&recap),
-            listed: recap.cards.listed,
-        })
+        let recap = reports::Recap::compute(db, reports::Viewer::of(user), &reports::Filter::month_of(today), today).await?;
+        Ok(Self { chart: crate::views::charts::recap::card_status(&recap), listed: recap.cards.listed })
     }
 }
 
