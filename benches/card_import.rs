@@ -86,28 +86,7 @@ async fn run(rows: usize) {
     .insert(&db)
     .await
     .unwrap();
-    let request = requests::ActiveModel {
-        organisation_id: Set(bank.id),
-        producer_id: Set(producer.id),
-        machine_type_id: Set(machine.id),
-        created_by: Set(user.id),
-        number: Set("470/BENCH/2026".into()),
-        title: Set("Bench".into()),
-        search_text: Set("bench".into()),
-        request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
-        quantity: Set(rows as i32),
-        file_key: Set("0".repeat(32)),
-        file_kind: Set("pdf".into()),
-        file_name: Set("s.pdf".into()),
-        file_size: Set(1),
-        status: Set(sifilma::models::requests::Status::Approved),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    let request = approved_request(&db, (bank.id, producer.id, machine.id, user.id), "470/BENCH/2026", rows).await;
 
     let bytes = sheet(rows);
     let t = Instant::now();
@@ -185,32 +164,11 @@ async fn over_http(rows: usize) {
     const UPLOADS: usize = 5;
     let db = Database::connect(&db_url).await.unwrap();
     let template = requests::Entity::find().one(&db).await.unwrap().expect("a demo request");
-    let now = Utc::now();
     let mut bundles = Vec::new();
     for k in 0..UPLOADS {
         let number = format!("470/HTTP{k}/2026");
-        let request = requests::ActiveModel {
-            organisation_id: Set(template.organisation_id),
-            producer_id: Set(template.producer_id),
-            machine_type_id: Set(template.machine_type_id),
-            created_by: Set(template.created_by),
-            number: Set(number.clone()),
-            title: Set("Bench".into()),
-            search_text: Set("bench".into()),
-            request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
-            quantity: Set(i32::try_from(rows).unwrap()),
-            file_key: Set("0".repeat(32)),
-            file_kind: Set("pdf".into()),
-            file_name: Set("s.pdf".into()),
-            file_size: Set(1),
-            status: Set(sifilma::models::requests::Status::Approved),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
+        let parties = (template.organisation_id, template.producer_id, template.machine_type_id, template.created_by);
+        let request = approved_request(&db, parties, &number, rows).await;
         bundles.push((request.id, number));
     }
     db.close().await.ok();
@@ -253,4 +211,37 @@ async fn over_http(rows: usize) {
     portal.kill().ok();
     portal.wait().ok();
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// An approved request for `rows` cards: (institution, producer, machine
+/// type, author) ids.
+async fn approved_request(
+    db: &sea_orm::DatabaseConnection,
+    (institution, producer, machine, author): (i32, i32, i32, i32),
+    number: &str,
+    rows: usize,
+) -> requests::Model {
+    let now = Utc::now();
+    requests::ActiveModel {
+        organisation_id: Set(institution),
+        producer_id: Set(producer),
+        machine_type_id: Set(machine),
+        created_by: Set(author),
+        number: Set(number.into()),
+        title: Set("Bench".into()),
+        search_text: Set("bench".into()),
+        request_date: Set(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+        quantity: Set(i32::try_from(rows).unwrap()),
+        file_key: Set("0".repeat(32)),
+        file_kind: Set("pdf".into()),
+        file_name: Set("s.pdf".into()),
+        file_size: Set(1),
+        status: Set(sifilma::models::requests::Status::Approved),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap()
 }
