@@ -106,6 +106,8 @@ impl Hooks for App {
     }
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
+        // Mails are swept from the outbox now; the worker stays registered
+        // so delivery jobs queued by an older version still run.
         queue.register(MailDelivery::build(ctx)).await?;
         queue.register(crate::workers::documents::DocumentBuilder::build(ctx)).await?;
         MailDelivery::start_sweeper(ctx);

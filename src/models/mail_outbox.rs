@@ -8,7 +8,6 @@ use std::sync::LazyLock;
 
 use sea_orm::{
     prelude::Expr, sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect,
 };
 use tokio::sync::Notify;
 
@@ -128,23 +127,6 @@ pub async fn send(db: &DatabaseConnection, sender: &EmailSender, from: &str, log
             Ok(false)
         }
     }
-}
-
-/// Pending mails whose next try is due, oldest first.
-///
-/// # Errors
-/// On database failure.
-pub async fn due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<i32>> {
-    Ok(Entity::find()
-        .filter(Column::Status.eq(Status::Pending))
-        .filter(Column::NextAttemptAt.lte(Utc::now()))
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.id)
-        .collect())
 }
 
 /// A claimed mail is left to the sweeper that claimed it for this long; if

@@ -384,10 +384,12 @@ impl ListQuery {
         let search = Search::plan(db, &self.q).await?;
         let filtered = self.filtered(Entity::find(), viewer, &search);
         let newest_first = self.sort != "asc";
-        let (ids, window) = if search.narrowed() {
-            self.narrowed_page(db, filtered, per_page, newest_first).await?
+        let (ids, window, marks_key) = if search.narrowed() {
+            let (ids, window) = self.narrowed_page(db, filtered, per_page, newest_first).await?;
+            (ids, window, None)
         } else {
-            self.walked_page(db, filtered, per_page, newest_first).await?
+            let (ids, window, key) = self.walked_page(db, filtered, per_page, newest_first).await?;
+            (ids, window, Some(key))
         };
         // The page's rows are put in order here: an ORDER BY would tempt
         // SQLite to walk a whole index in that order, probing each entry.
@@ -400,10 +402,9 @@ impl ListQuery {
                 order
             }
         });
-        if window.offset() >= per_page * MARK_FROM_PAGE && !search.narrowed() {
-            if let Some(first) = rows.first() {
-                let marks_key = format!("{newest_first} {}", super::paging::key_of(db, &self.filtered(Entity::find(), viewer, &search)));
-                MARKS.note(&marks_key, window.offset(), (first.request_date, first.id));
+        if let (Some(key), Some(first)) = (marks_key, rows.first()) {
+            if window.offset() >= per_page * MARK_FROM_PAGE {
+                MARKS.note(&key, window.offset(), (first.request_date, first.id));
             }
         }
         Ok((rows, window))
@@ -411,14 +412,14 @@ impl ListQuery {
 
     /// The ids of the page (as a subquery) of a list walked on its index:
     /// from its start, its end or a page start met before ([`MARKS`]),
-    /// whichever is nearest.
+    /// whichever is nearest; and the list's key in [`MARKS`].
     async fn walked_page(
         &self,
         db: &DatabaseConnection,
         filtered: sea_orm::Select<Entity>,
         per_page: u64,
         newest_first: bool,
-    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window)> {
+    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window, String)> {
         let total = super::paging::count(db, &filtered).await?;
         let window = Window::new(self.page, per_page, total);
         let offset = window.offset();
@@ -437,7 +438,7 @@ impl ListQuery {
         } else {
             self.ordered(filtered, newest_first).offset(offset)
         };
-        Ok((ids.select_only().column(Column::Id).limit(shown).into_query(), window))
+        Ok((ids.select_only().column(Column::Id).limit(shown).into_query(), window, marks_key))
     }
 
     /// The ids of the page of a list narrowed by the trigram index: the few

@@ -31,7 +31,7 @@ async fn a_failed_send_is_kept_and_retried_until_it_goes_through() {
         assert_eq!((row.status, row.attempts), (Status::Pending, 1));
         assert!(row.last_error.is_some());
         assert!(row.next_attempt_at > Utc::now(), "the retry waits for its backoff");
-        assert!(mail_outbox::due(&ctx.db, 10).await.unwrap().is_empty(), "not due before the backoff");
+        assert!(mail_outbox::claim_due(&ctx.db, 10).await.unwrap().is_empty(), "not due before the backoff");
 
         let Some(port) = crate::support::require_service("SMTP sink", "SIFILMA_TEST_SMTP_PORT") else { return };
         let sent = mail_outbox::deliver(&ctx.db, &sender(port.parse().unwrap()), "noreply@uji.go.id", false, id).await.unwrap();
@@ -40,6 +40,29 @@ async fn a_failed_send_is_kept_and_retried_until_it_goes_through() {
         assert_eq!((row.status, row.attempts), (Status::Sent, 2));
         let mail = crate::support::mails_to("penerima@uji.go.id").unwrap().pop().expect("delivered to the sink");
         assert!(mail.contains("Subject: Uji antrean surel") && mail.contains("Isi surel uji"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_due_mail_is_claimed_by_one_sweeper_until_its_lease_ends() {
+    with_db(|ctx| async move {
+        let message = Message { subject: "s".into(), text: "t".into(), html: "h".into() };
+        let ids = mail_outbox::enqueue(&ctx.db, &["a@uji.go.id".into(), "b@uji.go.id".into(), "c@uji.go.id".into()], &message).await.unwrap();
+        let first = mail_outbox::claim_due(&ctx.db, 2).await.unwrap();
+        assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), ids[..2], "oldest first, at most the batch");
+        let second = mail_outbox::claim_due(&ctx.db, 10).await.unwrap();
+        assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..], "another sweeper gets only the unclaimed one");
+        assert!(mail_outbox::claim_due(&ctx.db, 10).await.unwrap().is_empty(), "claimed mails are leased");
+        for m in Entity::find().all(&ctx.db).await.unwrap() {
+            assert_eq!(m.status, Status::Pending, "a claim changes no status");
+            assert!(m.next_attempt_at > Utc::now() + chrono::Duration::seconds(mail_outbox::LEASE_SECS - 60), "leased for the lease time");
+        }
+        // The claiming process died: once the lease ends the mail is due again.
+        let mut lapsed: mail_outbox::ActiveModel = Entity::find_by_id(ids[0]).one(&ctx.db).await.unwrap().unwrap().into();
+        lapsed.next_attempt_at = sea_orm::ActiveValue::Set((Utc::now() - chrono::Duration::seconds(1)).into());
+        sea_orm::ActiveModelTrait::update(lapsed, &ctx.db).await.unwrap();
+        assert_eq!(mail_outbox::claim_due(&ctx.db, 10).await.unwrap().iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0]]);
     })
     .await;
 }
