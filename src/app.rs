@@ -123,7 +123,9 @@ impl Hooks for App {
         Ok(())
     }
 
-    fn register_tasks(_tasks: &mut Tasks) {}
+    fn register_tasks(tasks: &mut Tasks) {
+        crate::tasks::register(tasks);
+    }
 
     async fn truncate(_ctx: &AppContext) -> Result<()> {
         Ok(())

@@ -7,5 +7,6 @@ pub mod models;
 pub mod server;
 pub mod settings;
 pub mod station;
+pub mod tasks;
 pub mod views;
 pub mod workers;

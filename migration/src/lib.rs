@@ -18,6 +18,7 @@ mod m20261128_000013_handover_indexes;
 mod m20261129_000021_faq_entries;
 mod m20261129_000022_whatsapp_number;
 mod m20261129_000031_report_indexes;
+mod m20261130_000041_password_setups;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000021_faq_entries::Migration),
             Box::new(m20261129_000022_whatsapp_number::Migration),
             Box::new(m20261129_000031_report_indexes::Migration),
+            Box::new(m20261130_000041_password_setups::Migration),
         ]
     }
 }

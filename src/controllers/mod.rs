@@ -13,6 +13,7 @@ pub mod home;
 pub mod manual;
 pub mod master;
 pub mod next_path;
+pub mod password_setup;
 pub mod personalization;
 pub mod registration;
 pub mod reports;
@@ -45,6 +46,7 @@ pub fn routes() -> AppRoutes {
         .add_route(home::routes())
         .add_route(auth::routes())
         .add_route(registration::routes())
+        .add_route(password_setup::routes())
         .add_route(dashboard::routes())
         .add_route(account::routes())
         .add_route(admin_users::routes())

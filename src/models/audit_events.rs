@@ -22,6 +22,14 @@ impl Actor {
         Self { id: Some(user.id), name: Some(user.username.clone()), ip: Some(ip.to_string()) }
     }
 
+    /// An operator at the server's console (`cargo loco task …`): the
+    /// operating-system account that ran it, no network address.
+    #[must_use]
+    pub fn console() -> Self {
+        let who = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "?".into());
+        Self { id: None, name: Some(format!("konsol:{}", who.chars().take(40).collect::<String>())), ip: Some("konsol".into()) }
+    }
+
     #[must_use]
     pub fn anonymous(name: Option<String>, ip: &str) -> Self {
         Self { id: None, name, ip: Some(ip.to_string()) }
@@ -89,10 +97,15 @@ pub enum Action {
     FaqDeactivated,
     FaqDeleted,
     WhatsappNumberChanged,
+    AdminCreatedOnServer,
+    PasswordLinkIssued,
+    PasswordSetByLink,
+    Housekeeping,
+    BackupMade,
 }
 
 impl Action {
-    pub const ALL: [Self; 57] = [
+    pub const ALL: [Self; 62] = [
         Self::UserRegistered,
         Self::UserStatusChanged,
         Self::UserProfileUpdated,
@@ -150,6 +163,11 @@ impl Action {
         Self::FaqDeactivated,
         Self::FaqDeleted,
         Self::WhatsappNumberChanged,
+        Self::AdminCreatedOnServer,
+        Self::PasswordLinkIssued,
+        Self::PasswordSetByLink,
+        Self::Housekeeping,
+        Self::BackupMade,
     ];
 
     #[must_use]
@@ -212,6 +230,11 @@ impl Action {
             Self::FaqDeactivated => "faq.deactivated",
             Self::FaqDeleted => "faq.deleted",
             Self::WhatsappNumberChanged => "settings.whatsapp_changed",
+            Self::AdminCreatedOnServer => "user.created_on_server",
+            Self::PasswordLinkIssued => "user.password_link_issued",
+            Self::PasswordSetByLink => "user.password_set_by_link",
+            Self::Housekeeping => "system.housekeeping",
+            Self::BackupMade => "system.backup",
         }
     }
 
@@ -275,6 +298,11 @@ impl Action {
             Self::FaqDeactivated => "Pertanyaan FAQ disembunyikan",
             Self::FaqDeleted => "Pertanyaan FAQ dihapus",
             Self::WhatsappNumberChanged => "Nomor WhatsApp admin diubah",
+            Self::AdminCreatedOnServer => "Admin dibuat dari server",
+            Self::PasswordLinkIssued => "Tautan atur password dibuat",
+            Self::PasswordSetByLink => "Password diatur lewat tautan",
+            Self::Housekeeping => "Pembersihan data lama",
+            Self::BackupMade => "Cadangan data dibuat",
         }
     }
 
@@ -369,7 +397,7 @@ pub struct Entry {
 }
 
 /// Subjects an audit row may be about: stored code → what a page calls it.
-pub const SUBJECTS: [(&str, &str); 11] = [
+pub const SUBJECTS: [(&str, &str); 12] = [
     (super::requests::SUBJECT, "Permintaan"),
     (super::submissions::SUBJECT, "Pengajuan"),
     ("document", "Dokumen"),
@@ -381,6 +409,7 @@ pub const SUBJECTS: [(&str, &str); 11] = [
     ("holiday", "Hari Libur"),
     (super::faq::SUBJECT, "FAQ"),
     (super::portal_settings::SUBJECT, "Pengaturan"),
+    ("system", "Sistem"),
 ];
 
 /// What a page calls the subject `code` ("Subjek lain" when unknown: a

@@ -30,6 +30,12 @@ impl FieldErrors {
         self.0.get(field).map(String::as_str)
     }
 
+    /// Every message, for a reader without the form (the server's console).
+    #[must_use]
+    pub fn messages(&self) -> Vec<&str> {
+        self.0.values().map(String::as_str).collect()
+    }
+
     /// # Errors
     /// `AppError::Invalid` when any field has a message.
     pub fn into_result(self) -> Result<(), AppError> {

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
+pub mod console;
 pub mod own_account;
 
 pub use super::_entities::users::{ActiveModel, Column, Entity, Model};

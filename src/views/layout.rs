@@ -19,6 +19,7 @@ const FLASH: &[(&str, &str)] = &[
     ("faq-disembunyikan", "Pertanyaan disembunyikan; hanya admin yang masih melihatnya."),
     ("faq-dihapus", "Pertanyaan telah dihapus."),
     ("akun", "Akun pengguna berhasil diperbarui."),
+    ("password-diatur", "Password tersimpan. Silakan masuk dengan password baru Anda."),
     ("ditarik", "Permintaan telah ditarik."),
     ("pengajuan-ditolak", "Pengajuan ditolak; permintaan di dalamnya kembali ke produsen dan produsen diberi tahu."),
     ("perso-dibuat", "Data personalisasi (Nomor Perso, PCID, No. Manifest) telah dibuat untuk semua kartu."),

@@ -7,6 +7,7 @@ mod bast;
 mod csrf;
 mod daftar_kartu;
 mod faq;
+mod konsol;
 mod lingkup;
 mod master;
 mod mengikuti;

@@ -13,6 +13,7 @@ pub mod machine_types;
 pub mod mail_outbox;
 pub mod officials;
 pub mod organisations;
+pub mod password_setups;
 pub mod perso_run_events;
 pub mod perso_runs;
 pub mod personalization_requests;

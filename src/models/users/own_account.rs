@@ -30,7 +30,7 @@ pub(super) fn check_password_rules(errors: &mut FieldErrors, field: &str, userna
     }
 }
 
-fn check_email(errors: &mut FieldErrors, email: &str) {
+pub(super) fn check_email(errors: &mut FieldErrors, email: &str) {
     let email = email.trim();
     check_len(errors, "email", "Email", email, 1, 200);
     let valid =
@@ -52,7 +52,7 @@ fn check_phone(errors: &mut FieldErrors, phone: &str) {
     }
 }
 
-fn check_username(errors: &mut FieldErrors, username: &str) {
+pub(super) fn check_username(errors: &mut FieldErrors, username: &str) {
     let u = normalize_username(username);
     check_len(errors, "username", "Username", &u, 3, 60);
     if !u.is_empty() && !u.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') {
