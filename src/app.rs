@@ -51,6 +51,7 @@ impl Hooks for App {
             let loco_pool = std::mem::replace(&mut ctx.db, db);
             loco_pool.close().await?;
         }
+        crate::models::schema::check(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e))?;
         let settings = Settings::from_config(&ctx.config)?;
         settings.check_for(&ctx.environment)?;
         let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
@@ -78,6 +79,7 @@ impl Hooks for App {
     async fn serve(app: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
         let limits = Settings::get(ctx).server;
+        crate::server::metrics::serve(ctx).await?;
         let on_shutdown = ctx.clone();
         crate::server::run(listener, app, &limits, async move {
             shutdown_signal().await;
@@ -93,6 +95,7 @@ impl Hooks for App {
     }
 
     async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
+        let router = router.layer(axum::middleware::from_fn(crate::server::metrics::track));
         Ok(controllers::session::layer(router, ctx))
     }
 
@@ -111,6 +114,7 @@ impl Hooks for App {
         queue.register(MailDelivery::build(ctx)).await?;
         queue.register(crate::workers::documents::DocumentBuilder::build(ctx)).await?;
         MailDelivery::start_sweeper(ctx);
+        crate::server::metrics::serve(ctx).await?;
         crate::models::pool::refresh_statistics(&ctx.db, &[]);
         if let Some(queue) = &ctx.config.queue {
             crate::models::job_queue::start_upkeep(queue).await;

@@ -17,6 +17,8 @@ use hyper_util::{
 use serde::Deserialize;
 use tokio::{net::TcpListener, sync::Semaphore};
 
+pub mod metrics;
+
 /// `settings.server`: limits of every connection.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ServerLimits {
@@ -35,6 +37,46 @@ pub struct ServerLimits {
     /// On shutdown, connections still busy after this many seconds are dropped.
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// Addresses of the reverse proxies in front of the portal (a list, or
+    /// one comma-separated string as the environment gives it). Only a
+    /// request from one of them has its client taken from
+    /// `X-Forwarded-For`; empty: the header is never believed.
+    #[serde(default, deserialize_with = "proxies")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+fn proxies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+    let given = match Given::deserialize(d)? {
+        Given::One(s) => s.split(',').map(str::to_string).collect(),
+        Given::Many(v) => v,
+    };
+    given
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| serde::de::Error::custom(format!("trusted_proxies: {s:?} is not an IP address"))))
+        .collect()
+}
+
+/// The client of a request that reached us from `peer`: `peer` itself,
+/// unless `peer` is a trusted proxy; then the nearest address in
+/// `X-Forwarded-For` (read from the right) that is not a trusted proxy.
+/// A malformed header counts as no header.
+#[must_use]
+pub fn client_address(peer: std::net::IpAddr, forwarded_for: Option<&str>, trusted: &[std::net::IpAddr]) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(chain) = forwarded_for else { return peer };
+    let hops: Option<Vec<std::net::IpAddr>> = chain.split(',').map(|h| h.trim().parse().ok()).collect();
+    let Some(hops) = hops else { return peer };
+    hops.iter().rev().find(|ip| !trusted.contains(ip)).or_else(|| hops.first()).copied().unwrap_or(peer)
 }
 
 const fn default_header_read_timeout_secs() -> u64 {

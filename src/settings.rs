@@ -26,6 +26,10 @@ pub struct Settings {
     /// Reader stations (Proses Personalisasi).
     #[serde(default)]
     pub stations: StationSettings,
+    /// `host:port` of this process's Prometheus `/metrics` listener (never
+    /// the public port); empty: no metrics.
+    #[serde(default)]
+    pub metrics_bind: String,
     /// Timeouts and the connection cap of the HTTP server.
     #[serde(default)]
     pub server: crate::server::ServerLimits,
@@ -110,13 +114,22 @@ impl Settings {
         serde_json::from_value(value).map_err(|e| loco_rs::Error::string(&format!("invalid settings block: {e}")))
     }
 
-    /// Demo accounts have published passwords: production refuses them.
+    /// Production refuses demo accounts (their passwords are published) and
+    /// the simulated station (it would mark real cards personalized).
     ///
     /// # Errors
-    /// When `seed_demo` is on in production.
+    /// When `seed_demo` is on, or no stations' Redis is set, in production.
     pub fn check_for(&self, environment: &loco_rs::environment::Environment) -> Result<()> {
-        if self.seed_demo && *environment == loco_rs::environment::Environment::Production {
+        if *environment != loco_rs::environment::Environment::Production {
+            return Ok(());
+        }
+        if self.seed_demo {
             return Err(loco_rs::Error::string("settings.seed_demo is not allowed in production: demo accounts have published passwords"));
+        }
+        if self.stations.redis_url.trim().is_empty() {
+            return Err(loco_rs::Error::string(
+                "settings.stations.redis_url (STATIONS_REDIS_URL) is required in production: without it the simulated station would mark real cards personalized",
+            ));
         }
         Ok(())
     }

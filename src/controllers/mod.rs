@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod faq;
 pub mod handovers;
+pub mod health;
 pub mod home;
 pub mod manual;
 pub mod master;
@@ -43,6 +44,7 @@ use session::{Auth, Visitor};
 #[must_use]
 pub fn routes() -> AppRoutes {
     AppRoutes::empty()
+        .add_route(health::routes())
         .add_route(home::routes())
         .add_route(auth::routes())
         .add_route(registration::routes())

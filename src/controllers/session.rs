@@ -168,8 +168,10 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |ci| ci.0.ip().to_string())
+fn client_ip(req: &Request, trusted_proxies: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip()) else { return "unknown".to_string() };
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    crate::server::client_address(peer, forwarded, trusted_proxies).to_string()
 }
 
 /// Browsers tell where a request comes from; anything but our own origin is
@@ -230,11 +232,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/static/") {
+    // Static files and the probes (`/_health`, `/_readiness`) need no session.
+    if req.uri().path().starts_with("/static/") || req.uri().path().starts_with("/_") {
         return next.run(req).await;
     }
     let settings = Settings::get(&ctx);
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &settings.server.trusted_proxies);
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let current = match cookie(req.headers(), SESSION_COOKIE) {
         Some(token) => match sessions::resolve(&ctx.db, token).await {

@@ -76,3 +76,43 @@ pub async fn start_upkeep(config: &QueueConfig) {
         }
     });
 }
+
+/// Jobs due and waiting, and the age of the oldest of them.
+#[derive(Debug, Default, sea_orm::FromQueryResult)]
+pub struct Depth {
+    pub queued: i64,
+    pub oldest_secs: Option<f64>,
+}
+
+/// A connection of its own to the queue's table, for the metrics endpoint.
+pub struct Probe {
+    db: DatabaseConnection,
+    table: &'static str,
+}
+
+impl Probe {
+    /// `None` when the queue does not live in a database or cannot be
+    /// opened (logged).
+    pub async fn open(config: &QueueConfig) -> Option<Self> {
+        open(config).await.map(|(db, table)| Self { db, table })
+    }
+
+    /// # Errors
+    /// On database failure.
+    pub async fn depth(&self) -> Result<Depth, sea_orm::DbErr> {
+        let backend = self.db.get_database_backend();
+        let (age, now, cast) = match backend {
+            DbBackend::Sqlite => ("(julianday('now') - julianday(MIN(run_at))) * 86400.0", "julianday(run_at) <= julianday('now')", ""),
+            _ => ("EXTRACT(EPOCH FROM (now() - MIN(run_at)))::float8", "run_at <= now()", "::bigint"),
+        };
+        let sql = format!("SELECT COUNT(*){cast} AS queued, {age} AS oldest_secs FROM {} WHERE status = 'queued' AND {now}", self.table);
+        use sea_orm::FromQueryResult;
+        Ok(Depth::find_by_statement(sea_orm::Statement::from_string(backend, sql)).one(&self.db).await?.unwrap_or_default())
+    }
+
+    /// # Errors
+    /// When the queue's database does not answer.
+    pub async fn ping(&self) -> Result<(), sea_orm::DbErr> {
+        self.db.ping().await
+    }
+}

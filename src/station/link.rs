@@ -200,3 +200,17 @@ impl sidekiq::Worker<serde_json::Value> for BatchWorker {
         Ok(())
     }
 }
+
+/// Whether the stations' Redis answers.
+///
+/// # Errors
+/// When it cannot be reached.
+pub async fn ping(pool: &RedisPool) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let pong: String = sidekiq::redis_rs::cmd("PING").query_async(conn.unnamespaced_borrow_mut()).await.map_err(|e| e.to_string())?;
+    if pong == "PONG" {
+        Ok(())
+    } else {
+        Err(format!("unexpected answer {pong:?}"))
+    }
+}

@@ -12,14 +12,21 @@ fn settings(seed_demo: bool) -> Settings {
         mail_from: "a@b".into(),
         disposition_days: 3,
         stations: sifilma::settings::StationSettings::default(),
+        metrics_bind: String::new(),
         server: sifilma::server::ServerLimits::default(),
     }
 }
 
 #[test]
-fn production_refuses_demo_accounts() {
-    assert!(settings(true).check_for(&Environment::Production).is_err());
-    assert!(settings(false).check_for(&Environment::Production).is_ok());
+fn production_refuses_demo_accounts_and_the_simulated_station() {
+    let with_redis = |seed_demo| {
+        let mut s = settings(seed_demo);
+        s.stations.redis_url = "redis://10.0.0.5:6379/2".into();
+        s
+    };
+    assert!(with_redis(true).check_for(&Environment::Production).unwrap_err().to_string().contains("seed_demo"));
+    assert!(with_redis(false).check_for(&Environment::Production).is_ok());
+    assert!(settings(false).check_for(&Environment::Production).unwrap_err().to_string().contains("STATIONS_REDIS_URL"));
     assert!(settings(true).check_for(&Environment::Development).is_ok());
 }
 

@@ -17,6 +17,7 @@ mod pengajuan;
 mod perjalanan;
 mod permintaan;
 mod personalisasi;
+mod probes;
 mod proses;
 mod registration;
 mod reports;

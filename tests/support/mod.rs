@@ -151,11 +151,21 @@ pub struct Client<'a> {
     server: &'a TestServer,
     cookies: BTreeMap<String, String>,
     pub csrf: Option<String>,
+    /// `X-Forwarded-For` sent with every request (a client behind a proxy).
+    pub forwarded_for: Option<String>,
 }
 
 impl<'a> Client<'a> {
     pub fn new(server: &'a TestServer) -> Self {
-        Self { server, cookies: BTreeMap::new(), csrf: None }
+        Self { server, cookies: BTreeMap::new(), csrf: None, forwarded_for: None }
+    }
+
+    fn request(&self, request: axum_test::TestRequest) -> axum_test::TestRequest {
+        let request = request.add_header("cookie", self.cookie_header());
+        match &self.forwarded_for {
+            Some(chain) => request.add_header("x-forwarded-for", chain.as_str()),
+            None => request,
+        }
     }
 
     fn cookie_header(&self) -> String {
@@ -189,7 +199,7 @@ impl<'a> Client<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> TestResponse {
-        let response = self.server.get(path).add_header("cookie", self.cookie_header()).await;
+        let response = self.request(self.server.get(path)).await;
         self.absorb(&response);
         response
     }
@@ -212,14 +222,14 @@ impl<'a> Client<'a> {
 
     /// Posts exactly `fields` (no token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let response = self.server.post(path).add_header("cookie", self.cookie_header()).form(&fields).await;
+        let response = self.request(self.server.post(path)).form(&fields).await;
         self.absorb(&response);
         response
     }
 
     /// Posts a multipart form; the CSRF token is added as the first part.
     pub async fn post_multipart(&mut self, path: &str, form: MultipartForm) -> TestResponse {
-        let response = self.server.post(path).add_header("cookie", self.cookie_header()).multipart(form).await;
+        let response = self.request(self.server.post(path)).multipart(form).await;
         self.absorb(&response);
         response
     }
