@@ -116,9 +116,11 @@ impl Hooks for App {
         MailDelivery::start_sweeper(ctx);
         crate::server::metrics::serve(ctx).await?;
         crate::models::pool::refresh_statistics(&ctx.db, &[]);
+        let retention = Settings::get(ctx).retention;
         if let Some(queue) = &ctx.config.queue {
-            crate::models::job_queue::start_upkeep(queue).await;
+            crate::models::job_queue::start_upkeep(queue, retention.finished_jobs_hours).await;
         }
+        crate::models::housekeeping::start(&ctx.db, retention);
         // Station reports and expired leases are handled by worker processes.
         let stations = Stations::get(ctx);
         let cancel = tokio_util::sync::CancellationToken::new();

@@ -30,6 +30,9 @@ pub struct Settings {
     /// the public port); empty: no metrics.
     #[serde(default)]
     pub metrics_bind: String,
+    /// How long finished rows are kept (housekeeping).
+    #[serde(default)]
+    pub retention: crate::models::housekeeping::Retention,
     /// Timeouts and the connection cap of the HTTP server.
     #[serde(default)]
     pub server: crate::server::ServerLimits,

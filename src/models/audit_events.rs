@@ -30,6 +30,12 @@ impl Actor {
         Self { id: None, name: Some(format!("konsol:{}", who.chars().take(40).collect::<String>())), ip: Some("konsol".into()) }
     }
 
+    /// The portal itself (scheduled work in a worker process).
+    #[must_use]
+    pub fn system() -> Self {
+        Self { id: None, name: Some("sistem".into()), ip: None }
+    }
+
     #[must_use]
     pub fn anonymous(name: Option<String>, ip: &str) -> Self {
         Self { id: None, name, ip: Some(ip.to_string()) }

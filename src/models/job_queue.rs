@@ -5,14 +5,12 @@
 //! queue file stays in rollback-journal mode (an fsync per claim and per
 //! finish). Worker processes therefore put the SQLite file in WAL mode, add
 //! the id index (and on PostgreSQL the index Loco's claim query needs), and
-//! remove jobs finished more than [`KEEP_FINISHED_HOURS`] ago every hour.
+//! remove jobs finished more than `settings.retention.finished_jobs_hours`
+//! ago every hour, in batches.
 use std::time::Duration;
 
 use loco_rs::config::QueueConfig;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
-
-/// Finished (completed or cancelled) jobs are kept this long for inspection.
-pub const KEEP_FINISHED_HOURS: i64 = 24;
 
 /// How often finished jobs are removed.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -45,18 +43,46 @@ fn tuning(backend: DbBackend, table: &str) -> Vec<String> {
     }
 }
 
-/// The statement that removes old finished jobs.
-fn purge(backend: DbBackend, table: &str) -> String {
+/// The statement that removes one batch of jobs finished more than `hours`
+/// ago (Loco writes `updated_at` as `CURRENT_TIMESTAMP` text on SQLite).
+fn purge(backend: DbBackend, table: &str, hours: i64) -> String {
     let before = match backend {
-        DbBackend::Sqlite => format!("datetime('now', '-{KEEP_FINISHED_HOURS} hours')"),
-        _ => format!("now() - interval '{KEEP_FINISHED_HOURS} hours'"),
+        DbBackend::Sqlite => format!("datetime('now', '-{hours} hours')"),
+        _ => format!("now() - interval '{hours} hours'"),
     };
-    format!("DELETE FROM {table} WHERE status IN ('completed', 'cancelled') AND updated_at < {before}")
+    let batch = super::housekeeping::BATCH;
+    format!("DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE status IN ('completed', 'cancelled') AND updated_at < {before} LIMIT {batch})")
+}
+
+/// Removes the jobs finished more than `hours` ago, a batch at a time.
+async fn purge_all(db: &DatabaseConnection, table: &str, hours: i64) -> Result<u64, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let mut removed = 0;
+    loop {
+        let done = db.execute_unprepared(&purge(backend, table, hours)).await?.rows_affected();
+        removed += done;
+        if done < super::housekeeping::BATCH {
+            return Ok(removed);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One purge now (the `housekeeping` task); `None` when the queue does not
+/// live in a database.
+///
+/// # Errors
+/// On database failure.
+pub async fn purge_once(config: &QueueConfig, hours: i64) -> Result<Option<u64>, sea_orm::DbErr> {
+    let Some((db, table)) = open(config).await else { return Ok(None) };
+    let removed = purge_all(&db, table, hours).await?;
+    db.close().await?;
+    Ok(Some(removed))
 }
 
 /// Tunes the queue table now and purges it every hour (started with the
 /// worker; the queue must already be set up, as Loco does at boot).
-pub async fn start_upkeep(config: &QueueConfig) {
+pub async fn start_upkeep(config: &QueueConfig, finished_jobs_hours: i64) {
     let Some((db, table)) = open(config).await else { return };
     let backend = db.get_database_backend();
     for statement in tuning(backend, table) {
@@ -68,8 +94,8 @@ pub async fn start_upkeep(config: &QueueConfig) {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
             tick.tick().await;
-            match db.execute_unprepared(&purge(backend, table)).await {
-                Ok(done) if done.rows_affected() > 0 => tracing::info!(removed = done.rows_affected(), "finished jobs removed from the queue"),
+            match purge_all(&db, table, finished_jobs_hours).await {
+                Ok(removed) if removed > 0 => tracing::info!(removed, "finished jobs removed from the queue"),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(err = err.to_string(), "job queue purge failed"),
             }

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod faq;
 pub mod health;
 pub mod holidays;
+pub mod housekeeping;
 pub mod imports;
 pub mod job_queue;
 pub mod login_failures;

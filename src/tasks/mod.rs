@@ -3,6 +3,7 @@
 //! housekeeping. A task prints what it did, in Indonesian, and fails with a
 //! message that says what to fix; nothing is left half-done.
 pub mod accounts;
+pub mod housekeeping;
 
 use loco_rs::task::{Tasks, Vars};
 
@@ -10,6 +11,7 @@ pub fn register(tasks: &mut Tasks) {
     tasks.register(accounts::CreateAdmin);
     tasks.register(accounts::ResetPassword);
     tasks.register(accounts::DeactivateUser);
+    tasks.register(housekeeping::Housekeeping);
 }
 
 /// A required `key:value` argument.

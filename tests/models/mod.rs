@@ -1,6 +1,7 @@
 mod demo;
 mod documents;
 mod faq;
+mod housekeeping;
 mod mail_outbox;
 mod reports;
 mod request_search;
