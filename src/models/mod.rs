@@ -1,5 +1,6 @@
 pub mod _entities;
 pub mod audit_events;
+pub mod backup;
 pub mod cards;
 pub mod dashboard;
 pub mod demo;

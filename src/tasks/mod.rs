@@ -3,6 +3,7 @@
 //! housekeeping. A task prints what it did, in Indonesian, and fails with a
 //! message that says what to fix; nothing is left half-done.
 pub mod accounts;
+pub mod backup;
 pub mod housekeeping;
 
 use loco_rs::task::{Tasks, Vars};
@@ -12,6 +13,8 @@ pub fn register(tasks: &mut Tasks) {
     tasks.register(accounts::ResetPassword);
     tasks.register(accounts::DeactivateUser);
     tasks.register(housekeeping::Housekeeping);
+    tasks.register(backup::Backup);
+    tasks.register(backup::Restore);
 }
 
 /// A required `key:value` argument.

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod bantuan;
 mod bast;
+mod cadangan;
 mod csrf;
 mod daftar_kartu;
 mod faq;
