@@ -80,13 +80,13 @@ impl Hooks for App {
         let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
         let limits = Settings::get(ctx).server;
         crate::server::metrics::serve(ctx).await?;
-        let on_shutdown = ctx.clone();
         crate::server::run(listener, app, &limits, async move {
             shutdown_signal().await;
-            tracing::info!("shutting down...");
-            Self::on_shutdown(&on_shutdown).await;
+            tracing::info!("shutting down: no new connections");
         })
         .await?;
+        // Requests in flight are answered; now the background loops.
+        Self::on_shutdown(ctx).await;
         Ok(())
     }
 
@@ -123,10 +123,18 @@ impl Hooks for App {
         crate::models::housekeeping::start(&ctx.db, retention);
         // Station reports and expired leases are handled by worker processes.
         let stations = Stations::get(ctx);
-        let cancel = tokio_util::sync::CancellationToken::new();
+        let cancel = crate::workers::shutdown_token();
         stations.start_consumer(&ctx.db, cancel.clone());
         stations.start_sweeper(&ctx.db, cancel);
         Ok(())
+    }
+
+    /// After the server drained (or, worker-only, on the signal): the mail
+    /// sweeper hands back what it claimed and did not send, the station
+    /// consumer finishes the report in hand. Loco then stops its queue
+    /// worker after the job in hand.
+    async fn on_shutdown(_ctx: &AppContext) {
+        crate::workers::stop(std::time::Duration::from_secs(15)).await;
     }
 
     fn register_tasks(tasks: &mut Tasks) {

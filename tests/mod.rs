@@ -2,6 +2,7 @@
 //! fresh database each, and the headless-Chromium suite.
 mod e2e;
 mod models;
+mod processes;
 mod requests;
 mod rig;
 mod station;

@@ -19,6 +19,7 @@ mod m20261129_000021_faq_entries;
 mod m20261129_000022_whatsapp_number;
 mod m20261129_000031_report_indexes;
 mod m20261130_000041_password_setups;
+mod m20261130_000042_audit_actor_index;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000022_whatsapp_number::Migration),
             Box::new(m20261129_000031_report_indexes::Migration),
             Box::new(m20261130_000041_password_setups::Migration),
+            Box::new(m20261130_000042_audit_actor_index::Migration),
         ]
     }
 }

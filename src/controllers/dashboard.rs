@@ -21,7 +21,7 @@ use crate::{
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<Flash>) -> PageResult {
     let user = auth.user().clone();
     let db = ctx.db.clone();
-    let key = dashboard::cache_key(&user);
+    let key = dashboard::cache_key(&user, dashboard::last_action_of(&ctx.db, &user).await?);
     let cached = ctx
         .cache
         .get_or_insert_with_expiry(&key, std::time::Duration::from_secs(dashboard::CACHE_SECONDS), async move {

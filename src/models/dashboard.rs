@@ -29,12 +29,30 @@ pub fn chart_key(user: &users::Model) -> String {
     format!("dashboard-chart:{}:{}", user.role, user.organisation_id.unwrap_or(-1))
 }
 
-/// The cache key: every user of one organisation and role sees the same
-/// counters, for as long as this process wrote nothing ([`super::writes`]):
-/// a user never sees counters older than their own last action.
+/// The cache key: users of one organisation and role share counters for as
+/// long as this process wrote nothing ([`super::writes`]) and the viewer
+/// made no new audited change anywhere (`last_action`, from
+/// [`last_action_of`]): a user never sees counters older than their own
+/// last action, whichever portal process took it.
 #[must_use]
-pub fn cache_key(user: &users::Model) -> String {
-    format!("dashboard:{}:{}:{}", user.role, user.organisation_id.unwrap_or(-1), super::writes())
+pub fn cache_key(user: &users::Model, last_action: i64) -> String {
+    format!("dashboard:{}:{}:{}:{last_action}", user.role, user.organisation_id.unwrap_or(-1), super::writes())
+}
+
+/// The id of the newest audit row `user` caused (0 when none): every state
+/// change writes one in its own transaction. One index probe.
+///
+/// # Errors
+/// On database failure.
+pub async fn last_action_of(db: &DatabaseConnection, user: &users::Model) -> AppResult<i64> {
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Sqlite {
+        "SELECT COALESCE(MAX(id), 0) AS n FROM audit_events WHERE actor_id = ?"
+    } else {
+        "SELECT COALESCE(MAX(id), 0)::bigint AS n FROM audit_events WHERE actor_id = $1"
+    };
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [Value::from(user.id)])).await?;
+    Ok(row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0))
 }
 
 /// What the dashboard shows besides the welcome: the counters and the

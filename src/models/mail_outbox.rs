@@ -86,6 +86,15 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
     send(db, sender, from, log_body, mail).await
 }
 
+/// `<sifilma-outbox-<id>@<sender's domain>>`: the same for every try of one
+/// outbox row, so a mail sent again after a crash (at-least-once delivery)
+/// is one message to the recipient's mail program.
+#[must_use]
+pub fn message_id(id: i32, from: &str) -> String {
+    let domain = from.rsplit_once('@').map_or("sifilma.local", |(_, d)| d.trim_end_matches('>').trim());
+    format!("<sifilma-outbox-{id}@{domain}>")
+}
+
 /// Sends `mail` (claimed or just read as pending) and records the outcome.
 ///
 /// # Errors
@@ -98,6 +107,7 @@ pub async fn send(db: &DatabaseConnection, sender: &EmailSender, from: &str, log
         subject: mail.subject.clone(),
         text: mail.text_body.clone(),
         html: mail.html_body.clone(),
+        headers: Some(loco_rs::mailer::EmailHeaders { message_id: Some(message_id(id, from)), ..Default::default() }),
         ..Default::default()
     };
     if log_body {
@@ -162,6 +172,22 @@ pub async fn claim_due(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Mod
     txn.commit().await?;
     claimed.sort_by_key(|m| m.id);
     Ok(claimed)
+}
+
+/// Hands claimed mails `ids` that are still pending back: due now.
+///
+/// # Errors
+/// On database failure.
+pub async fn release(db: &DatabaseConnection, ids: &[i32]) -> AppResult<u64> {
+    let txn = super::begin_write(db).await?;
+    let done = Entity::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now())))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::Status.eq(Status::Pending))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(done.rows_affected)
 }
 
 /// Wakes this process's sweeper after a transaction that queued mails

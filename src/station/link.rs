@@ -124,10 +124,10 @@ pub async fn consume(mut processor: Processor, pool: RedisPool, cancel: Cancella
         if cancel.is_cancelled() {
             return;
         }
-        let tick = tokio::select! {
-            () = cancel.cancelled() => return,
-            r = processor.process_one_tick_once() => r,
-        };
+        // Never abandoned half-way: a report taken off the queue is applied
+        // before the loop looks at `cancel` again (the wait for one lasts
+        // two seconds at most).
+        let tick = processor.process_one_tick_once().await;
         if let Err(err) = tick {
             tracing::warn!(err = err.to_string(), "station queue: Redis unavailable; retrying");
             tokio::select! {

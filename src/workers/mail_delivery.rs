@@ -47,10 +47,12 @@ impl MailDelivery {
     }
 
     /// Claims and sends one batch of due mails; returns how many were claimed.
+    /// Once `stop` is cancelled the claims not sent yet are handed back at
+    /// once (not after the lease), for another process or the next start.
     ///
     /// # Errors
     /// On database failure.
-    pub async fn sweep(ctx: &AppContext) -> Result<usize> {
+    pub async fn sweep(ctx: &AppContext, stop: &tokio_util::sync::CancellationToken) -> Result<usize> {
         let Some(sender) = &ctx.mailer else {
             return Ok(0);
         };
@@ -58,8 +60,17 @@ impl MailDelivery {
         let from = Settings::get(ctx).mail_from;
         let log_body = ctx.config.mailer.as_ref().is_some_and(|m| m.stub);
         let n = claimed.len();
-        for mail in claimed {
+        let mut claimed = claimed.into_iter();
+        for mail in claimed.by_ref() {
             mail_outbox::send(&ctx.db, sender, &from, log_body, mail).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            if stop.is_cancelled() {
+                break;
+            }
+        }
+        let unsent: Vec<i32> = claimed.map(|m| m.id).collect();
+        if !unsent.is_empty() {
+            mail_outbox::release(&ctx.db, &unsent).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            return Ok(0);
         }
         Ok(n)
     }
@@ -84,14 +95,16 @@ impl MailDelivery {
     /// Runs the sweeper forever (started with the worker).
     pub fn start_sweeper(ctx: &AppContext) {
         let ctx = ctx.clone();
-        tokio::spawn(async move {
+        let stop = super::shutdown_token();
+        super::spawn(async move {
             loop {
                 tokio::select! {
+                    () = stop.cancelled() => return,
                     () = mail_outbox::woken() => {}
                     () = tokio::time::sleep(std::time::Duration::from_millis(POLL_EVERY_MS)) => {}
                 }
                 loop {
-                    match Self::sweep(&ctx).await {
+                    match Self::sweep(&ctx, &stop).await {
                         Ok(n) if n as u64 == BATCH => {}
                         Ok(_) => break,
                         Err(err) => {

@@ -92,7 +92,7 @@ impl Stations {
         if let Link::Redis(pool) = &self.link {
             let mut processor = Processor::new(pool.clone(), vec![PORTAL_QUEUE.to_string()]);
             processor.register(ReportWorker { db: db.clone(), settings: self.settings.clone() });
-            tokio::spawn(link::consume(processor, pool.clone(), cancel));
+            super::spawn(link::consume(processor, pool.clone(), cancel));
         }
     }
 

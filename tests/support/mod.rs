@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod processes;
+pub mod remote;
 pub mod sample_documents;
 pub mod scenario;
 mod services;
