@@ -329,3 +329,4 @@ fn rig_card_that_never_comes_is_no_card() {
     assert_personalized(&hopper, &cards[2]);
 }
 mod agent_restart;
+mod two_portals;

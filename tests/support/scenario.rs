@@ -192,6 +192,24 @@ pub async fn started_run(server: &TestServer, ctx: &AppContext) -> (i32, i32, Ba
     (id, st, batch)
 }
 
+/// The Dukcapil official who signs BASTs (Pihak Pertama), in master data.
+pub async fn official(ctx: &AppContext) {
+    let now = Utc::now();
+    officials::ActiveModel {
+        name: Set("Ir. Gunawan, MA".into()),
+        nip: Set(None),
+        position: Set("Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into()),
+        office_address: Set("Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into()),
+        active: Set(true),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await
+    .unwrap();
+}
+
 /// A Done submission of PT Nyra: 470/A/2026 (3 cards) and 470/B/2026 (2), all
 /// clear; a Dukcapil official in master data. Returns its id.
 pub async fn done_submission(server: &TestServer, ctx: &AppContext) -> i32 {
@@ -210,20 +228,7 @@ pub async fn done_submission(server: &TestServer, ctx: &AppContext) -> i32 {
         });
         runs::apply(&ctx.db, &r, &settings).await.unwrap();
     }
-    let now = Utc::now();
-    officials::ActiveModel {
-        name: Set("Ir. Gunawan, MA".into()),
-        nip: Set(None),
-        position: Set("Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan".into()),
-        office_address: Set("Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072".into()),
-        active: Set(true),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await
-    .unwrap();
+    official(ctx).await;
     let mut opc = Client::signed_in(server, "operator_dc").await;
     opc.get(&format!("/personalisasi/{id}")).await;
     assert_eq!(opc.post(&format!("/personalisasi/{id}/done"), &[]).await.status_code(), 303);
