@@ -52,13 +52,22 @@ async fn main() -> ExitCode {
         }
     });
     let processor = link::BatchWorker::new(pool.clone(), readers).processor(&code);
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let stop = cancel.clone();
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        stop.cancel();
-    });
     tracing::info!(station = code, "agent waiting for batches");
-    link::consume(processor, pool, cancel).await;
+    // On SIGTERM or Ctrl-C a batch in hand is abandoned: the portal
+    // reclaims it after its lease and sends the pending cards again (a card
+    // already locked with its data is read back, never written twice).
+    tokio::select! {
+        () = link::consume(processor, pool, tokio_util::sync::CancellationToken::new()) => {}
+        () = stop_signal() => tracing::info!("agent stopping"),
+    }
     ExitCode::SUCCESS
+}
+
+/// SIGTERM (systemd's stop) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -183,6 +183,23 @@ fn free_bytes(dir: &Path) -> Outcome<u64> {
     Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
+/// `Ok` when the file system of `dir` has `needed` bytes free.
+///
+/// # Errors
+/// A sentence with both figures in MB.
+pub fn room_for(dir: &Path, needed: u64) -> Outcome<()> {
+    let free = free_bytes(dir)?;
+    if free >= needed {
+        return Ok(());
+    }
+    Err(format!(
+        "Ruang kosong di {} hanya {} MB, cadangan memerlukan sekitar {} MB; kosongkan ruang atau pilih disk lain.",
+        dir.display(),
+        free / 1_048_576,
+        needed / 1_048_576
+    ))
+}
+
 /// Copies `from` to `to` (creating its folder), hashing on the way.
 fn copy_hashed(from: &Path, to: &Path) -> Outcome<(u64, String)> {
     if let Some(parent) = to.parent() {
@@ -250,16 +267,7 @@ pub async fn backup(db: &DatabaseConnection, uri: &str, upload_dir: &Path, targe
             .and_then(|r| r.try_get::<i64>("", "n").ok())
             .map_or(0, |n| u64::try_from(n).unwrap_or(0))
     };
-    let needed = db_bytes + dir_size(upload_dir) + SPARE_BYTES;
-    let free = free_bytes(parent)?;
-    if free < needed {
-        return Err(format!(
-            "Ruang kosong di {} hanya {} MB, cadangan memerlukan sekitar {} MB; kosongkan ruang atau pilih disk lain.",
-            parent.display(),
-            free / 1_048_576,
-            needed / 1_048_576
-        ));
-    }
+    room_for(parent, db_bytes + dir_size(upload_dir) + SPARE_BYTES)?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cadangan".into());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);

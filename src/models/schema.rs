@@ -17,11 +17,20 @@ fn known() -> Vec<String> {
 /// A sentence naming the unknown migrations and what to do.
 pub async fn check(db: &DatabaseConnection) -> Result<(), String> {
     let backend = db.get_database_backend();
-    let rows = match db.query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations ORDER BY version")).await {
-        Ok(rows) => rows,
-        // A fresh database has no migration table yet.
-        Err(_) => return Ok(()),
+    // A fresh database has no migration table yet (asked first, so the
+    // server log shows no error for it).
+    let exists = match backend {
+        sea_orm::DbBackend::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+        _ => "SELECT COUNT(*)::bigint AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'seaql_migrations'",
     };
+    let found = db.query_one_raw(Statement::from_string(backend, exists)).await.map_err(|e| format!("database: {e}"))?;
+    if found.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations ORDER BY version"))
+        .await
+        .map_err(|e| format!("database: {e}"))?;
     let known = known();
     let unknown: Vec<String> = rows.iter().filter_map(|r| r.try_get::<String>("", "version").ok()).filter(|v| !known.contains(v)).collect();
     if unknown.is_empty() {

@@ -75,7 +75,16 @@ impl Stations {
         let settings = self.settings.clone();
         tokio::spawn(async move {
             while let Some(report) = rx.recv().await {
-                apply_logged(&db, &report, &settings).await;
+                // A busy database (pool or lock timeout) must not lose a
+                // card's result: the report is applied again, a few times.
+                for attempt in 1..=SIM_APPLY_TRIES {
+                    match apply_logged(&db, &report, &settings).await {
+                        Some(AppError::Busy(_) | AppError::Db(_)) if attempt < SIM_APPLY_TRIES => {
+                            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                        }
+                        _ => break,
+                    }
+                }
             }
         });
         let readers = self.settings.simulated_readers.max(1);
@@ -136,6 +145,9 @@ impl Stations {
         Ok(n)
     }
 }
+
+/// Tries of one simulated report against a busy database.
+const SIM_APPLY_TRIES: u32 = 8;
 
 struct ChannelSink(tokio::sync::mpsc::UnboundedSender<Report>);
 

@@ -156,3 +156,11 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn a_backup_needing_more_room_than_the_disk_has_is_refused_with_both_figures() {
+    let dir = std::env::temp_dir();
+    assert!(sifilma::models::backup::room_for(&dir, 1).is_ok());
+    let refused = sifilma::models::backup::room_for(&dir, u64::MAX / 2).expect_err("no disk is that large");
+    assert!(refused.starts_with("Ruang kosong di ") && refused.contains("MB, cadangan memerlukan sekitar"), "{refused}");
+}
