@@ -224,6 +224,8 @@ fn cpu_secs(pid: u32) -> f64 {
 }
 
 struct Mix {
+    /// Every `post_every`-th request is an approve POST (0: none).
+    post_every: usize,
     session: String,
     token: String,
     open: Arc<Vec<i32>>,
@@ -234,7 +236,7 @@ impl Mix {
     /// Request `n`: every fourth an approve POST of the next submitted
     /// request, the others the producer's list.
     fn request(&self, port: u16, n: usize) -> String {
-        if n.is_multiple_of(4) {
+        if self.post_every > 0 && n.is_multiple_of(self.post_every) {
             let id = self.open[self.next.fetch_add(1, Ordering::Relaxed) % self.open.len()];
             let body = format!("_csrf={}", self.token);
             format!(
@@ -304,9 +306,11 @@ async fn portals(db_url: &str, uploads: &Path, open: &[i32]) {
     let session = login(p1, "pt_nyra").await.expect("producer login");
     let mut s = TcpStream::connect(("127.0.0.1", p1)).await.unwrap();
     let (_, _, body) = exchange(&mut s, format!("GET /dashboard HTTP/1.1\r\nHost: 127.0.0.1:{p1}\r\nCookie: sifilma_session={session}\r\n\r\n")).await.unwrap();
-    let mix = Arc::new(Mix { session, token: csrf(&body), open: Arc::new(open.to_vec()), next: Arc::new(AtomicUsize::new(0)) });
+    // SIFILMA_BENCH_POST_EVERY: one approve POST in this many requests (0: GETs only).
+    let post_every = std::env::var("SIFILMA_BENCH_POST_EVERY").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let mix = Arc::new(Mix { post_every, session, token: csrf(&body), open: Arc::new(open.to_vec()), next: Arc::new(AtomicUsize::new(0)) });
     let failures = Arc::new(Mutex::new(Vec::new()));
-    println!("{CONNECTIONS} connections, {SECONDS} s, producer list GET with one approve POST in four:");
+    println!("{CONNECTIONS} connections, {SECONDS} s, producer list GET with one approve POST in {post_every} (0: none):");
 
     let cpu = cpu_secs(one.id());
     let alone = run_mix(&mix, &[p1], CONNECTIONS, SECONDS, &failures).await;

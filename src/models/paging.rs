@@ -158,7 +158,13 @@ impl<T: Clone> Remembered<T> {
 
     /// Remembers `value` for `key` as of now.
     pub fn put(&self, key: String, value: T) {
-        let writes = super::writes();
+        self.put_as_of(key, super::writes(), value);
+    }
+
+    /// Remembers `value` for `key` as read when this process had begun
+    /// `writes` write transactions (a value read before a write is not
+    /// taken for one read after it).
+    pub fn put_as_of(&self, key: String, writes: u64, value: T) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= COUNTS_KEPT {
                 map.clear();
@@ -201,10 +207,28 @@ where
     if let Some(total) = COUNTS.get(&key) {
         return Ok(total);
     }
+    // One count per list at a time: requests arriving while it runs wait
+    // for its result instead of counting the same rows again (after each
+    // write every viewer of a big list would otherwise recount it at once).
+    let flight = {
+        let mut flights = FLIGHTS.lock().map_err(|_| super::AppError::Internal("count flights poisoned".into()))?;
+        if flights.len() >= COUNTS_KEPT {
+            flights.retain(|_, f| Arc::strong_count(f) > 1);
+        }
+        flights.entry(key.clone()).or_default().clone()
+    };
+    let _turn = flight.lock().await;
+    if let Some(total) = COUNTS.get(&key) {
+        return Ok(total);
+    }
+    let writes = super::writes();
     let total = q.clone().count(db).await?;
-    COUNTS.put(key, total);
+    COUNTS.put_as_of(key, writes, total);
     Ok(total)
 }
+
+/// The count in flight per list key (see [`count`]).
+static FLIGHTS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Where deep pages of a list start: row offset → the sort key of that row.
 /// A page is then found from the nearest known start instead of walking the
