@@ -57,6 +57,9 @@ impl Hooks for App {
         let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
         ctx.shared_store.insert(stations);
         ctx.shared_store.insert(crate::models::imports::Slots::new(crate::models::imports::Slots::DEFAULT));
+        if let Some(key) = settings.activation_key(&ctx.environment)? {
+            ctx.shared_store.insert(key);
+        }
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }
@@ -102,6 +105,11 @@ impl Hooks for App {
     /// Demo accounts are created on boot when `settings.seed_demo` is on, so
     /// the README's single start command shows a usable portal.
     async fn before_run(ctx: &AppContext) -> Result<()> {
+        if ctx.shared_store.get::<crate::models::activations::ActivationKey>().is_none() {
+            return Err(loco_rs::Error::string(
+                "no activation key at settings.activation_key_path (ACTIVATION_KEY_PATH): create it once with `cargo loco task activation_key`, keep it secret and backed up",
+            ));
+        }
         if Settings::get(ctx).seed_demo {
             demo::seed(&ctx.db, &Settings::get(ctx).upload_dir).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
         }

@@ -30,6 +30,12 @@ pub struct Settings {
     /// the public port); empty: no metrics.
     #[serde(default)]
     pub metrics_bind: String,
+    /// The registry's Ed25519 activation key (Sistem Aktivasi): a file of 64
+    /// hex digits. Empty in tests: a key made for the process. Development
+    /// creates the file on first start; production refuses to start
+    /// without it (create it with the `activation_key` task).
+    #[serde(default)]
+    pub activation_key_path: String,
     /// How long finished rows are kept (housekeeping).
     #[serde(default)]
     pub retention: crate::models::housekeeping::Retention,
@@ -135,6 +141,32 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The activation key this process signs with: loaded from
+    /// `activation_key_path`; made for the process when that is empty (tests);
+    /// created there on first start in development (and said in the log).
+    /// `None` in production when the file is missing: `start` then refuses.
+    ///
+    /// # Errors
+    /// When the file exists but is not a key, or cannot be created.
+    pub fn activation_key(&self, environment: &loco_rs::environment::Environment) -> Result<Option<crate::models::activations::ActivationKey>> {
+        use crate::models::activations::ActivationKey;
+        let path = self.activation_key_path.trim();
+        if path.is_empty() {
+            return Ok((*environment != loco_rs::environment::Environment::Production).then(ActivationKey::generate));
+        }
+        let path = std::path::Path::new(path);
+        if path.exists() {
+            return ActivationKey::load(path).map(Some).map_err(|e| loco_rs::Error::string(&e));
+        }
+        if *environment == loco_rs::environment::Environment::Production {
+            return Ok(None);
+        }
+        let key = ActivationKey::generate();
+        key.save(path).map_err(|e| loco_rs::Error::string(&e))?;
+        tracing::warn!(path = %path.display(), public_key = key.public_hex(), "development: a new activation key was generated");
+        Ok(Some(key))
     }
 
     /// The context a state change needs, for a request from `ip`.

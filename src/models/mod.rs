@@ -1,4 +1,5 @@
 pub mod _entities;
+pub mod activations;
 pub mod audit_events;
 pub mod backup;
 pub mod cards;

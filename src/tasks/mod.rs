@@ -3,6 +3,7 @@
 //! housekeeping. A task prints what it did, in Indonesian, and fails with a
 //! message that says what to fix; nothing is left half-done.
 pub mod accounts;
+pub mod activation;
 pub mod backup;
 pub mod housekeeping;
 
@@ -15,6 +16,8 @@ pub fn register(tasks: &mut Tasks) {
     tasks.register(housekeeping::Housekeeping);
     tasks.register(backup::Backup);
     tasks.register(backup::Restore);
+    tasks.register(activation::CreateKey);
+    tasks.register(activation::VerifyManifest);
 }
 
 /// A required `key:value` argument.

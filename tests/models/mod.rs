@@ -1,3 +1,4 @@
+mod activations;
 mod demo;
 mod documents;
 mod faq;

@@ -13,6 +13,7 @@ fn settings(seed_demo: bool) -> Settings {
         disposition_days: 3,
         stations: sifilma::settings::StationSettings::default(),
         metrics_bind: String::new(),
+        activation_key_path: String::new(),
         retention: sifilma::models::housekeeping::Retention::default(),
         server: sifilma::server::ServerLimits::default(),
     }

@@ -24,6 +24,32 @@ use crate::support::{
 };
 
 #[test]
+fn activation_request_moves() {
+    use sifilma::models::activations::RequestStatus as A;
+    let legal = [(A::New, A::Withdrawn), (A::New, A::Approved), (A::New, A::Rejected)];
+    for from in A::ALL {
+        for to in A::ALL {
+            assert_eq!(from.can_become(to), legal.contains(&(from, to)), "{from:?} -> {to:?}");
+        }
+        assert_eq!(A::parse(from.as_str()), Some(from));
+        assert!(!from.label().contains('_'), "a page shows words, not codes");
+    }
+}
+
+#[test]
+fn activated_reader_moves() {
+    use sifilma::models::activations::ReaderStatus as Rd;
+    let legal = [(Rd::Pending, Rd::Active), (Rd::Pending, Rd::Void), (Rd::Active, Rd::Revoked)];
+    for from in Rd::ALL {
+        for to in Rd::ALL {
+            assert_eq!(from.can_become(to), legal.contains(&(from, to)), "{from:?} -> {to:?}");
+        }
+        assert_eq!(Rd::parse(from.as_str()), Some(from));
+    }
+    assert_eq!(Rd::ALL.into_iter().filter(|s| s.binds()).collect::<Vec<_>>(), vec![Rd::Pending, Rd::Active], "a revoked or void line frees its SAM");
+}
+
+#[test]
 fn request_moves() {
     use R::{Approved, Bundled, Done, InProgress, Received, Rejected, Submitted, Withdrawn};
     let legal = [

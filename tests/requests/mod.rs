@@ -1,5 +1,6 @@
 mod account;
 mod admin_users;
+mod aktivasi;
 mod audit;
 mod auth;
 mod bantuan;

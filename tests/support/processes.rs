@@ -37,6 +37,7 @@ impl Cluster {
         admin.close().await.unwrap();
         let scratch = std::env::temp_dir().join("sifilma-processes").join(&namespace);
         std::fs::create_dir_all(scratch.join("uploads")).unwrap();
+        sifilma::models::activations::ActivationKey::generate().save(&scratch.join("activation.key")).unwrap();
         Some(Self { database_url: format!("{root}/{namespace}"), redis_url, upload_dir: scratch.join("uploads"), logs: scratch, namespace, smtp_port })
     }
 
@@ -62,6 +63,7 @@ impl Cluster {
             .env("SMTP_SECURE", "false")
             .env("MAIL_FROM", format!("no-reply@{}", self.mail_domain()))
             .env("UPLOAD_DIR", &self.upload_dir)
+            .env("ACTIVATION_KEY_PATH", self.logs.join("activation.key"))
             .env("STATIONS_REDIS_URL", &self.redis_url)
             .env("STATIONS_NAMESPACE", &self.namespace)
             .env("STATIONS_LEASE_SECS", "5")
