@@ -20,6 +20,7 @@ mod m20261129_000022_whatsapp_number;
 mod m20261129_000031_report_indexes;
 mod m20261130_000041_password_setups;
 mod m20261130_000042_audit_actor_index;
+mod m20261130_000043_activations;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000031_report_indexes::Migration),
             Box::new(m20261130_000041_password_setups::Migration),
             Box::new(m20261130_000042_audit_actor_index::Migration),
+            Box::new(m20261130_000043_activations::Migration),
         ]
     }
 }

@@ -1,3 +1,4 @@
+mod activation_readers;
 mod activations;
 mod demo;
 mod documents;

@@ -3,6 +3,8 @@
 pub mod prelude;
 pub mod sea_orm_active_enums;
 
+pub mod activation_readers;
+pub mod activation_requests;
 pub mod audit_events;
 pub mod cards;
 pub mod documents;
