@@ -21,6 +21,7 @@ mod m20261129_000031_report_indexes;
 mod m20261130_000041_password_setups;
 mod m20261130_000042_audit_actor_index;
 mod m20261130_000043_activations;
+mod m20261130_000044_activation_reply_number;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000041_password_setups::Migration),
             Box::new(m20261130_000042_audit_actor_index::Migration),
             Box::new(m20261130_000043_activations::Migration),
+            Box::new(m20261130_000044_activation_reply_number::Migration),
         ]
     }
 }

@@ -108,10 +108,15 @@ pub enum Action {
     PasswordSetByLink,
     Housekeeping,
     BackupMade,
+    ActivationFiled,
+    ActivationWithdrawn,
+    ActivationApproved,
+    ActivationRejected,
+    ReaderRevoked,
 }
 
 impl Action {
-    pub const ALL: [Self; 62] = [
+    pub const ALL: [Self; 67] = [
         Self::UserRegistered,
         Self::UserStatusChanged,
         Self::UserProfileUpdated,
@@ -174,6 +179,11 @@ impl Action {
         Self::PasswordSetByLink,
         Self::Housekeeping,
         Self::BackupMade,
+        Self::ActivationFiled,
+        Self::ActivationWithdrawn,
+        Self::ActivationApproved,
+        Self::ActivationRejected,
+        Self::ReaderRevoked,
     ];
 
     #[must_use]
@@ -241,6 +251,11 @@ impl Action {
             Self::PasswordSetByLink => "user.password_set_by_link",
             Self::Housekeeping => "system.housekeeping",
             Self::BackupMade => "system.backup",
+            Self::ActivationFiled => "activation.filed",
+            Self::ActivationWithdrawn => "activation.withdrawn",
+            Self::ActivationApproved => "activation.approved",
+            Self::ActivationRejected => "activation.rejected",
+            Self::ReaderRevoked => "activation.reader_revoked",
         }
     }
 
@@ -309,6 +324,11 @@ impl Action {
             Self::PasswordSetByLink => "Password diatur lewat tautan",
             Self::Housekeeping => "Pembersihan data lama",
             Self::BackupMade => "Cadangan data dibuat",
+            Self::ActivationFiled => "Permohonan aktivasi diajukan",
+            Self::ActivationWithdrawn => "Permohonan aktivasi ditarik",
+            Self::ActivationApproved => "Aktivasi disetujui, manifest terbit",
+            Self::ActivationRejected => "Permohonan aktivasi ditolak",
+            Self::ReaderRevoked => "Aktivasi card reader dicabut",
         }
     }
 
@@ -403,7 +423,7 @@ pub struct Entry {
 }
 
 /// Subjects an audit row may be about: stored code → what a page calls it.
-pub const SUBJECTS: [(&str, &str); 12] = [
+pub const SUBJECTS: [(&str, &str); 14] = [
     (super::requests::SUBJECT, "Permintaan"),
     (super::submissions::SUBJECT, "Pengajuan"),
     ("document", "Dokumen"),
@@ -416,6 +436,8 @@ pub const SUBJECTS: [(&str, &str); 12] = [
     (super::faq::SUBJECT, "FAQ"),
     (super::portal_settings::SUBJECT, "Pengaturan"),
     ("system", "Sistem"),
+    ("activation", "Permohonan Aktivasi"),
+    ("activation_reader", "Card Reader"),
 ];
 
 /// What a page calls the subject `code` ("Subjek lain" when unknown: a
