@@ -3,6 +3,7 @@
 // once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 pub mod account;
+pub mod activations;
 pub mod admin_users;
 pub mod audit;
 pub mod auth;
@@ -63,6 +64,7 @@ pub fn routes() -> AppRoutes {
         .add_route(faq::routes())
         .add_route(manual::routes())
         .add_route(reports::routes())
+        .add_route(activations::routes())
 }
 
 /// Seconds a busy answer (503) asks the client to wait before trying again.

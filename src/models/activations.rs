@@ -5,6 +5,7 @@
 //! This module holds the parts every later step stands on: the two status
 //! machines and the signed documents (manifest, revocation list).
 pub mod lifecycle;
+pub mod list;
 pub mod readers;
 pub mod signing;
 

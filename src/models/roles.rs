@@ -118,12 +118,13 @@ const fn item(key: &'static str, label: &'static str, href: &'static str) -> Nav
 #[must_use]
 pub fn navigation(role: Role) -> Vec<NavItem> {
     use Role::{Admin, DukcapilKota, Lembaga, Operator, Produsen};
-    let all: [(NavItem, &[Role]); 11] = [
+    let all: [(NavItem, &[Role]); 12] = [
         (item("dashboard", "Dashboard", "/dashboard"), &Role::ALL),
         (item("permintaan", "Permintaan Personalisasi", "/permintaan"), &[Admin, Produsen, Lembaga, DukcapilKota]),
         (item("pengajuan", "Pengajuan SAM Rekam Cetak", "/pengajuan"), &[Admin, Produsen]),
         (item("personalisasi", "Proses Personalisasi", "/personalisasi"), &[Admin, Operator, Produsen]),
         (item("bast", "Cetak Dokumen BAST", "/bast"), &[Admin, Produsen, Lembaga, DukcapilKota]),
+        (item("aktivasi", "Aktivasi Kartu SAM", "/aktivasi"), &[Admin, Produsen, Lembaga]),
         (item("master", "Master Data", "/master"), &[Admin]),
         (item("pengguna", "Pengguna", "/admin/pengguna"), &[Admin]),
         (item("audit", "Audit", "/admin/audit"), &[Admin]),

@@ -20,7 +20,7 @@ async fn landing_shows_both_applications_and_leads_to_login() {
         let html = page.text();
         assert!(html.contains("Sistem Rekapitulasi Kartu SAM"));
         assert!(html.contains("Sistem Aktivasi Kartu SAM"));
-        assert!(html.contains("Segera hadir"));
+        assert!(html.contains("href=\"/aktivasi\"") && !html.contains("Segera hadir"), "the second application is open");
         assert!(html.contains("href=\"/login\""));
         let csp = page.header("content-security-policy");
         assert!(csp.to_str().unwrap().contains("script-src 'self'"));
