@@ -102,6 +102,7 @@ fn counters(role: Role) -> &'static [Counter] {
             ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
             ("Akun menunggu aktivasi", "/admin/pengguna?status=pending", "SELECT COUNT(*) FROM users WHERE status = 'pending'"),
             ("Personalisasi selesai, menunggu penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE status = 'done'"),
+            ("Permohonan aktivasi menunggu disposisi", "/aktivasi?status=new", "SELECT COUNT(*) FROM activation_requests WHERE status = 'new'"),
         ],
         Role::Operator => &[
             ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
@@ -116,6 +117,7 @@ fn counters(role: Role) -> &'static [Counter] {
             ),
             ("Pengajuan Anda menunggu keputusan Dukcapil", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'new'"),
             ("Kartu selesai dipersonalisasi, catat penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'done'"),
+            ("Permohonan aktivasi Anda menunggu disposisi", "/aktivasi?status=new", "SELECT COUNT(*) FROM activation_requests WHERE applicant_id = ? AND status = 'new'"),
         ],
         // The institution's requests by their own status: the same states
         // the request list filters on, so a tile and its list agree.

@@ -145,12 +145,18 @@ async fn an_institution_files_the_admin_approves_and_the_manifest_and_revocation
         assert!(!xyz.page("/aktivasi").await.contains("470/AKT/2026"));
 
         let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        assert_eq!(crate::support::tile(&admin.page("/dashboard").await, "Permohonan aktivasi menunggu disposisi"), "1");
         admin.get(&format!("/aktivasi/{rid}")).await;
         let r = admin.post(&format!("/aktivasi/{rid}/tolak"), &[("reason", "x")]).await;
         assert_eq!(r.status_code(), 422, "a reason is required");
         assert_eq!(bank.post(&format!("/aktivasi/{rid}/setujui"), &[]).await.status_code(), 404, "only the admin decides");
         assert_eq!(admin.post(&format!("/aktivasi/{rid}/setujui"), &[]).await.status_code(), 303);
         assert_eq!(admin.post(&format!("/aktivasi/{rid}/setujui"), &[]).await.status_code(), 409, "approving twice");
+        assert_eq!(
+            crate::support::tile(&admin.page("/dashboard").await, "Permohonan aktivasi menunggu disposisi"),
+            "0",
+            "the admin's own decision shows at once"
+        );
         let page = unescape(&bank.page(&format!("/aktivasi/{rid}")).await);
         assert!(page.contains("Disetujui, manifest terbit") && page.contains("Unduh Manifest"), "{page}");
 
