@@ -141,12 +141,9 @@ impl Manifest {
     pub const FORMAT: &'static str = "sifilma-manifest/1";
 
     /// The manifest file: its JSON line and the registry's signature.
-    ///
-    /// # Panics
-    /// Never: a manifest always serialises.
     #[must_use]
     pub fn signed(&self, key: &ActivationKey) -> String {
-        key.sign(&serde_json::to_string(self).expect("a manifest serialises"))
+        signed_json(self, key)
     }
 
     /// Checks a manifest file with the registry's public key alone.
@@ -155,14 +152,25 @@ impl Manifest {
     /// [`Rejected`] when it is not a manifest, was changed, or was signed
     /// by another key.
     pub fn check(file: &[u8], public_key: &str) -> Result<Self, Rejected> {
-        let key = signing::public_key(public_key)?;
-        let payload = signing::verify(file, &key)?;
-        let manifest: Self = serde_json::from_str(payload).map_err(|_| Rejected::Malformed)?;
-        if manifest.format != Self::FORMAT {
-            return Err(Rejected::Malformed);
-        }
-        Ok(manifest)
+        checked_json(file, public_key, Self::FORMAT, |m: &Self| &m.format)
     }
+}
+
+/// `value` as one JSON line signed by `key`.
+fn signed_json<T: Serialize>(value: &T, key: &ActivationKey) -> String {
+    key.sign(&serde_json::to_string(value).expect("signed documents serialise"))
+}
+
+/// The document of a signed file: signature good for `public_key`, JSON of
+/// type `T` whose format field (`format_of`) is `format`.
+fn checked_json<T: serde::de::DeserializeOwned>(file: &[u8], public_key: &str, format: &str, format_of: fn(&T) -> &str) -> Result<T, Rejected> {
+    let key = signing::public_key(public_key)?;
+    let payload = signing::verify(file, &key)?;
+    let value: T = serde_json::from_str(payload).map_err(|_| Rejected::Malformed)?;
+    if format_of(&value) != format {
+        return Err(Rejected::Malformed);
+    }
+    Ok(value)
 }
 
 /// One revoked reader on the revocation list.
@@ -192,12 +200,9 @@ impl RevocationList {
     pub const FORMAT: &'static str = "sifilma-revocations/1";
 
     /// The list signed by the registry.
-    ///
-    /// # Panics
-    /// Never: a list always serialises.
     #[must_use]
     pub fn signed(&self, key: &ActivationKey) -> String {
-        key.sign(&serde_json::to_string(self).expect("a revocation list serialises"))
+        signed_json(self, key)
     }
 
     /// Checks a revocation list file with the public key alone.
@@ -205,12 +210,6 @@ impl RevocationList {
     /// # Errors
     /// As [`Manifest::check`].
     pub fn check(file: &[u8], public_key: &str) -> Result<Self, Rejected> {
-        let key = signing::public_key(public_key)?;
-        let payload = signing::verify(file, &key)?;
-        let list: Self = serde_json::from_str(payload).map_err(|_| Rejected::Malformed)?;
-        if list.format != Self::FORMAT {
-            return Err(Rejected::Malformed);
-        }
-        Ok(list)
+        checked_json(file, public_key, Self::FORMAT, |l: &Self| &l.format)
     }
 }

@@ -10,7 +10,10 @@ use sifilma::models::{
     activations::readers::{check, ReaderInput, MAX_READERS},
 };
 
-use crate::support::{scenario::done_submission, with_app, Client};
+use crate::support::{
+    scenario::{done_submission, receive_all},
+    with_app,
+};
 
 const TYPE: &str = "Type IdGlobalScan GSX-01";
 
@@ -44,13 +47,7 @@ async fn every_line_is_checked_against_what_the_portal_personalized_and_handed_o
         let before = check(&ctx.db, bank, &[line(1, s1, &perso(s1), "CR-1")]).await.unwrap();
         assert_eq!(messages(before), vec![format!("Baris 1: Kartu SAM {s1} belum diterima lembaga ini melalui BAST.")]);
 
-        // Received through the real form.
-        let lines = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
-        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
-        nyra.get(&format!("/bast/{id}")).await;
-        let received: Vec<(String, String)> = lines.iter().map(|l| (format!("received_{}", l.id), l.quantity.to_string())).collect();
-        let fields: Vec<(&str, &str)> = received.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(nyra.post(&format!("/bast/{id}/terima"), &fields).await.status_code(), 303);
+        receive_all(&server, &ctx, id).await;
 
         let good = check(&ctx.db, bank, &[line(1, s1, &perso(s1), "cr-1"), line(2, " 0sam00000002 ", &perso(s2), "CR-2")]).await.unwrap().expect("good lines");
         assert_eq!(good.iter().map(|c| (c.sam_serial.as_str(), c.reader_serial.as_str())).collect::<Vec<_>>(), vec![(s1, "CR-1"), (s2, "CR-2")]);
@@ -141,7 +138,7 @@ async fn every_line_is_checked_against_what_the_portal_personalized_and_handed_o
         let live = activation_readers::ActiveModel {
             request_id: Set(req.id),
             row_no: Set(1),
-            machine_type_id: Set(lines[0].machine_type_id),
+            machine_type_id: Set(requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap().machine_type_id),
             reader_serial: Set("CR-1".into()),
             sam_serial: Set(s1.into()),
             perso_number: Set(perso(s1)),

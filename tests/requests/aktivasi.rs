@@ -8,21 +8,7 @@ use sifilma::models::activations::{ActivationKey, Manifest, RevocationList};
 use crate::support::{unescape, with_app, Client};
 
 fn manifest(key: &ActivationKey) -> Manifest {
-    Manifest {
-        format: Manifest::FORMAT.into(),
-        activation_number: "AKT-2026-00042".into(),
-        institution: "Bank ABC".into(),
-        reader_type: "Type IdGlobalScan GSX-01".into(),
-        reader_serial: "CR-7731-0042".into(),
-        sam_serial: "0010900107".into(),
-        perso_number: "PN-00001".into(),
-        pcid: "PCID-00001".into(),
-        region: "Jawa Barat / Kota Bandung".into(),
-        valid_from: "2026-11-25".into(),
-        valid_until: "2027-11-24".into(),
-        issued_at: "2026-11-25T10:00:00+07:00".into(),
-        key_id: key.key_id(),
-    }
+    crate::support::fixtures::manifest(key, "AKT-2026-00042")
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use sifilma::{
     },
 };
 
-use crate::support::{boot_with, scenario::done_submission, with_app_config, Client};
+use crate::support::{boot_with, with_app_config, Client};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join("sifilma-backup-tests").join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
@@ -44,14 +44,10 @@ async fn task(ctx: &loco_rs::app::AppContext, name: &str, dir: &Path) -> loco_rs
 
 /// Received, and BAST, card list and reply letter archived.
 async fn archived_documents(server: &TestServer, ctx: &loco_rs::app::AppContext) -> i32 {
-    let id = done_submission(server, ctx).await;
-    let lines = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
+    let id = crate::support::scenario::received_submission(server, ctx).await;
+    let a = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).one(&ctx.db).await.unwrap().unwrap().id;
     let mut nyra = Client::signed_in(server, "pt_nyra").await;
     nyra.get(&format!("/bast/{id}")).await;
-    let received: Vec<(String, String)> = lines.iter().map(|l| (format!("received_{}", l.id), "2".to_string())).collect();
-    let fields: Vec<(&str, &str)> = received.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(nyra.post(&format!("/bast/{id}/terima"), &fields).await.status_code(), 303);
-    let a = lines[0].id;
     let r = nyra.post(&format!("/bast/{id}/cetak"), &[(&format!("bast_{a}"), "1"), (&format!("list_{a}"), "1"), ("reply", "1")]).await;
     assert_eq!(r.status_code(), 303, "{}", r.text());
     id

@@ -89,3 +89,22 @@ pub fn tiny_strings_card_list(n: usize) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+/// A reader manifest of Bank ABC numbered `number`, to be signed by `key`.
+pub fn manifest(key: &sifilma::models::activations::ActivationKey, number: &str) -> sifilma::models::activations::Manifest {
+    sifilma::models::activations::Manifest {
+        format: sifilma::models::activations::Manifest::FORMAT.into(),
+        activation_number: number.into(),
+        institution: "Bank ABC".into(),
+        reader_type: "Type IdGlobalScan GSX-01".into(),
+        reader_serial: "CR-7731-0042".into(),
+        sam_serial: "0010900107".into(),
+        perso_number: "PN-00001".into(),
+        pcid: "PCID-00001".into(),
+        region: "Jawa Barat / Kota Bandung".into(),
+        valid_from: "2026-11-25".into(),
+        valid_until: "2027-11-24".into(),
+        issued_at: "2026-11-25T10:00:00+07:00".into(),
+        key_id: key.key_id(),
+    }
+}

@@ -239,13 +239,18 @@ pub async fn done_submission(server: &TestServer, ctx: &AppContext) -> i32 {
 /// of them) through the BAST page. Returns its id.
 pub async fn received_submission(server: &TestServer, ctx: &AppContext) -> i32 {
     let id = done_submission(server, ctx).await;
+    receive_all(server, ctx, id).await;
+    id
+}
+
+/// PT Nyra records every card of Done submission `id` as received.
+pub async fn receive_all(server: &TestServer, ctx: &AppContext, id: i32) {
     let lines = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
     let mut nyra = Client::signed_in(server, "pt_nyra").await;
     nyra.get(&format!("/bast/{id}")).await;
     let received: Vec<(String, String)> = lines.iter().map(|l| (format!("received_{}", l.id), l.quantity.to_string())).collect();
     let fields: Vec<(&str, &str)> = received.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(nyra.post(&format!("/bast/{id}/terima"), &fields).await.status_code(), 303);
-    id
 }
 
 /// Makes the lease of run `run` expire now (as if its station had been
