@@ -124,6 +124,11 @@ async fn an_institution_files_the_admin_approves_and_the_manifest_and_revocation
         let page = bank.page(&at).await;
         assert!(page.contains("Menunggu disposisi") && page.contains("hari kerja") && page.contains("Tarik Permohonan"));
         let rid = activation_requests::Entity::find().one(&ctx.db).await.unwrap().unwrap().id;
+        let listed = bank.page("/aktivasi").await;
+        assert!(
+            listed.contains("470/AKT/2026") && listed.contains("<td data-label=\"Card Reader\">2</td>") && listed.contains("Organisasi bank_abc"),
+            "{listed}"
+        );
 
         // Another institution sees nothing; the producer does not see the institution's own filing.
         let mut xyz = Client::signed_in(&server, "bank_xyz").await;
