@@ -4,8 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait as _, Func},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 
@@ -33,7 +32,7 @@ pub trait Record: Sized + Send + Sync {
 
     /// What deactivating this record also does, in the same transaction
     /// (after its audit row); an error undoes the deactivation.
-    fn on_deactivated(&self, _txn: &DatabaseTransaction, _admin: &users::Model, _ip: &str) -> impl std::future::Future<Output = AppResult<()>> + Send {
+    fn on_deactivated(&self, _txn: &super::WriteTxn, _admin: &users::Model, _ip: &str) -> impl std::future::Future<Output = AppResult<()>> + Send {
         async { Ok(()) }
     }
 }

@@ -33,6 +33,7 @@ pub mod submissions;
 pub mod throttle;
 pub mod uploads;
 pub mod users;
+pub mod writes;
 
 pub use errors::{AppError, AppResult, FieldErrors};
 
@@ -46,29 +47,7 @@ pub struct Env<'a> {
     pub disposition_days: u32,
 }
 
-/// Write transactions begun by this process: a cache keyed by it is never
-/// older than the last change made here (other processes: issue of several
-/// portals; their changes show after the cache's expiry).
-static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many write transactions this process has begun.
-#[must_use]
-pub fn writes() -> u64 {
-    WRITES.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Starts a transaction that writes. On SQLite it takes the write lock at
-/// `BEGIN` (IMMEDIATE): two writers then queue on the busy timeout, where a
-/// deferred transaction would fail with "database is locked" when it upgrades
-/// its read lock (station results arrive while people work). PostgreSQL
-/// ignores the mode.
-///
-/// # Errors
-/// When the database cannot start the transaction.
-pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, sea_orm::DbErr> {
-    WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    db.begin_with_options(sea_orm::TransactionOptions { sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate), ..Default::default() }).await
-}
+pub use writes::{begin_write, writes, WriteTxn};
 
 /// A status as a page shows it: the stored code (CSS class of the badge)
 /// and the Indonesian label.

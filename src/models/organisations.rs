@@ -1,9 +1,7 @@
 //! Organisations: Dukcapil pusat, producers (whose PIC signs the BAST as
 //! "Pihak Kedua"), user institutions and regency/city registry offices.
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::organisations::{ActiveModel, Column, Entity, Model};
@@ -36,7 +34,7 @@ impl Record for Model {
     /// A deactivated organisation's people are signed out at once (their
     /// logins are refused from now on, see `users::Model::login`). The admin
     /// cannot deactivate their own organisation.
-    async fn on_deactivated(&self, txn: &DatabaseTransaction, admin: &users::Model, ip: &str) -> AppResult<()> {
+    async fn on_deactivated(&self, txn: &super::WriteTxn, admin: &users::Model, ip: &str) -> AppResult<()> {
         if admin.organisation_id == Some(self.id) {
             return Err(AppError::Conflict("Anda tidak dapat menonaktifkan organisasi Anda sendiri.".into()));
         }

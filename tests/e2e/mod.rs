@@ -1,4 +1,5 @@
 //! Headless-Chromium journeys against the real router on a loopback port.
+mod aktivasi;
 mod bast;
 mod pengajuan;
 mod permintaan;

@@ -13,3 +13,4 @@ mod sessions;
 mod settings;
 mod status_machines;
 mod users;
+mod writes;
