@@ -7,7 +7,18 @@
 //! index's own vocabulary, remembered for a while. When even the rarest
 //! trigram is in many rows, or the term is shorter than a trigram, the list
 //! is walked in its order instead and `LIKE` stops it at a page's worth of
-//! matches. PostgreSQL answers the same `LIKE` from its `pg_trgm` index.
+//! matches.
+//!
+//! PostgreSQL narrows alike on its `pg_trgm` index: asked for the whole
+//! term, the index intersects the rows of every trigram, and a trigram of a
+//! word in every title ("cab" of "cabang") makes each search read a posting
+//! list of the whole table. So the index is asked for the two rarest
+//! trigrams only (`LIKE '%424%'`, which `pg_trgm` serves from the index),
+//! and `strpos` then keeps the exact matches (it is not served by the
+//! index, so the index is not asked for the rest). How rare a trigram is
+//! is counted on the index, up to [`DENSE`], and remembered like SQLite's.
+//! Only trigrams of ASCII letters and digits are used there: `pg_trgm`
+//! splits words at other characters and could not serve them.
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{LazyLock, Mutex},
@@ -32,7 +43,8 @@ const DENSE: u64 = 5_000;
 /// How long a trigram's row count is trusted.
 const COUNT_FOR: Duration = Duration::from_secs(600);
 
-/// Trigram → (rows holding it, when counted).
+/// Trigram → (rows holding it, when counted). Each process has one
+/// database, so a trigram is counted on that database's index.
 static RARITY: LazyLock<Mutex<HashMap<String, (u64, Instant)>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// How a list finds its search term's rows.
@@ -42,6 +54,9 @@ pub enum Search {
     Everything,
     /// Rows holding these trigrams (SQLite's trigram index), then `LIKE`.
     Narrowed { term: String, trigrams: Vec<String> },
+    /// Rows holding these trigrams (PostgreSQL's `pg_trgm` index), then
+    /// `strpos`.
+    Indexed { term: String, trigrams: Vec<String> },
     /// `LIKE` over the list walked in its order (or PostgreSQL's index).
     Scanned { term: String },
 }
@@ -53,6 +68,13 @@ pub fn term_of(raw: &str) -> Option<String> {
     let term: String = raw.trim().to_lowercase().chars().take(MAX_CHARS).collect();
     let term = term.trim_end().to_string();
     (!term.is_empty()).then_some(term)
+}
+
+/// Whether `pg_trgm` serves `LIKE '%<trigram>%'` from its index: ASCII
+/// letters and digits only (it splits words at anything else). Such a
+/// trigram is also safe to write into SQL.
+fn pg_servable(trigram: &str) -> bool {
+    trigram.len() == 3 && trigram.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// The distinct trigrams of `term` (by character).
@@ -68,8 +90,21 @@ async fn rows_holding(db: &DatabaseConnection, trigram: &str) -> AppResult<u64> 
             return Ok(n);
         }
     }
-    let row =
-        db.query_one_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "SELECT doc FROM requests_search_terms WHERE term = ?", [trigram.into()])).await?;
+    let row = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            // The trigram is written into the SQL (it is ASCII letters and
+            // digits only): planned with its literal, the count is served by
+            // the trigram index, never by a scan of the table.
+            debug_assert!(pg_servable(trigram));
+            let sql =
+                format!("SELECT COUNT(*) AS doc FROM (SELECT 1 FROM personalization_requests WHERE search_text LIKE '%{trigram}%' LIMIT {}) AS t", DENSE + 1);
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?
+        }
+        _ => {
+            db.query_one_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "SELECT doc FROM requests_search_terms WHERE term = ?", [trigram.into()]))
+                .await?
+        }
+    };
     let n = row.and_then(|r| r.try_get::<i64>("", "doc").ok()).map_or(0, |n| u64::try_from(n).unwrap_or(0));
     if let Ok(mut m) = RARITY.lock() {
         if m.len() >= 100_000 {
@@ -87,25 +122,30 @@ impl Search {
     /// On database failure.
     pub async fn plan(db: &DatabaseConnection, raw: &str) -> AppResult<Self> {
         let Some(term) = term_of(raw) else { return Ok(Self::Everything) };
-        if db.get_database_backend() != DbBackend::Sqlite || term.chars().count() < 3 {
+        let backend = db.get_database_backend();
+        if !matches!(backend, DbBackend::Sqlite | DbBackend::Postgres) || term.chars().count() < 3 {
             return Ok(Self::Scanned { term });
         }
         let mut counted = Vec::new();
         for trigram in trigrams(&term) {
+            if backend == DbBackend::Postgres && !pg_servable(&trigram) {
+                continue;
+            }
             counted.push((rows_holding(db, &trigram).await?, trigram));
         }
         counted.sort();
         if counted.first().is_none_or(|(n, _)| *n > DENSE) {
             return Ok(Self::Scanned { term });
         }
-        Ok(Self::Narrowed { term, trigrams: counted.into_iter().take(2).map(|(_, t)| t).collect() })
+        let trigrams = counted.into_iter().take(2).map(|(_, t)| t).collect();
+        Ok(if backend == DbBackend::Postgres { Self::Indexed { term, trigrams } } else { Self::Narrowed { term, trigrams } })
     }
 
     /// Whether the rows are found through the trigram index (the scope must
     /// then not be served by an index, or SQLite walks that instead).
     #[must_use]
     pub const fn narrowed(&self) -> bool {
-        matches!(self, Self::Narrowed { .. })
+        matches!(self, Self::Narrowed { .. } | Self::Indexed { .. })
     }
 
     /// The condition on `personalization_requests`, if any.
@@ -118,6 +158,15 @@ impl Search {
         match self {
             Self::Everything => None,
             Self::Scanned { term } => Some(like(term)),
+            Self::Indexed { term, trigrams } => {
+                // The index is asked for the rare trigrams (written into the
+                // SQL, see `rows_holding`); `strpos` keeps the exact matches.
+                let narrowed =
+                    trigrams.iter().fold(Expr::cust_with_values("strpos(\"personalization_requests\".\"search_text\", $1) > 0", [term.clone()]), |all, t| {
+                        all.and(Expr::cust(format!("\"personalization_requests\".\"search_text\" LIKE '%{t}%'")))
+                    });
+                Some(narrowed)
+            }
             Self::Narrowed { term, trigrams } => {
                 let query = trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
                 let narrowed =
@@ -137,6 +186,14 @@ mod tests {
         assert_eq!(term_of("  Cabang 42 "), Some("cabang 42".into()));
         assert_eq!(term_of("   "), None);
         assert_eq!(term_of(&"é".repeat(500)).map(|t| t.chars().count()), Some(MAX_CHARS));
+    }
+
+    #[test]
+    fn only_lowercase_ascii_letters_and_digits_go_to_pg_trgm() {
+        assert!(pg_servable("424") && pg_servable("cab"));
+        for t in ["g 4", "0/0", "'%'", "ént", "CAB", "ab", "abcd"] {
+            assert!(!pg_servable(t), "{t:?}");
+        }
     }
 
     #[test]
