@@ -95,7 +95,8 @@ impl Sort {
 pub struct Asked {
     pub status: Option<RequestStatus>,
     pub reader: Option<ReaderStatus>,
-    /// Trimmed, lower-cased, at most [`MAX_TERM`] characters; `None` when empty.
+    /// Trimmed, lower-cased, without control characters, at most
+    /// [`MAX_TERM`] characters; `None` when empty.
     pub term: Option<String>,
     pub sort: Sort,
     pub page: PageNo,
@@ -129,7 +130,8 @@ pub struct Page {
 impl ActivationQuery {
     #[must_use]
     pub fn parse(&self) -> Asked {
-        let term: String = self.q.trim().to_lowercase().chars().take(MAX_TERM).collect();
+        // Control characters (a NUL byte PostgreSQL refuses) are never in a number or name.
+        let term: String = self.q.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(MAX_TERM).collect();
         let term = term.trim_end().to_string();
         Asked {
             status: RequestStatus::parse(self.status.trim()),
