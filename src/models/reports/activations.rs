@@ -102,7 +102,7 @@ fn in_period(q: &mut Sql, col: &str, f: &Filter) {
 }
 
 /// The row of `key` in `map`, named `name` (the smallest spelling wins).
-fn slot<'a>(map: &'a mut BTreeMap<String, Line>, key: String, name: String) -> &'a mut Counts {
+fn slot(map: &mut BTreeMap<String, Line>, key: String, name: String) -> &mut Counts {
     let line = map.entry(key).or_insert_with(|| Line { name: name.clone(), counts: Counts::default() });
     if name < line.name {
         line.name = name;
