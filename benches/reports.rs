@@ -1,5 +1,6 @@
 //! Rekapitulasi benchmark: 1,000,000 cards in 20,000 submissions (40,000
-//! request lines, 50 institutions, 5 producers, 8 stations, 24 months)
+//! request lines, 50 institutions, 5 producers, 8 stations, 24 months) and
+//! 20,000 activation requests with 100,000 readers over the same months
 //! seeded straight into SQLite (or PostgreSQL with `SIFILMA_BENCH_DATABASE_URL`,
 //! as the other benches), then `Recap::compute` and the Excel export
 //! timed (median of 5) against the goals: the monthly recap with every
@@ -22,6 +23,9 @@ const INSTITUTIONS: usize = 50;
 const STATIONS: usize = 8;
 const MONTHS: usize = 24;
 const ROWS_PER_INSERT: usize = 500;
+const ACTIVATIONS: usize = 20_000;
+const READERS_PER_ACTIVATION: usize = 5;
+const PROVINCES: [&str; 6] = ["Jawa Barat", "Jawa Tengah", "Jawa Timur", "DKI Jakarta", "Banten", "Bali"];
 
 /// A timestamp the way the database driver writes one.
 fn ts(d: NaiveDate, hour: u32) -> String {
@@ -139,6 +143,56 @@ async fn seed(db: &impl ConnectionTrait) {
         format!("({}, {}, {}, 'SAM{k:09}', '{status}', {now}, {run}, {at})", i + 1, j + 1, k % (LINES_PER_SUBMISSION * CARDS_PER_LINE) + 1)
     });
     insert(db, "INSERT INTO cards (submission_id, request_id, row_no, serial, status, created_at, run_id, result_at)", card_rows).await;
+
+    // Activation requests: a quarter filed by the producer, most approved
+    // three days after filing, some rejected, withdrawn or waiting.
+    let activation_rows = (0..ACTIVATIONS).map(|i| {
+        let d = first_day(i);
+        let institution = PRODUCERS + 1 + i % INSTITUTIONS;
+        let applicant = if i % 4 == 0 { i % PRODUCERS + 1 } else { institution };
+        let (status, reply) = match i % 10 {
+            0 => ("new", "NULL".to_string()),
+            1 => ("rejected", "NULL".to_string()),
+            2 => ("withdrawn", "NULL".to_string()),
+            _ => ("approved", format!("'AKT-B-{i:06}'")),
+        };
+        let filed = ts(d, 2);
+        format!("({applicant}, {institution}, 1, 'AKT/{i:06}', '{d}', 'k', 'pdf', 's.pdf', 1, '{status}', {reply}, {filed}, {filed})")
+    });
+    insert(
+        db,
+        "INSERT INTO activation_requests (applicant_id, institution_id, created_by, letter_number, letter_date, file_key, file_kind, file_name, file_size, \
+         status, reply_number, created_at, updated_at)",
+        activation_rows,
+    )
+    .await;
+    let reader_rows = (0..ACTIVATIONS * READERS_PER_ACTIVATION).map(|k| {
+        let i = k / READERS_PER_ACTIVATION;
+        let approved = i % 10 >= 3;
+        let status = match (approved, i % 10, k % 50) {
+            (true, _, 0) => "revoked",
+            (true, _, _) => "active",
+            (false, 0, _) => "pending",
+            _ => "void",
+        };
+        let issued = if approved { ts(first_day(i) + Days::new(3), 3) } else { "NULL".into() };
+        let number = if approved { format!("'AKT-B-{i:06}-{k:07}'") } else { "NULL".into() };
+        format!(
+            "({}, {}, {}, 'CR-{k:07}', 'BSAM{k:08}', 'PN{k:08}', 1, '{}', 'Kota {}', '{status}', {number}, {issued}, {now})",
+            i + 1,
+            k % READERS_PER_ACTIVATION + 1,
+            i % 3 + 1,
+            PROVINCES[k % PROVINCES.len()],
+            k % 20,
+        )
+    });
+    insert(
+        db,
+        "INSERT INTO activation_readers (request_id, row_no, machine_type_id, reader_serial, sam_serial, perso_number, card_id, province, city, status, \
+         activation_number, issued_at, created_at)",
+        reader_rows,
+    )
+    .await;
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -183,14 +237,14 @@ async fn main() {
     ];
     for (label, viewer, filter, goal) in cases {
         let mut times = Vec::new();
-        let mut listed = 0;
+        let mut listed = (0, 0);
         for _ in 0..5 {
             let t = Instant::now();
             let r = Recap::compute(&db, viewer, &filter, today).await.unwrap();
             times.push(t.elapsed());
-            listed = r.cards.listed;
+            listed = (r.cards.listed, r.activations.totals.activated);
         }
-        println!("{label}: median {:.1?} of 5 ({listed} cards) [{goal}]", median(times));
+        println!("{label}: median {:.1?} of 5 ({} cards, {} readers activated) [{goal}]", median(times), listed.0, listed.1);
     }
     let mut times = Vec::new();
     let mut size = 0;

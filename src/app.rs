@@ -60,6 +60,7 @@ impl Hooks for App {
         if let Some(key) = settings.activation_key(&ctx.environment)? {
             ctx.shared_store.insert(key);
         }
+        crate::mailers::set_base_url(&settings.public_url);
         ctx.shared_store.insert(settings);
         Ok(ctx)
     }

@@ -20,7 +20,7 @@ use crate::{
     models::{
         activations::{
             lifecycle::{self, Letter},
-            list::{self, ActivationQuery},
+            list::{self, ActivationQuery, Sort},
             readers::ReaderInput,
             ActivationKey, ReaderStatus, RequestStatus,
         },
@@ -50,10 +50,21 @@ async fn index(
     RawQuery(raw): RawQuery,
     Query(f): Query<Flash>,
 ) -> PageResult {
-    let (rows, window) = q.page(&ctx.db, auth.user(), PER_PAGE).await?;
+    let asked = q.parse();
+    let page = asked.page(&ctx.db, auth.user(), PER_PAGE).await?;
     let statuses: Vec<Value> = RequestStatus::ALL.iter().map(|s| json!([s.as_str(), s.label()])).collect();
+    let reader_statuses: Vec<Value> = ReaderStatus::ALL.iter().map(|s| json!([s.as_str(), s.label()])).collect();
+    let sorts: Vec<Value> = Sort::ALL.iter().map(|s| json!([s.code(), s.label()])).collect();
     let may_file = !list::institutions_for(&ctx.db, auth.user()).await?.is_empty();
-    let data = json!({ "rows": rows, "q": q, "statuses": statuses, "pager": pager(&window, &strip_page(raw.as_deref())), "may_file": may_file, "flash": flash(f.ok()) });
+    let shown = json!({
+        "status": asked.status.map_or("", RequestStatus::as_str), "reader": asked.reader.map_or("", ReaderStatus::as_str),
+        "reader_label": asked.reader.map(ReaderStatus::label), "q": q.q.trim().chars().take(list::MAX_TERM).collect::<String>(), "sort": asked.sort.code(),
+    });
+    let data = json!({
+        "rows": page.rows, "q": shown, "statuses": statuses, "reader_statuses": reader_statuses, "sorts": sorts,
+        "readers_in_status": page.readers_in_status.map(crate::locale::group_thousands),
+        "pager": pager(&page.window, &strip_page(raw.as_deref())), "may_file": may_file, "flash": flash(f.ok()),
+    });
     app_page(&v, &auth, StatusCode::OK, "activations/index.html", "aktivasi", data)
 }
 
@@ -190,8 +201,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
             })
         })
         .collect();
-    let estimate =
-        crate::models::submissions::calendar(&ctx.db).await?.add_working_days(r.created_at.with_timezone(&crate::locale::wib()).date_naive(), ESTIMATE_DAYS);
+    let estimate = crate::models::activations::estimate(&ctx.db, r.created_at).await?;
     let data = json!({
         "r": { "id": r.id, "letter_number": r.letter_number, "letter_date": crate::locale::date(r.letter_date), "institution": institution,
                "status": r.status, "status_label": state.label(), "reply_number": r.reply_number, "decision_note": r.decision_note },
@@ -204,8 +214,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
     app_page(v, auth, status, "activations/show.html", "aktivasi", data)
 }
 
-/// Working days from filing to the reply letter (FAQ: 7).
-pub const ESTIMATE_DAYS: u32 = 7;
+pub use crate::models::activations::ESTIMATE_DAYS;
 
 async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<Flash>) -> PageResult {
     show_page(&ctx, &v, &auth, id, StatusCode::OK, flash(q.ok()), &FieldErrors::new()).await

@@ -41,9 +41,10 @@ fn query(raw: Option<&str>) -> Query {
             "machine" => &mut q.machine,
             "station" => &mut q.station,
             "status" => &mut q.status,
+            "province" => &mut q.province,
             _ => continue,
         };
-        *slot = v.chars().take(40).collect();
+        *slot = v.chars().take(if k == "province" { 100 } else { 40 }).collect();
     }
     q
 }
@@ -109,7 +110,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
             "criteria": a.filter.describe(&a.choices),
             "choices": {
                 "producers": options(&a.choices.producers), "institutions": options(&a.choices.institutions),
-                "machines": options(&a.choices.machines), "stations": options(&a.choices.stations),
+                "machines": options(&a.choices.machines), "stations": options(&a.choices.stations), "provinces": a.choices.provinces,
             },
             "kinds": PeriodKind::ALL.map(|k| json!({ "code": k.code(), "label": k.label() })),
             "kind": a.filter.kind.code(),

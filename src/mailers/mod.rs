@@ -7,11 +7,12 @@
 //! change it announces (`models::mail_outbox`), and
 //! `workers::mail_delivery` sends it with Loco's mailer (lettre).
 pub mod account;
+pub mod activations;
 pub mod handovers;
 pub mod requests;
 pub mod submissions;
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 use include_dir::{include_dir, Dir};
 use serde::Serialize;
@@ -59,4 +60,22 @@ pub fn render<S: Serialize>(name: &str, locals: &S) -> Result<Message, MailError
 #[must_use]
 pub fn link(base_url: &str, path: &str) -> String {
     format!("{}/{}", base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+}
+
+/// The portal's public address (`settings.public_url`), set at boot, for
+/// the mails of changes whose callers pass no [`crate::models::Env`]
+/// (Sistem Aktivasi's lifecycle).
+static BASE_URL: RwLock<String> = RwLock::new(String::new());
+
+/// Sets the address [`base_url`] answers (at boot).
+pub fn set_base_url(url: &str) {
+    if let Ok(mut base) = BASE_URL.write() {
+        url.clone_into(&mut base);
+    }
+}
+
+/// The portal's public address set at boot; the development default before.
+#[must_use]
+pub fn base_url() -> String {
+    BASE_URL.read().ok().filter(|b| !b.is_empty()).map_or_else(|| "http://localhost:5150".to_string(), |b| b.clone())
 }

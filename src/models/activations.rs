@@ -6,12 +6,27 @@
 //! machines and the signed documents (manifest, revocation list).
 pub mod lifecycle;
 pub mod list;
+pub mod mails;
 pub mod readers;
 pub mod signing;
 
 use serde::{Deserialize, Serialize};
 
 pub use signing::{ActivationKey, Rejected};
+
+/// Working days from filing to the reply letter (FAQ: 7).
+pub const ESTIMATE_DAYS: u32 = 7;
+
+/// When a request filed at `filed_at` should be done: [`ESTIMATE_DAYS`]
+/// working days after its filing day (WIB), holidays of master data
+/// skipped. The request page and the receipt mail both say this date.
+///
+/// # Errors
+/// On database failure.
+pub async fn estimate<C: sea_orm::ConnectionTrait>(db: &C, filed_at: sea_orm::prelude::DateTimeWithTimeZone) -> crate::models::AppResult<chrono::NaiveDate> {
+    let day = filed_at.with_timezone(&crate::locale::wib()).date_naive();
+    Ok(crate::models::submissions::calendar(db).await?.add_working_days(day, ESTIMATE_DAYS))
+}
 
 /// A Permohonan Aktivasi: filed by a producer or an institution, decided
 /// by the admin.

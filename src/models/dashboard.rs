@@ -127,6 +127,14 @@ fn counters(role: Role) -> &'static [Counter] {
             ("Permintaan dalam proses personalisasi", "/permintaan?status=in_progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'in_progress'"),
             ("Kartu selesai dipersonalisasi, menunggu serah terima", "/permintaan?status=done", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'done'"),
             ("Kartu diterima (BAST)", "/permintaan?status=received", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'received'"),
+            // Scoped as the activation list scopes an institution: by the
+            // readers' institution, whoever filed.
+            ("Permohonan aktivasi menunggu disposisi", "/aktivasi?status=new", "SELECT COUNT(*) FROM activation_requests WHERE institution_id = ? AND status = 'new'"),
+            (
+                "Card reader aktif",
+                "/aktivasi?reader=active",
+                "SELECT COUNT(*) FROM activation_readers x JOIN activation_requests ar ON ar.id = x.request_id WHERE ar.institution_id = ? AND x.status = 'active'",
+            ),
         ],
     }
 }

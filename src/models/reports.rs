@@ -12,6 +12,7 @@
 //! per-submission stage dates come back as rows (one per submission, at most
 //! some tens of thousands), because working days need the holiday calendar
 //! the scheduler uses ([`Calendar::working_days_between`]).
+pub mod activations;
 pub mod export;
 pub mod filter;
 
@@ -194,6 +195,8 @@ pub struct Recap {
     pub late: Vec<Late>,
     pub ideal_total_days: u32,
     pub cards_per_station_day: u32,
+    /// Sistem Aktivasi: requests by filing day, readers by approval day.
+    pub activations: activations::ActivationRecap,
 }
 
 /// Lines listed as not reconciling, at most.
@@ -585,6 +588,7 @@ impl Recap {
             }
         }
         late.sort_by(|a, b| b.days_late.cmp(&a.days_late).then_with(|| a.number.cmp(&b.number)));
+        let activations = activations::ActivationRecap::compute(db, viewer, f).await?;
 
         Ok(Self {
             period: f.period_label(),
@@ -601,6 +605,7 @@ impl Recap {
             late,
             ideal_total_days: IDEAL_TOTAL_DAYS,
             cards_per_station_day: DEFAULT_CARDS_PER_STATION,
+            activations,
         })
     }
 }

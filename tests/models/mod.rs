@@ -1,4 +1,5 @@
 mod activation_lifecycle;
+mod activation_mails;
 mod activation_readers;
 mod activations;
 mod demo;

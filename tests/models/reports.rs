@@ -131,3 +131,65 @@ async fn filters_by_stage_date_station_and_status() {
     })
     .await;
 }
+
+/// (filed, approved, rejected, withdrawn, waiting, readers filed, activated, revoked, active)
+fn figures(c: &sifilma::models::reports::activations::Counts) -> [i64; 9] {
+    [c.filed, c.approved, c.rejected, c.withdrawn, c.waiting, c.readers_filed, c.activated, c.revoked, c.active]
+}
+
+/// Sistem Aktivasi in the recap: requests by filing day (WIB), readers by
+/// approval day, by institution and by province, on the hand count of
+/// [`activation_recap_fixture`]; each role's scope and each filter.
+#[tokio::test]
+async fn activations_in_the_recap_match_the_hand_count() {
+    use crate::support::activation_recap::activation_recap_fixture;
+    with_db(|ctx| async move {
+        let fx = activation_recap_fixture(&ctx).await;
+        let month = Filter::month_of(nov(20));
+        let at = |viewer: Viewer, f: Filter| {
+            let db = ctx.db.clone();
+            async move { Recap::compute(&db, viewer, &f, nov(20)).await.unwrap().activations }
+        };
+        let all = at(Viewer::Everything, month.clone()).await;
+        // R1, R2, R4, R5, R6 and R7 (filed 30 Nov 23:30 WIB; R8 at 1 Dec 00:30 WIB is December's).
+        assert_eq!(figures(&all.totals), [6, 2, 1, 1, 2, 10, 4, 1, 3]);
+        let by_institution: Vec<_> = all.institutions.iter().map(|l| (l.name.as_str(), figures(&l.counts))).collect();
+        assert_eq!(by_institution, [("Organisasi bank_abc", [4, 2, 0, 1, 1, 7, 4, 1, 3]), ("Organisasi bank_xyz", [2, 0, 1, 0, 1, 3, 0, 0, 0])]);
+        // "jawa barat" and "Jawa Barat" are one province.
+        let by_province: Vec<_> = all.provinces.iter().map(|l| (l.name.as_str(), figures(&l.counts)[5..].to_vec())).collect();
+        assert_eq!(by_province, [("Banten", vec![2, 1, 0, 1]), ("DKI Jakarta", vec![3, 0, 0, 0]), ("Jawa Barat", vec![5, 3, 1, 2])]);
+
+        // Scope: an institution its own readers, a producer what it filed.
+        assert_eq!(figures(&at(Viewer::Institution(fx.abc), month.clone()).await.totals), [4, 2, 0, 1, 1, 7, 4, 1, 3]);
+        let xyz = at(Viewer::Institution(fx.xyz), month.clone()).await;
+        assert_eq!(figures(&xyz.totals), [2, 0, 1, 0, 1, 3, 0, 0, 0]);
+        assert_eq!(xyz.institutions.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["Organisasi bank_xyz"]);
+        assert_eq!(xyz.provinces.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["DKI Jakarta"]);
+        let nyra = at(Viewer::Producer(fx.world.producer.id), month.clone()).await;
+        assert_eq!(figures(&nyra.totals), [2, 1, 0, 0, 1, 3, 0, 0, 0], "R2 and R6; R2's readers were activated in December");
+        assert_eq!(figures(&at(Viewer::Producer(fx.world.other_producer.id), month.clone()).await.totals), [0; 9]);
+        // A filter cannot widen a scope.
+        let xyz_asks_abc = at(Viewer::Institution(fx.xyz), Filter { institution: Some(fx.abc), ..month.clone() }).await;
+        assert_eq!(figures(&xyz_asks_abc.totals), [0; 9]);
+
+        // Filters: province (any spelling), institution, producer as applicant, machine type.
+        assert_eq!(figures(&at(Viewer::Everything, Filter { province: Some("banten".into()), ..month.clone() }).await.totals), [2, 1, 0, 0, 1, 2, 1, 0, 1]);
+        assert_eq!(figures(&at(Viewer::Everything, Filter { institution: Some(fx.xyz), ..month.clone() }).await.totals), [2, 0, 1, 0, 1, 3, 0, 0, 0]);
+        assert_eq!(
+            figures(&at(Viewer::Everything, Filter { producer: Some(fx.world.producer.id), ..month.clone() }).await.totals),
+            [2, 1, 0, 0, 1, 3, 0, 0, 0]
+        );
+        assert_eq!(figures(&at(Viewer::Everything, Filter { machine: Some(fx.world.machine.id + 1000), ..month.clone() }).await.totals), [0; 9]);
+        assert_eq!(figures(&at(Viewer::Everything, Filter { machine: Some(fx.world.machine.id), ..month.clone() }).await.totals), [6, 2, 1, 1, 2, 10, 4, 1, 3]);
+        // December: R8 filed; R2's two readers activated.
+        let december = Filter::month_of(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(figures(&at(Viewer::Everything, december).await.totals), [1, 0, 0, 0, 1, 1, 2, 0, 2]);
+
+        // The province choices: one spelling each, within the viewer's scope.
+        let choices = sifilma::models::reports::Choices::load(&ctx.db, Viewer::Everything).await.unwrap();
+        assert_eq!(choices.provinces, ["Banten", "DKI Jakarta", "Jawa Barat"]);
+        let choices = sifilma::models::reports::Choices::load(&ctx.db, Viewer::Institution(fx.xyz)).await.unwrap();
+        assert_eq!(choices.provinces, ["DKI Jakarta"]);
+    })
+    .await;
+}

@@ -22,6 +22,7 @@ async fn no_page_value_breaks_a_list() {
             "/personalisasi".to_string(),
             "/admin/pengguna".to_string(),
             "/admin/audit".to_string(),
+            "/aktivasi".to_string(),
             format!("/pengajuan/{id}/kartu"),
             format!("/personalisasi/{id}"),
         ];
@@ -37,6 +38,7 @@ async fn no_page_value_breaks_a_list() {
         let mut nyra = Client::signed_in(&server, "pt_nyra").await;
         for page in WILD {
             assert_eq!(nyra.get(&format!("/permintaan?page={page}&status=zzz&q=%25")).await.status_code(), 200, "page={page}");
+            assert_eq!(nyra.get(&format!("/aktivasi?page={page}&status=zzz&reader=%00&sort=zzz&q=%25")).await.status_code(), 200, "page={page}");
         }
     })
     .await;
@@ -74,7 +76,8 @@ async fn no_query_string_makes_a_list_fail() {
         done_submission(&server, &ctx).await;
         let admin = tokio::sync::Mutex::new(Client::signed_in(&server, "admin_pusat").await);
         let value = prop_oneof![any::<String>(), "[0-9]{1,30}", "-?[0-9]{1,20}(\\.[0-9]{1,5})?", Just(String::new())];
-        let lists = ["/permintaan", "/pengajuan", "/bast", "/personalisasi", "/admin/pengguna", "/admin/audit", "/master/organisasi", "/master/stasiun"];
+        let lists =
+            ["/permintaan", "/pengajuan", "/bast", "/personalisasi", "/admin/pengguna", "/admin/audit", "/master/organisasi", "/master/stasiun", "/aktivasi"];
         let strategy = (0..lists.len(), value.clone(), value.clone(), value.clone(), value);
         let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
         let handle = tokio::runtime::Handle::current();

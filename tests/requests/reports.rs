@@ -196,3 +196,77 @@ async fn the_dashboard_draws_this_months_cards_and_what_waits() {
     })
     .await;
 }
+
+/// The Aktivasi figure labelled `label` on a Reports page.
+fn activation_figure(html: &str, label: &str) -> String {
+    tile(html, &format!("{label}</span>"))
+}
+
+/// Sistem Aktivasi on the Reports page and in the export's "Aktivasi"
+/// sheet: the hand count of [`activation_recap_fixture`], each role's
+/// scope, the province filter.
+#[tokio::test]
+async fn activations_are_in_the_recap_page_and_its_export() {
+    use crate::support::activation_recap::activation_recap_fixture;
+    with_app(|server, ctx| async move {
+        let fx = activation_recap_fixture(&ctx).await;
+        // An institution whose name would be a formula in a careless export.
+        let xyz = organisations::Entity::find_by_id(fx.xyz).one(&ctx.db).await.unwrap().unwrap();
+        let mut m: organisations::ActiveModel = xyz.into();
+        m.name = Set("=SUM(1,1)".into());
+        m.update(&ctx.db).await.unwrap();
+
+        let mut admin = Client::signed_in(&server, "admin_pusat").await;
+        let page = unescape(&admin.page(NOV).await);
+        let seen = |page: &str| -> Vec<String> {
+            [
+                "Permohonan aktivasi diajukan",
+                "Permohonan disetujui",
+                "Permohonan ditolak",
+                "Permohonan ditarik",
+                "Permohonan menunggu disposisi",
+                "Card reader diajukan",
+                "Card reader diaktifkan",
+                "Card reader dicabut",
+                "Card reader masih aktif",
+            ]
+            .iter()
+            .map(|l| activation_figure(page, l))
+            .collect()
+        };
+        assert_eq!(seen(&page), ["6", "2", "1", "1", "2", "10", "4", "1", "3"]);
+        assert!(page.contains("<td data-label=\"Lembaga Pengguna\">=SUM(1,1)</td>") && page.contains("<td data-label=\"Provinsi\">Jawa Barat</td>"));
+        assert!(page.contains("<option value=\"DKI Jakarta\">DKI Jakarta</option>"), "the province filter offers the readers' provinces");
+
+        // Scope: Bank XYZ its own readers, PT Nyra what it filed.
+        let mut xyz = Client::signed_in(&server, "bank_xyz").await;
+        let page = unescape(&xyz.page(NOV).await);
+        assert_eq!(seen(&page), ["2", "0", "1", "0", "1", "3", "0", "0", "0"]);
+        assert!(!page.contains("Organisasi bank_abc</td>") && !page.contains(">Jawa Barat<"), "nothing of Bank ABC, not even its provinces");
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        assert_eq!(seen(&unescape(&nyra.page(NOV).await)), ["2", "1", "0", "0", "1", "3", "0", "0", "0"]);
+
+        // The province filter, in any case; a province outside the choices is said and not used.
+        let page = unescape(&admin.page(&format!("{NOV}&province=BANTEN")).await);
+        assert_eq!(seen(&page), ["2", "1", "0", "0", "1", "2", "1", "0", "1"]);
+        assert!(page.contains("<option value=\"Banten\" selected>") && page.contains("Provinsi card reader (aktivasi)</strong>: Banten"));
+        let page = unescape(&xyz.page(&format!("{NOV}&province=Jawa%20Barat")).await);
+        assert!(page.contains("Provinsi tidak ditemukan atau tidak dapat Anda pilih"), "Bank XYZ has no reader in Jawa Barat");
+        assert_eq!(activation_figure(&page, "Card reader diajukan"), "3");
+
+        // The export's "Aktivasi" sheet: the page's numbers, names as text.
+        let bytes = admin.get("/reports/export?month=2026-11").await.as_bytes().to_vec();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("Aktivasi").unwrap();
+        let row = |label: &str| sheet.rows().find(|r| r[0] == label).unwrap_or_else(|| panic!("{label} missing")).to_vec();
+        assert_eq!(row("Permohonan diajukan")[1], Data::Float(6.0));
+        assert_eq!(row("Card reader masih aktif")[1], Data::Float(3.0));
+        let xyz_row = row("=SUM(1,1)");
+        assert_eq!(xyz_row[0], Data::String("=SUM(1,1)".into()));
+        assert_eq!(xyz_row[1..6], [Data::Float(2.0), Data::Float(0.0), Data::Float(1.0), Data::Float(0.0), Data::Float(1.0)]);
+        assert_eq!(row("Jawa Barat")[1..5], [Data::Float(5.0), Data::Float(3.0), Data::Float(1.0), Data::Float(2.0)]);
+        let formulas = book.worksheet_formula("Aktivasi").unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula in the export");
+    })
+    .await;
+}

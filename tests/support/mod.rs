@@ -3,6 +3,7 @@
 //! small cookie-keeping client that speaks forms like a browser.
 #![allow(dead_code)]
 
+pub mod activation_recap;
 pub mod fixtures;
 pub mod processes;
 pub mod remote;

@@ -49,7 +49,7 @@ pub const VALID_MONTHS: u32 = 12;
 async fn may_file<C: ConnectionTrait>(db: &C, user: &users::Model, institution: i32) -> AppResult<bool> {
     let Some(org) = user.organisation_id else { return Ok(false) };
     Ok(match user.role() {
-        Role::Lembaga => org == institution,
+        Role::Lembaga | Role::DukcapilKota => org == institution,
         Role::Produsen => {
             personalization_requests::Entity::find()
                 .filter(personalization_requests::Column::ProducerId.eq(org))
@@ -139,6 +139,7 @@ pub async fn file(
         .note(format!("{} card reader", checked.len()))
         .record(&txn, &Actor::user(user, ip))
         .await?;
+    super::mails::filed(&txn, &request).await?;
     txn.commit().await?;
     Ok(Ok(request.id))
 }
@@ -259,6 +260,7 @@ pub async fn approve(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
         .note(format!("{number}: {} card reader aktif", pending.len()))
         .record(&txn, &Actor::user(admin, ip))
         .await?;
+    super::mails::approved(&txn, id).await?;
     txn.commit().await?;
     Ok(number)
 }
@@ -303,6 +305,7 @@ pub async fn end(db: &DatabaseConnection, user: &users::Model, id: i32, to: Requ
         event = event.note(reason.chars().take(500).collect::<String>());
     }
     event.record(&txn, &Actor::user(user, ip)).await?;
+    super::mails::ended(&txn, id).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -317,7 +320,7 @@ pub async fn revoke(db: &DatabaseConnection, user: &users::Model, reader_id: i32
     let txn = crate::models::begin_write(db).await?;
     let reader = readers::Entity::find_by_id(reader_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let r = request_for(&txn, reader.request_id).await?;
-    if !(user.is_admin() || (user.role() == Role::Lembaga && user.organisation_id == Some(r.institution_id))) {
+    if !(user.is_admin() || (matches!(user.role(), Role::Lembaga | Role::DukcapilKota) && user.organisation_id == Some(r.institution_id))) {
         return Err(AppError::NotFound);
     }
     let reason = reason.trim();
@@ -336,6 +339,7 @@ pub async fn revoke(db: &DatabaseConnection, user: &users::Model, reader_id: i32
         .note(reason.chars().take(500).collect::<String>())
         .record(&txn, &Actor::user(user, ip))
         .await?;
+    super::mails::revoked(&txn, reader.id).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::Recap;
 use crate::{locale, models::errors::AppError, models::errors::AppResult};
 
 /// Sheet names, in order.
-pub const SHEETS: [&str; 8] = ["Ringkasan", "Permintaan", "Pengajuan", "Kartu per Bulan", "Waktu Proses", "Stasiun", "Selisih", "Terlambat"];
+pub const SHEETS: [&str; 9] = ["Ringkasan", "Permintaan", "Pengajuan", "Kartu per Bulan", "Waktu Proses", "Stasiun", "Selisih", "Terlambat", "Aktivasi"];
 
 /// `Rekapitulasi-2026-11.xlsx`.
 #[must_use]
@@ -236,5 +236,55 @@ pub fn workbook(recap: &Recap, criteria: &[(String, String)]) -> Result<Vec<u8>,
         s.text(r, 3, &l.finished.map_or_else(|| "Belum selesai".to_string(), locale::date))?;
         s.num(r, 4, l.days_late as f64)?;
     }
+
+    activations(&mut book, recap)?;
     book.save_to_buffer()
+}
+
+/// Sistem Aktivasi: the totals, then the tables by institution and by
+/// province, as on the page.
+fn activations(book: &mut Workbook, recap: &Recap) -> Result<(), XlsxError> {
+    let a = &recap.activations;
+    let mut s = sheet(book, SHEETS[8], &[34.0, 12.0, 12.0, 12.0, 12.0, 12.0, 14.0, 12.0, 12.0, 12.0])?;
+    let bold = s.bold.clone();
+    s.ws.write_string_with_format(0, 0, "Permohonan menurut tanggal pengajuan; card reader diaktifkan menurut tanggal persetujuan", &bold)?;
+    s.header(2, &["Aktivasi", "Jumlah"])?;
+    let t = &a.totals;
+    let mut row = 2;
+    for (label, n) in [
+        ("Permohonan diajukan", t.filed),
+        ("Permohonan disetujui", t.approved),
+        ("Permohonan ditolak", t.rejected),
+        ("Permohonan ditarik", t.withdrawn),
+        ("Permohonan menunggu disposisi", t.waiting),
+        ("Card reader diajukan", t.readers_filed),
+        ("Card reader diaktifkan", t.activated),
+        ("Card reader dicabut", t.revoked),
+        ("Card reader masih aktif", t.active),
+    ] {
+        row += 1;
+        s.text(row, 0, label)?;
+        s.num(row, 1, n as f64)?;
+    }
+    row += 2;
+    s.header(row, &["Lembaga Pengguna", "Diajukan", "Disetujui", "Ditolak", "Ditarik", "Menunggu", "Card reader diajukan", "Diaktifkan", "Dicabut", "Aktif"])?;
+    for l in &a.institutions {
+        row += 1;
+        let c = &l.counts;
+        s.text(row, 0, &l.name)?;
+        for (col, n) in (1u16..).zip([c.filed, c.approved, c.rejected, c.withdrawn, c.waiting, c.readers_filed, c.activated, c.revoked, c.active]) {
+            s.num(row, col, n as f64)?;
+        }
+    }
+    row += 2;
+    s.header(row, &["Provinsi", "Card reader diajukan", "Diaktifkan", "Dicabut", "Aktif"])?;
+    for l in &a.provinces {
+        row += 1;
+        let c = &l.counts;
+        s.text(row, 0, &l.name)?;
+        for (col, n) in (1u16..).zip([c.readers_filed, c.activated, c.revoked, c.active]) {
+            s.num(row, col, n as f64)?;
+        }
+    }
+    Ok(())
 }

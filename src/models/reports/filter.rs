@@ -38,6 +38,8 @@ pub struct Query {
     pub machine: String,
     pub station: String,
     pub status: String,
+    /// The readers' province (Sistem Aktivasi only).
+    pub province: String,
 }
 
 /// How the period is given.
@@ -123,6 +125,9 @@ pub struct Filter {
     pub machine: Option<i32>,
     pub station: Option<i32>,
     pub status: Option<RequestStatus>,
+    /// The readers' province as offered in [`Choices::provinces`]
+    /// (Sistem Aktivasi only).
+    pub province: Option<String>,
 }
 
 impl Filter {
@@ -140,6 +145,7 @@ impl Filter {
             machine: None,
             station: None,
             status: None,
+            province: None,
         }
     }
 
@@ -237,6 +243,8 @@ pub struct Choices {
     pub institutions: Vec<Choice>,
     pub machines: Vec<Choice>,
     pub stations: Vec<Choice>,
+    /// Provinces of the activated readers the viewer may see.
+    pub provinces: Vec<String>,
 }
 
 impl Choices {
@@ -262,11 +270,13 @@ impl Choices {
         };
         let machines = machine_types::Entity::find().order_by_asc(machine_types::Column::Name).all(db).await?;
         let stations = stations::Entity::find().order_by_asc(stations::Column::Code).all(db).await?;
+        let provinces = super::activations::provinces(db, viewer).await?;
         Ok(Self {
             producers: producers.into_iter().map(to_choice).collect(),
             institutions: institutions.into_iter().map(to_choice).collect(),
             machines: machines.into_iter().map(|m| Choice { id: m.id, name: m.name }).collect(),
             stations: stations.into_iter().map(|s| Choice { id: s.id, name: format!("{} – {}", s.code, s.name) }).collect(),
+            provinces,
         })
     }
 }
@@ -384,6 +394,16 @@ impl Query {
                 None
             }),
         };
+        f.province = match self.province.trim() {
+            "" => None,
+            name => {
+                let found = choices.provinces.iter().find(|p| p.to_lowercase() == name.to_lowercase()).cloned();
+                if found.is_none() {
+                    e.add("province", "Provinsi tidak ditemukan atau tidak dapat Anda pilih; filter ini tidak dipakai.");
+                }
+                found
+            }
+        };
         (f, e)
     }
 }
@@ -403,6 +423,7 @@ impl Filter {
             ("Jenis Mesin".into(), name(&choices.machines, self.machine)),
             ("Stasiun".into(), name(&choices.stations, self.station)),
             ("Status Permintaan".into(), self.status.map_or_else(|| "Semua".to_string(), |s| s.label().to_string())),
+            ("Provinsi card reader (aktivasi)".into(), self.province.clone().unwrap_or_else(|| "Semua".to_string())),
         ]
     }
 }
