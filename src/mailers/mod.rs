@@ -7,6 +7,7 @@
 //! change it announces (`models::mail_outbox`), and
 //! `workers::mail_delivery` sends it with Loco's mailer (lettre).
 pub mod account;
+pub mod activation_documents;
 pub mod handovers;
 pub mod requests;
 pub mod submissions;
