@@ -1,6 +1,7 @@
 mod account;
 mod admin_users;
 mod aktivasi;
+mod aktivasi_dokumen;
 mod audit;
 mod auth;
 mod bantuan;
