@@ -69,7 +69,7 @@ async fn main() {
     });
     cards::Entity::insert_many(card_rows).exec(&db).await.unwrap();
     let docs = (1..=DOCUMENTS).map(|i| documents::ActiveModel {
-        submission_id: Set(s.id),
+        submission_id: Set(Some(s.id)),
         request_id: Set(Some(request.id)),
         kind: Set("bast".into()),
         number: Set(format!("SAM-2026-{i:05}")),

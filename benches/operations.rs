@@ -184,7 +184,7 @@ async fn seed(db: &DatabaseConnection, uploads: &Path) -> Vec<i32> {
                 let key = format!("{:032x}", i + 1);
                 std::fs::write(folder.join(&key), &bytes).unwrap();
                 documents::ActiveModel {
-                    submission_id: Set(first_submission + i32::try_from(i % SUBMISSIONS).unwrap()),
+                    submission_id: Set(Some(first_submission + i32::try_from(i % SUBMISSIONS).unwrap())),
                     kind: Set("bast".into()),
                     number: Set(format!("SAM-2026-{:05}", i + 1)),
                     status: Set(sifilma::models::documents::DocStatus::Ready),

@@ -22,6 +22,7 @@ mod m20261130_000041_password_setups;
 mod m20261130_000042_audit_actor_index;
 mod m20261130_000043_activations;
 mod m20261130_000044_activation_reply_number;
+mod m20261201_000045_activation_documents;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000042_audit_actor_index::Migration),
             Box::new(m20261130_000043_activations::Migration),
             Box::new(m20261130_000044_activation_reply_number::Migration),
+            Box::new(m20261201_000045_activation_documents::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use super::{app_page, read_multipart, see_other, send_file, session::Auth, strip_page, Flash, PageResult};
 use crate::{
     models::{
+        activations::{documents as activation_documents, readers_xlsx},
         activations::{
             lifecycle::{self, Letter},
             list::{self, ActivationQuery, Sort},
@@ -29,6 +30,7 @@ use crate::{
     },
     settings::Settings,
     views::layout::{flash, pager},
+    workers::documents::DocumentBuilder,
 };
 
 const PER_PAGE: u64 = 20;
@@ -210,6 +212,7 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         "may_decide": user.is_admin() && state == RequestStatus::New,
         "may_withdraw": user.id == r.created_by && state == RequestStatus::New,
         "today": chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive().to_string(),
+        "documents": documents_json(ctx, auth, &r, state).await?,
     });
     app_page(v, auth, status, "activations/show.html", "aktivasi", data)
 }
@@ -222,6 +225,7 @@ async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth
 
 async fn approve(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
     lifecycle::approve(&ctx.db, auth.user(), id, auth.ip()).await?;
+    DocumentBuilder::dispatch(&ctx, activation_documents::queued(&ctx.db, id).await?).await;
     Ok(see_other(&format!("/aktivasi/{id}?ok=aktivasi-disetujui")))
 }
 
@@ -280,4 +284,52 @@ pub fn routes() -> Routes {
         .add("/aktivasi/{id}/tarik", axum::routing::post(withdraw))
         .add("/aktivasi/reader/{reader}/manifest", axum::routing::get(manifest))
         .add("/aktivasi/reader/{reader}/cabut", axum::routing::post(revoke))
+        .add("/aktivasi/{id}/surat-balasan", axum::routing::get(reply_download))
+        .add("/aktivasi/{id}/surat-balasan/ulang", axum::routing::post(reply_reorder))
+        .add("/aktivasi/{id}/daftar-card-reader", axum::routing::get(readers_download))
+}
+
+// ---------------------------------------------------------------------------
+// Dokumen: the Surat Balasan Aktivasi (archived, built by the document
+// worker) and the Excel list of activated readers (built on demand), both
+// for whoever may see the request.
+// ---------------------------------------------------------------------------
+
+/// The request page's "Dokumen" section (approved requests only).
+async fn documents_json(
+    ctx: &AppContext,
+    auth: &Auth,
+    r: &crate::models::_entities::activation_requests::Model,
+    state: RequestStatus,
+) -> Result<Value, AppError> {
+    if state != RequestStatus::Approved {
+        return Ok(Value::Null);
+    }
+    let reply = activation_documents::reply_state(&ctx.db, r).await?;
+    let may_reorder = auth.user().is_admin() && reply.as_ref().is_none_or(|d| d.status != crate::models::documents::DocStatus::Ready);
+    Ok(json!({
+        "reply": reply,
+        "may_reorder": may_reorder,
+        "readers_file": uploads::download_name("Daftar-Card-Reader", r.reply_number.as_deref().unwrap_or_default(), "xlsx"),
+    }))
+}
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn reply_download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let (doc, bytes) = activation_documents::reply_download(&ctx.db, &Settings::get(&ctx).upload_dir, auth.user(), id).await?;
+    Ok(send_file(DOCX, &doc.file_name, bytes))
+}
+
+/// The admin orders a reply letter that failed (or was never made) again.
+async fn reply_reorder(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let ids = activation_documents::reorder(&ctx.db, auth.user(), id, auth.ip()).await?;
+    DocumentBuilder::dispatch(&ctx, ids).await;
+    Ok(see_other(&format!("/aktivasi/{id}?ok=dokumen-diproses")))
+}
+
+async fn readers_download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let (name, bytes) = readers_xlsx::download(&ctx.db, auth.user(), id).await?;
+    Ok(send_file(XLSX, &name, bytes))
 }

@@ -162,7 +162,7 @@ async fn download(State(ctx): State<AppContext>, auth: Auth, Path(doc): Path<i32
     let (doc, bytes) = documents::for_download(&ctx.db, &Settings::get(&ctx).upload_dir, auth.user(), doc).await?;
     let content_type = match doc.kind() {
         Kind::CardList => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Kind::Bast | Kind::Reply => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Kind::Bast | Kind::Reply | Kind::ActivationReply => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
     Ok(super::send_file(content_type, &doc.file_name, bytes))
 }

@@ -4,10 +4,12 @@
 //!
 //! This module holds the parts every later step stands on: the two status
 //! machines and the signed documents (manifest, revocation list).
+pub mod documents;
 pub mod lifecycle;
 pub mod list;
 pub mod mails;
 pub mod readers;
+pub mod readers_xlsx;
 pub mod signing;
 
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,14 @@
 //! - BAST: `SAM-<year>-<00001>` (file `BAST-SAM-2026-00001.docx`);
 //! - card list: `DK-<year>-<00001>` (file `Daftar-Kartu-<Kode Tiket>.xlsx`,
 //!   `-<n>` added when the submission has more than one line);
-//! - Surat Balasan: `SB-<year>-<00001>` (file `Surat-Balasan-SB-2026-00001.docx`).
+//! - Surat Balasan: `SB-<year>-<00001>` (file `Surat-Balasan-SB-2026-00001.docx`);
+//! - Surat Balasan Aktivasi: the activation request's reply number
+//!   `AKT-<year>-<00001>`, given at approval (file
+//!   `Surat-Balasan-Aktivasi-AKT-2026-00001.docx`).
+//!
+//! A document belongs to a submission (`submission_id`) or to an activation
+//! request (`activation_request_id`), never both (the table checks it); each
+//! is reached and scoped through its owner.
 //!
 //! Every document carries a verification link with its number and a random
 //! code, and is archived with its SHA-256: the public verify page shows the
@@ -20,12 +27,16 @@ use sea_orm::{prelude::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Co
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub mod activation_reply;
 pub mod bast;
 pub mod card_list;
 pub mod qr;
 pub mod reply;
 pub mod word;
 
+pub use activation_reply::{
+    activation_reply_docx, activation_reply_manifests, activation_reply_opening, ActivationReply, ActivationReplyLine, ACTIVATION_REPLY_SUBJECT,
+};
 pub use bast::{bast_docx, bast_handover, bast_opening, Bast};
 pub use card_list::{card_list_xlsx, ListRow, LIST_HEADERS, LIST_MAX_ROWS, LIST_SHEET};
 pub use qr::{qr_png, QR_MODULE_PX, QR_QUIET_ZONE};
@@ -51,6 +62,8 @@ pub enum Kind {
     Bast,
     CardList,
     Reply,
+    /// The reply to a Permohonan Aktivasi, numbered with its reply number.
+    ActivationReply,
 }
 
 impl Kind {
@@ -60,12 +73,13 @@ impl Kind {
             Self::Bast => "bast",
             Self::CardList => "card_list",
             Self::Reply => "reply",
+            Self::ActivationReply => "activation_reply",
         }
     }
 
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Bast, Self::CardList, Self::Reply].into_iter().find(|k| k.as_str() == s)
+        [Self::Bast, Self::CardList, Self::Reply, Self::ActivationReply].into_iter().find(|k| k.as_str() == s)
     }
 
     #[must_use]
@@ -74,6 +88,7 @@ impl Kind {
             Self::Bast => "Berita Acara Serah Terima (BAST)",
             Self::CardList => "Daftar Kartu SAM hasil personalisasi",
             Self::Reply => "Surat Balasan",
+            Self::ActivationReply => "Surat Balasan Aktivasi",
         }
     }
 
@@ -82,6 +97,7 @@ impl Kind {
             Self::Bast => "SAM",
             Self::CardList => "DK",
             Self::Reply => "SB",
+            Self::ActivationReply => "AKT",
         }
     }
 }
@@ -134,7 +150,7 @@ impl Model {
     }
 }
 
-fn random_code() -> String {
+pub(crate) fn random_code() -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode_upper(bytes)
@@ -210,6 +226,7 @@ pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: 
         let file_name = match kind {
             Kind::Bast => uploads::download_name("BAST", &number, "docx"),
             Kind::Reply => uploads::download_name("Surat-Balasan", &number, "docx"),
+            Kind::ActivationReply => uploads::download_name("Surat-Balasan-Aktivasi", &number, "docx"),
             Kind::CardList => {
                 let position = line.and_then(|l| lines.iter().position(|x| x.request.id == l.request.id)).unwrap_or(0);
                 let suffix = if lines.len() > 1 { format!("-{}", position + 1) } else { String::new() };
@@ -217,7 +234,7 @@ pub async fn order(db: &DatabaseConnection, user: &users::Model, id: i32, form: 
             }
         };
         let doc = ActiveModel {
-            submission_id: Set(id),
+            submission_id: Set(Some(id)),
             request_id: Set(line.map(|l| l.request.id)),
             kind: Set(kind.as_str().into()),
             number: Set(number.clone()),
@@ -273,8 +290,10 @@ pub async fn build(db: &DatabaseConnection, env: &super::Env<'_>, id: i32) -> Ap
             if !transition(&txn, id, DocStatus::Queued, DocStatus::Ready, done).await? {
                 return Ok(Vec::new());
             }
-            if doc.kind() == Kind::Bast {
-                mails = bast_mail(&txn, env.base_url, &doc).await?;
+            match doc.kind() {
+                Kind::Bast => mails = bast_mail(&txn, env.base_url, &doc).await?,
+                Kind::ActivationReply => mails = super::activations::documents::ready_mail(&txn, env.base_url, &doc).await?,
+                Kind::CardList | Kind::Reply => {}
             }
         }
         Err(err) => {
@@ -287,7 +306,7 @@ pub async fn build(db: &DatabaseConnection, env: &super::Env<'_>, id: i32) -> Ap
 }
 
 /// The first active Dukcapil official signs as Pihak Pertama.
-async fn signer<C: ConnectionTrait>(db: &C) -> AppResult<Party> {
+pub(crate) async fn signer<C: ConnectionTrait>(db: &C) -> AppResult<Party> {
     let o = officials::Entity::find()
         .filter(officials::Column::Active.eq(true))
         .order_by_asc(officials::Column::Id)
@@ -298,7 +317,12 @@ async fn signer<C: ConnectionTrait>(db: &C) -> AppResult<Party> {
 }
 
 async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResult<Vec<u8>> {
-    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let docerr = |e: DocumentError| AppError::Internal(e.to_string());
+    if doc.kind() == Kind::ActivationReply {
+        let letter = super::activations::documents::reply_letter(db, base_url, doc).await?;
+        return tokio::task::spawn_blocking(move || activation_reply_docx(&letter)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr);
+    }
+    let s = submissions::Entity::find_by_id(doc.submission_id.ok_or(AppError::NotFound)?).one(db).await?.ok_or(AppError::NotFound)?;
     let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.ok_or(AppError::NotFound)?;
     let verify_url = doc.verify_url(base_url);
     let today = Utc::now().with_timezone(&crate::locale::wib()).date_naive();
@@ -309,7 +333,6 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
         position: producer.pic_position.clone().unwrap_or_else(|| "PIC Produsen".into()),
         office_address: producer.pic_address.clone().or_else(|| producer.address.clone()).unwrap_or_default(),
     };
-    let docerr = |e: DocumentError| AppError::Internal(e.to_string());
     match doc.kind() {
         Kind::Bast => {
             let line = line.ok_or(AppError::NotFound)?;
@@ -379,11 +402,13 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
             };
             tokio::task::spawn_blocking(move || reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
         }
+        Kind::ActivationReply => Err(AppError::NotFound),
     }
 }
 
 async fn bast_mail<C: ConnectionTrait>(db: &C, base_url: &str, doc: &Model) -> AppResult<Vec<i32>> {
-    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let Some(submission) = doc.submission_id else { return Ok(Vec::new()) };
+    let s = submissions::Entity::find_by_id(submission).one(db).await?.ok_or(AppError::NotFound)?;
     let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.ok_or(AppError::NotFound)?;
     let Some(request) = doc.request_id else { return Ok(Vec::new()) };
     let request = requests::Entity::find_by_id(request).one(db).await?.ok_or(AppError::NotFound)?;
@@ -403,14 +428,15 @@ async fn bast_mail<C: ConnectionTrait>(db: &C, base_url: &str, doc: &Model) -> A
     super::mail_outbox::enqueue(db, &to, &message).await
 }
 
-/// A document the user may download, with its bytes.
+/// A submission's document the user may download, with its bytes (an
+/// activation request's documents are downloaded through their request).
 ///
 /// # Errors
 /// `NotFound` outside the user's scope or while the file is not ready.
 pub async fn for_download(db: &DatabaseConnection, upload_dir: &str, user: &users::Model, id: i32) -> AppResult<(Model, Vec<u8>)> {
-    let doc = Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let doc = Entity::find_by_id(id).filter(Column::SubmissionId.is_not_null()).one(db).await?.ok_or(AppError::NotFound)?;
     let viewer = Viewer::of(user);
-    submissions::Model::find_for(db, viewer, doc.submission_id).await?;
+    submissions::Model::find_for(db, viewer, doc.submission_id.ok_or(AppError::NotFound)?).await?;
     if let Viewer::Institution(org) = viewer {
         // An institution gets the documents of its own lines only.
         let Some(request) = doc.request_id else { return Err(AppError::NotFound) };
@@ -419,12 +445,20 @@ pub async fn for_download(db: &DatabaseConnection, upload_dir: &str, user: &user
             return Err(AppError::NotFound);
         }
     }
+    let bytes = archived_file(upload_dir, &doc).await?;
+    Ok((doc, bytes))
+}
+
+/// The archived file of a ready document.
+///
+/// # Errors
+/// `NotFound` while the file is not ready.
+pub async fn archived_file(upload_dir: &str, doc: &Model) -> AppResult<Vec<u8>> {
     if doc.status != DocStatus::Ready {
         return Err(AppError::NotFound);
     }
     let path = doc.file_key.as_deref().and_then(|k| uploads::path_of(upload_dir, AREA, k)).ok_or(AppError::NotFound)?;
-    let bytes = tokio::fs::read(&path).await.map_err(|e| AppError::Internal(format!("document file: {e}")))?;
-    Ok((doc, bytes))
+    tokio::fs::read(&path).await.map_err(|e| AppError::Internal(format!("document file: {e}")))
 }
 
 /// The documents of a submission the user may see, newest first.
@@ -447,6 +481,9 @@ pub async fn of_submission(db: &DatabaseConnection, user: &users::Model, id: i32
     }
     Ok(q.all(db).await?)
 }
+
+/// The issuer named on the verify page.
+const DUKCAPIL: &str = "Direktorat Jenderal Kependudukan dan Pencatatan Sipil";
 
 /// What the public verify page shows of a genuine document.
 #[derive(Debug, Clone, Serialize)]
@@ -474,7 +511,13 @@ pub async fn verify(db: &DatabaseConnection, number: &str, proof: &str) -> AppRe
     if !(code_ok || hash_ok) {
         return Ok(None);
     }
-    let s = submissions::Entity::find_by_id(doc.submission_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let date = doc.ready_at.map(|t| crate::locale::long_date(t.with_timezone(&crate::locale::wib()).date_naive())).unwrap_or_default();
+    let kind = doc.kind();
+    if kind == Kind::ActivationReply {
+        let applicant = super::activations::documents::addressee_name(db, &doc).await?;
+        return Ok(Some(Verified { number: doc.number, kind: kind.label().into(), first_party: DUKCAPIL.into(), second_party: applicant, date }));
+    }
+    let s = submissions::Entity::find_by_id(doc.submission_id.ok_or(AppError::NotFound)?).one(db).await?.ok_or(AppError::NotFound)?;
     let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.map(|o| o.name).unwrap_or_default();
     let institution = match doc.request_id {
         Some(r) => match requests::Entity::find_by_id(r).one(db).await? {
@@ -483,13 +526,10 @@ pub async fn verify(db: &DatabaseConnection, number: &str, proof: &str) -> AppRe
         },
         None => String::new(),
     };
-    let kind = doc.kind();
     let (first, second) = match kind {
-        Kind::Bast => ("Direktorat Jenderal Kependudukan dan Pencatatan Sipil".to_string(), producer),
+        Kind::Bast | Kind::Reply | Kind::ActivationReply => (DUKCAPIL.to_string(), producer),
         Kind::CardList => (producer, institution),
-        Kind::Reply => ("Direktorat Jenderal Kependudukan dan Pencatatan Sipil".to_string(), producer),
     };
-    let date = doc.ready_at.map(|t| crate::locale::long_date(t.with_timezone(&crate::locale::wib()).date_naive())).unwrap_or_default();
     Ok(Some(Verified { number: doc.number, kind: kind.label().into(), first_party: first, second_party: second, date }))
 }
 

@@ -13,15 +13,18 @@ use qrcode::{Color, EcLevel, QrCode};
 use serde_json::Value;
 use sifilma::{
     locale,
-    models::documents::{
-        bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError, ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX,
-        QR_QUIET_ZONE,
+    models::{
+        activations::readers_xlsx::{readers_xlsx, ListHeading, ReaderRow, READERS_HEADERS, READERS_HEADER_ROW, READERS_SHEET},
+        documents::{
+            activation_reply_docx, activation_reply_opening, bast_docx, bast_handover, bast_opening, card_list_xlsx, qr_png, reply_docx, DocumentError,
+            ListRow, LIST_HEADERS, LIST_SHEET, QR_MODULE_PX, QR_QUIET_ZONE,
+        },
     },
 };
 
 use crate::support::{
     poll_blocking, require_program,
-    sample_documents::{sample_bast, sample_reply, ymd, VERIFY_URL},
+    sample_documents::{sample_activation_reply, sample_bast, sample_reply, ymd, VERIFY_URL},
 };
 
 /// Card rows whose values a spreadsheet would otherwise take for formulas or numbers.
@@ -463,6 +466,196 @@ fn documents_round_trip_through_libreoffice_and_python_readers() {
         let keep = Path::new(&artifacts).join("documents");
         let _ = std::fs::create_dir_all(&keep);
         for name in ["bast.docx", "bast.pdf", "balasan.docx", "balasan.pdf", "daftar.xlsx", "daftar.pdf"] {
+            let _ = std::fs::copy(dir.join(name), keep.join(name));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// Sistem Aktivasi: Surat Balasan Aktivasi and Daftar Card Reader Teraktivasi
+// ---------------------------------------------------------------------------
+
+#[test]
+fn documents_activation_reply_package_holds_the_letter_and_every_reader() {
+    let mut r = sample_activation_reply();
+    assert_eq!(
+        activation_reply_opening(&r),
+        "Menindaklanjuti surat Saudara Nomor : NYRA/AKT/2026/007 tanggal 20 November 2026 perihal Permohonan Aktivasi Card Reader Terintegrasi untuk Bank ABC, bersama ini kami sampaikan bahwa 2 (dua) card reader sebagaimana tercantum di bawah ini telah diaktivasi:"
+    );
+    let xml = zip_entry(&activation_reply_docx(&r).unwrap(), "word/document.xml");
+    assert_has(
+        &xml,
+        &[
+            "KEMENTERIAN DALAM NEGERI REPUBLIK INDONESIA",
+            "Jl. Raya Pasar Minggu Km. 19, Jakarta Selatan 12072",
+            "Jakarta, 25 November 2026",
+            "AKT-2026-00003",
+            "Aktivasi Card Reader Terintegrasi",
+            "Yth. Pimpinan",
+            "PT Nyra",
+            "Jl. Thamrin Boulevard No. 1, Jakarta Pusat 10230",
+            "Jenis Card Reader",
+            "S/N CR",
+            "No. Seri Kartu SAM",
+            "Nomor Perso",
+            "Wilayah",
+            "No. Aktivasi",
+            "Berlaku s.d.",
+            "CR-7731-0043",
+            "0SAM00000002",
+            "PRS-2026-00002",
+            "DKI Jakarta / Jakarta Selatan",
+            "AKT-2026-00003-0002",
+            "24 November 2027",
+            "dapat diunduh melalui portal SI-FILMA",
+            "Aktivasi berlaku sampai dengan 24 November 2027.",
+            "Direktur Fasilitas Pemanfaatan Data dan Dokumen Kependudukan",
+            "Ir. Gunawan, MA",
+            "nomor=AKT-2026-00003&amp;kode=M3N5-P7Q9",
+            "M3N5-P7Q9",
+            "<w:drawing>",
+        ],
+        "Surat Balasan Aktivasi document.xml",
+    );
+    // The institution filing for itself: no "untuk".
+    r.applicant = "Bank ABC".into();
+    assert!(activation_reply_opening(&r).contains("Aktivasi Card Reader Terintegrasi, bersama ini"), "{}", activation_reply_opening(&r));
+}
+
+fn sample_readers() -> Vec<ReaderRow> {
+    let row = |serial: &str, sam: &str, status: &str, revoked_on: &str, reason: &str| ReaderRow {
+        reader_type: "Type IdGlobalScan GSX-01".into(),
+        reader_serial: serial.into(),
+        sam_serial: sam.into(),
+        perso_number: "PRS-0001".into(),
+        pcid: "00042".into(),
+        province: "Jawa Barat".into(),
+        city: "Kota Bandung".into(),
+        activation_number: "AKT-2026-00003-0001".into(),
+        valid_from: "25 November 2026".into(),
+        valid_until: "24 November 2027".into(),
+        status: status.into(),
+        revoked_on: revoked_on.into(),
+        reason: reason.into(),
+    };
+    vec![row("=1+1", "0012345678", "Aktif", "", ""), row("CR-2", "SAM0000000003", "Dicabut", "26 November 2026", "@SUM(A1:A2) hilang")]
+}
+
+#[test]
+fn documents_activated_readers_list_cells_are_all_text() {
+    let heading = ListHeading {
+        institution: "=HYPERLINK(\"http://contoh.example\",\"klik\")".into(),
+        reply_number: "AKT-2026-00003".into(),
+        letter: "NYRA/AKT/2026/007 tanggal 20 November 2026".into(),
+    };
+    let bytes = readers_xlsx(&heading, &sample_readers()).unwrap();
+    let sheet = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains("<f>") && !sheet.contains("<f "), "no formula cells: {sheet}");
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range(READERS_SHEET).unwrap();
+    let text = |r: u32, c: u32| match range.get_value((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Empty) | None => String::new(),
+        other => panic!("cell ({r}, {c}) is not text: {other:?}"),
+    };
+    assert_eq!(text(0, 0), "DAFTAR CARD READER TERAKTIVASI");
+    assert_eq!((text(1, 0), text(1, 2)), ("Lembaga Pengguna".to_string(), heading.institution.clone()), "a formula-like name stays text");
+    assert_eq!(text(2, 2), "AKT-2026-00003");
+    let h = READERS_HEADER_ROW;
+    assert_eq!((0..14).map(|c| text(h, c)).collect::<Vec<_>>(), READERS_HEADERS);
+    assert_eq!(
+        (0..14).map(|c| text(h + 1, c)).collect::<Vec<_>>(),
+        [
+            "1",
+            "Type IdGlobalScan GSX-01",
+            "=1+1",
+            "0012345678",
+            "PRS-0001",
+            "00042",
+            "Jawa Barat",
+            "Kota Bandung",
+            "AKT-2026-00003-0001",
+            "25 November 2026",
+            "24 November 2027",
+            "Aktif",
+            "",
+            ""
+        ]
+    );
+    assert_eq!((11..14).map(|c| text(h + 2, c)).collect::<Vec<_>>(), ["Dicabut", "26 November 2026", "@SUM(A1:A2) hilang"]);
+    let formulas = book.worksheet_formula(READERS_SHEET).unwrap();
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
+}
+
+#[test]
+fn documents_activation_reply_round_trips_through_libreoffice_and_python_docx() {
+    if !require_program("LibreOffice (apt: libreoffice-writer-nogui libreoffice-calc-nogui)", "soffice", "--version")
+        || !require_program("poppler-utils", "pdftotext", "-v")
+    {
+        return;
+    }
+    let dir: PathBuf = std::env::temp_dir().join(format!("sifilma-activation-documents-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("profile")).unwrap();
+    let letter = dir.join("balasan-aktivasi.docx");
+    let list = dir.join("daftar-card-reader.xlsx");
+    let data = sample_activation_reply();
+    std::fs::write(&letter, activation_reply_docx(&data).unwrap()).unwrap();
+    let heading = ListHeading { institution: "Bank ABC".into(), reply_number: data.number.clone(), letter: "NYRA/AKT/2026/007".into() };
+    std::fs::write(&list, readers_xlsx(&heading, &sample_readers()).unwrap()).unwrap();
+
+    let mut soffice = Command::new("soffice");
+    soffice
+        .args(["--headless", "--norestore", "--nolockcheck"])
+        .arg(format!("-env:UserInstallation=file://{}", dir.join("profile").display()))
+        .args(["--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .args([&letter, &list]);
+    run_with_limit(soffice, Duration::from_secs(240));
+    let pdf = dir.join("balasan-aktivasi.pdf");
+    assert_has(
+        &pdf_text(&pdf),
+        &[
+            "DIREKTORAT JENDERAL KEPENDUDUKAN DAN PENCATATAN SIPIL",
+            "Jakarta, 25 November 2026",
+            "AKT-2026-00003",
+            "Yth. Pimpinan",
+            "Permohonan Aktivasi Card Reader Terintegrasi untuk Bank ABC",
+            "CR-7731-0042",
+            "0SAM00000001",
+            "Aktivasi berlaku sampai dengan 24 November 2027.",
+            "Ir. Gunawan, MA",
+            "Kode verifikasi: M3N5-P7Q9",
+        ],
+        "Surat Balasan Aktivasi PDF",
+    );
+    assert_eq!(pdf_pages(&pdf), 1, "a letter for two readers fits on one page");
+    assert_eq!(pdf_images(&pdf), 1, "the QR code is rendered");
+    assert_has(&pdf_text(&dir.join("daftar-card-reader.pdf")), &["DAFTAR CARD READER TERAKTIVASI", "No. Aktivasi", "=1+1", "0012345678"], "list PDF");
+
+    let python = "/usr/bin/python3";
+    if !tool_available(python, "--version") || !Command::new(python).args(["-c", "import docx, openpyxl"]).status().is_ok_and(|s| s.success()) {
+        crate::support::missing_service("python3-docx and python3-openpyxl", "`/usr/bin/python3 -c 'import docx, openpyxl'` failed");
+        return;
+    }
+    let script = dir.join("read_back.py");
+    std::fs::write(&script, READ_BACK).unwrap();
+    let mut cmd = Command::new(python);
+    cmd.arg(&script).arg(QR_MODULE_PX.to_string()).arg(QR_QUIET_ZONE.to_string()).arg(&letter);
+    let out: Value = serde_json::from_str(&run_with_limit(cmd, Duration::from_secs(120))).unwrap();
+    let read = &out[letter.display().to_string()];
+    assert_has(
+        &squash(read["text"].as_str().unwrap()),
+        &["Yth. Pimpinan", "No. Seri Kartu SAM", "AKT-2026-00003-0002", "DKI Jakarta / Jakarta Selatan", "24 November 2027", &data.verify_url],
+        "Surat Balasan Aktivasi via python-docx",
+    );
+    let qr: Vec<Vec<String>> = serde_json::from_value(read["qr"].clone()).unwrap();
+    assert_eq!(qr, vec![expected_modules(&data.verify_url)], "the picture is the QR code of the verification URL");
+    if let Ok(artifacts) = std::env::var("SIFILMA_TEST_ARTIFACTS") {
+        let keep = Path::new(&artifacts).join("documents");
+        let _ = std::fs::create_dir_all(&keep);
+        for name in ["balasan-aktivasi.docx", "balasan-aktivasi.pdf", "daftar-card-reader.xlsx", "daftar-card-reader.pdf"] {
             let _ = std::fs::copy(dir.join(name), keep.join(name));
         }
     }

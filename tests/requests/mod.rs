@@ -2,6 +2,7 @@ mod account;
 mod admin_users;
 mod aktivasi;
 mod aktivasi_daftar;
+mod aktivasi_dokumen;
 mod audit;
 mod auth;
 mod bantuan;

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
-use sifilma::models::documents::{Bast, Party, Reply, ReplyLine};
+use sifilma::models::documents::{ActivationReply, ActivationReplyLine, Bast, Party, Reply, ReplyLine};
 
 pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -74,5 +74,34 @@ pub fn sample_reply() -> Reply {
         ],
         verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=BLS-2026-00007&kode=Q2W4-E6R8".into(),
         verify_code: "Q2W4-E6R8".into(),
+    }
+}
+
+/// PT Nyra's Permohonan Aktivasi for two readers of Bank ABC, approved.
+pub fn sample_activation_reply() -> ActivationReply {
+    let line = |n: usize, serial: &str, sam: &str, region: &str| ActivationReplyLine {
+        reader_type: "Type IdGlobalScan GSX-01".into(),
+        reader_serial: serial.into(),
+        sam_serial: sam.into(),
+        perso_number: format!("PRS-2026-{n:05}"),
+        region: region.into(),
+        activation_number: format!("AKT-2026-00003-{n:04}"),
+        valid_until: ymd(2027, 11, 24),
+    };
+    ActivationReply {
+        number: "AKT-2026-00003".into(),
+        date: ymd(2026, 11, 25),
+        applicant: "PT Nyra".into(),
+        applicant_address: "Jl. Thamrin Boulevard No. 1, Jakarta Pusat 10230".into(),
+        institution: "Bank ABC".into(),
+        letter_number: "NYRA/AKT/2026/007".into(),
+        letter_date: ymd(2026, 11, 20),
+        signer: official(),
+        lines: vec![
+            line(1, "CR-7731-0042", "0SAM00000001", "Jawa Barat / Kota Bandung"),
+            line(2, "CR-7731-0043", "0SAM00000002", "DKI Jakarta / Jakarta Selatan"),
+        ],
+        verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=AKT-2026-00003&kode=M3N5-P7Q9".into(),
+        verify_code: "M3N5-P7Q9".into(),
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub submission_id: i32,
+    pub submission_id: Option<i32>,
     pub request_id: Option<i32>,
     pub kind: String,
     #[sea_orm(unique)]
@@ -21,6 +21,7 @@ pub struct Model {
     pub created_by: i32,
     pub created_at: DateTimeWithTimeZone,
     pub ready_at: Option<DateTimeWithTimeZone>,
+    pub activation_request_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

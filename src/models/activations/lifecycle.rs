@@ -210,9 +210,10 @@ fn stale(r: &requests::Model, doing: &str) -> AppError {
     AppError::Conflict(format!("Permohonan {} berstatus {now}; tidak dapat {doing}.", r.letter_number))
 }
 
-/// The admin approves: the reply letter gets its number, every reader is
-/// activated with its own number and a year of validity. Returns the reply
-/// number.
+/// The admin approves: the reply letter gets its number and is queued for
+/// the document worker (`documents::queued` after the commit), every reader
+/// is activated with its own number and a year of validity. Returns the
+/// reply number.
 ///
 /// # Errors
 /// `NotFound` for anyone but the admin; `Conflict` unless the request is new.
@@ -261,6 +262,7 @@ pub async fn approve(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
         .record(&txn, &Actor::user(admin, ip))
         .await?;
     super::mails::approved(&txn, id).await?;
+    super::documents::queue_reply(&txn, &r, &number, admin, ip).await?;
     txn.commit().await?;
     Ok(number)
 }

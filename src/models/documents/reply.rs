@@ -51,7 +51,8 @@ pub struct ReplyLine {
 /// Hal of the Surat Balasan.
 pub const REPLY_SUBJECT: &str = "Penyampaian Hasil Personalisasi Kartu SAM";
 
-fn letterhead(address: &str) -> Vec<Paragraph> {
+/// The Ditjen Dukcapil letterhead, the signer's office address under it.
+pub(super) fn letterhead(address: &str) -> Vec<Paragraph> {
     let rule =
         ParagraphBorders::with_empty().set(ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Thick).size(18).space(4).color("000000"));
     let mut lines = vec![
@@ -68,13 +69,13 @@ fn letterhead(address: &str) -> Vec<Paragraph> {
 }
 
 /// Place and date, right-aligned above the Nomor / Sifat / Lampiran / Hal block.
-fn letter_header(number: &str, date: NaiveDate) -> (Paragraph, Table) {
+pub(super) fn letter_header(number: &str, date: NaiveDate, subject: &str) -> (Paragraph, Table) {
     let dated = after(para(&format!("Jakarta, {}", locale::date(date))).align(AlignmentType::Right), GAP);
     let widths = [1_247, 284, TEXT_WIDTH - 1_247 - 284];
     let row = |label: &str, value: &str| {
         TableRow::new(vec![cell(widths[0], vec![para(label)]), cell(widths[1], vec![para(":")]), cell(widths[2], vec![para(value)])])
     };
-    let table = layout_table(&widths, vec![row("Nomor", number), row("Sifat", "Biasa"), row("Lampiran", "-"), row("Hal", REPLY_SUBJECT)]);
+    let table = layout_table(&widths, vec![row("Nomor", number), row("Sifat", "Biasa"), row("Lampiran", "-"), row("Hal", subject)]);
     (dated, table)
 }
 
@@ -86,6 +87,23 @@ pub fn reply_opening(r: &Reply) -> String {
         r.submission_number.trim(),
         locale::date(r.submission_date),
         r.ticket.trim()
+    )
+}
+
+/// The official's signature block, right half: position, room for the
+/// signature and stamp, name.
+pub(super) fn signature(signer: &Party) -> Table {
+    let half = TEXT_WIDTH / 2;
+    layout_table(
+        &[half, TEXT_WIDTH - half],
+        vec![
+            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![centered(run(&signer.position))])]).cant_split(),
+            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![Paragraph::new()])])
+                .row_height(1_500.0)
+                .height_rule(HeightRule::AtLeast)
+                .cant_split(),
+            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![signature_name(&signer.name)])]).cant_split(),
+        ],
     )
 }
 
@@ -149,24 +167,11 @@ pub fn reply_docx(r: &Reply) -> Result<Vec<u8>, DocumentError> {
     let address = if r.producer_address.trim().is_empty() { &r.recipient.office_address } else { &r.producer_address };
     let addressee_role = [r.recipient.position.trim(), r.producer.trim()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
 
-    let half = TEXT_WIDTH / 2;
-    let signature = layout_table(
-        &[half, TEXT_WIDTH - half],
-        vec![
-            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![centered(run(&r.signer.position))])]).cant_split(),
-            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![Paragraph::new()])])
-                .row_height(1_500.0)
-                .height_rule(HeightRule::AtLeast)
-                .cant_split(),
-            TableRow::new(vec![cell(half, vec![Paragraph::new()]), cell(TEXT_WIDTH - half, vec![signature_name(&r.signer.name)])]).cant_split(),
-        ],
-    );
-
     let mut doc = new_docx();
     for p in letterhead(&r.signer.office_address) {
         doc = doc.add_paragraph(p);
     }
-    let (dated, header) = letter_header(&r.number, r.date);
+    let (dated, header) = letter_header(&r.number, r.date, REPLY_SUBJECT);
     doc = doc
         .add_paragraph(dated)
         .add_table(header)
@@ -192,7 +197,7 @@ pub fn reply_docx(r: &Reply) -> Result<Vec<u8>, DocumentError> {
             ),
             360,
         ))
-        .add_table(signature)
+        .add_table(signature(&r.signer))
         .add_paragraph(after(Paragraph::new(), 360))
         .add_table(verification(&r.verify_url, &r.verify_code)?);
     pack(doc)
