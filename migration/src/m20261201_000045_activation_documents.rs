@@ -19,7 +19,8 @@ pub struct Migration;
 const TABLE: &str = "documents";
 const REBUILT: &str = "documents_rebuilt";
 /// The columns every version of the table has, in their order.
-const COLUMNS: &str = "id, submission_id, request_id, kind, number, status, verify_code, sha256, file_key, file_name, file_size, error, created_by, created_at, ready_at";
+const COLUMNS: &str =
+    "id, submission_id, request_id, kind, number, status, verify_code, sha256, file_key, file_name, file_size, error, created_by, created_at, ready_at";
 const OWNER_CHECK: &str = "chk-documents-one-owner";
 const ACTIVATION_FK: &str = "fk-documents-activation-request";
 const ACTIVATION_INDEX: &str = "idx-documents-activation-request";
@@ -83,10 +84,7 @@ async fn sqlite_rebuild(m: &SchemaManager<'_>, activation: bool) -> Result<(), D
     // Ids are never reused: keep the counter of the old table (a deleted
     // document's id may be above every remaining one).
     let seq = db
-        .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
-            DbBackend::Sqlite,
-            format!("SELECT seq FROM sqlite_sequence WHERE name = '{TABLE}'"),
-        ))
+        .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(DbBackend::Sqlite, format!("SELECT seq FROM sqlite_sequence WHERE name = '{TABLE}'")))
         .await?
         .and_then(|row| row.try_get_by_index::<i64>(0).ok());
     m.drop_table(Table::drop().table(Alias::new(TABLE)).to_owned()).await?;

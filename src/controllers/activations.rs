@@ -18,13 +18,13 @@ use serde_json::{json, Value};
 use super::{app_page, read_multipart, see_other, send_file, session::Auth, strip_page, Flash, PageResult};
 use crate::{
     models::{
+        activations::{documents as activation_documents, readers_xlsx},
         activations::{
             lifecycle::{self, Letter},
             list::{self, ActivationQuery},
             readers::ReaderInput,
             ActivationKey, ReaderStatus, RequestStatus,
         },
-        activations::{documents as activation_documents, readers_xlsx},
         requests::filing::Letter as Upload,
         uploads, AppError, FieldErrors,
     },
@@ -287,7 +287,12 @@ pub fn routes() -> Routes {
 // ---------------------------------------------------------------------------
 
 /// The request page's "Dokumen" section (approved requests only).
-async fn documents_json(ctx: &AppContext, auth: &Auth, r: &crate::models::_entities::activation_requests::Model, state: RequestStatus) -> Result<Value, AppError> {
+async fn documents_json(
+    ctx: &AppContext,
+    auth: &Auth,
+    r: &crate::models::_entities::activation_requests::Model,
+    state: RequestStatus,
+) -> Result<Value, AppError> {
     if state != RequestStatus::Approved {
         return Ok(Value::Null);
     }

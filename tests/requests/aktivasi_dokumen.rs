@@ -106,7 +106,8 @@ async fn approval_issues_the_reply_letter_and_the_readers_list_in_scope_verifiab
         let bytes = got.as_bytes().to_vec();
         assert_eq!(hex::encode(Sha256::digest(&bytes)), doc.sha256.clone().unwrap());
         let xml = docx_text(&bytes);
-        for needle in [&number, "470/AKT/2026", "20 November 2026", "Organisasi bank_abc", "CR-1", "0SAM00000002", &format!("{number}-0002"), "Ir. Gunawan, MA"] {
+        for needle in [&number, "470/AKT/2026", "20 November 2026", "Organisasi bank_abc", "CR-1", "0SAM00000002", &format!("{number}-0002"), "Ir. Gunawan, MA"]
+        {
             assert!(xml.contains(needle), "the letter lacks {needle:?}");
         }
         admin.get(&reply).await.assert_status_ok();
@@ -170,10 +171,8 @@ async fn approval_issues_the_reply_letter_and_the_readers_list_in_scope_verifiab
         anon.get(&format!("/verifikasi?nomor={number}&kode={}", doc.sha256.clone().unwrap())).await.assert_status_ok();
         assert_eq!(anon.get(&format!("/verifikasi?nomor={number}&kode={}", "0".repeat(64))).await.status_code(), 404);
         anon.get("/verifikasi").await;
-        let form = anon
-            .multipart()
-            .add_text("nomor", number.clone())
-            .add_part("berkas", axum_test::multipart::Part::bytes(bytes.clone()).file_name("balasan.docx"));
+        let form =
+            anon.multipart().add_text("nomor", number.clone()).add_part("berkas", axum_test::multipart::Part::bytes(bytes.clone()).file_name("balasan.docx"));
         let genuine = anon.post_multipart("/verifikasi", form).await;
         genuine.assert_status_ok();
         assert!(genuine.text().contains("id=\"verified\""));

@@ -97,7 +97,10 @@ pub fn sample_activation_reply() -> ActivationReply {
         letter_number: "NYRA/AKT/2026/007".into(),
         letter_date: ymd(2026, 11, 20),
         signer: official(),
-        lines: vec![line(1, "CR-7731-0042", "0SAM00000001", "Jawa Barat / Kota Bandung"), line(2, "CR-7731-0043", "0SAM00000002", "DKI Jakarta / Jakarta Selatan")],
+        lines: vec![
+            line(1, "CR-7731-0042", "0SAM00000001", "Jawa Barat / Kota Bandung"),
+            line(2, "CR-7731-0043", "0SAM00000002", "DKI Jakarta / Jakarta Selatan"),
+        ],
         verify_url: "https://sifilma.dukcapil.example/verifikasi?nomor=AKT-2026-00003&kode=M3N5-P7Q9".into(),
         verify_code: "M3N5-P7Q9".into(),
     }

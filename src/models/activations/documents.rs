@@ -173,11 +173,7 @@ pub async fn ready_mail<C: ConnectionTrait>(txn: &C, base_url: &str, doc: &docum
     let r = owner(txn, doc).await?;
     let applicant = organisation(txn, r.applicant_id).await?;
     let institution = organisation(txn, r.institution_id).await?;
-    let count = readers::Entity::find()
-        .filter(readers::Column::RequestId.eq(r.id))
-        .filter(readers::Column::ActivationNumber.is_not_null())
-        .count(txn)
-        .await?;
+    let count = readers::Entity::find().filter(readers::Column::RequestId.eq(r.id)).filter(readers::Column::ActivationNumber.is_not_null()).count(txn).await?;
     let mut to = crate::models::requests::recipients(txn, &applicant).await?;
     to.extend(crate::models::requests::recipients(txn, &institution).await?);
     let message = crate::mailers::activation_documents::ActivationReady {

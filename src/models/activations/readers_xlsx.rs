@@ -190,11 +190,8 @@ pub async fn download(db: &DatabaseConnection, user: &users::Model, id: i32) -> 
             city: l.city,
         })
         .collect();
-    let heading = ListHeading {
-        institution,
-        reply_number: number.clone(),
-        letter: format!("{} tanggal {}", r.letter_number, crate::locale::date(r.letter_date)),
-    };
+    let heading =
+        ListHeading { institution, reply_number: number.clone(), letter: format!("{} tanggal {}", r.letter_number, crate::locale::date(r.letter_date)) };
     let bytes = tokio::task::spawn_blocking(move || readers_xlsx(&heading, &rows))
         .await
         .map_err(|e| AppError::Internal(format!("readers list: {e}")))?
