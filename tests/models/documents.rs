@@ -504,7 +504,7 @@ fn documents_activation_reply_package_holds_the_letter_and_every_reader() {
             "Berlaku s.d.",
             "CR-7731-0043",
             "0SAM00000002",
-            "PRS-2026-00002",
+            "PRS-2026-00000002",
             "DKI Jakarta / Jakarta Selatan",
             "AKT-2026-00003-0002",
             "24 November 2027",
@@ -613,6 +613,13 @@ fn documents_activation_reply_round_trips_through_libreoffice_and_python_docx() 
         .arg(&dir)
         .args([&letter, &list]);
     run_with_limit(soffice, Duration::from_secs(240));
+    if let Ok(artifacts) = std::env::var("SIFILMA_TEST_ARTIFACTS") {
+        let keep = Path::new(&artifacts).join("documents");
+        let _ = std::fs::create_dir_all(&keep);
+        for name in ["balasan-aktivasi.docx", "balasan-aktivasi.pdf", "daftar-card-reader.xlsx", "daftar-card-reader.pdf"] {
+            let _ = std::fs::copy(dir.join(name), keep.join(name));
+        }
+    }
     let pdf = dir.join("balasan-aktivasi.pdf");
     assert_has(
         &pdf_text(&pdf),
@@ -652,12 +659,5 @@ fn documents_activation_reply_round_trips_through_libreoffice_and_python_docx() 
     );
     let qr: Vec<Vec<String>> = serde_json::from_value(read["qr"].clone()).unwrap();
     assert_eq!(qr, vec![expected_modules(&data.verify_url)], "the picture is the QR code of the verification URL");
-    if let Ok(artifacts) = std::env::var("SIFILMA_TEST_ARTIFACTS") {
-        let keep = Path::new(&artifacts).join("documents");
-        let _ = std::fs::create_dir_all(&keep);
-        for name in ["balasan-aktivasi.docx", "balasan-aktivasi.pdf", "daftar-card-reader.xlsx", "daftar-card-reader.pdf"] {
-            let _ = std::fs::copy(dir.join(name), keep.join(name));
-        }
-    }
     let _ = std::fs::remove_dir_all(&dir);
 }

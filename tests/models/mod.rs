@@ -1,3 +1,4 @@
+mod activation_documents;
 mod activation_lifecycle;
 mod activation_mails;
 mod activation_readers;

@@ -83,7 +83,7 @@ pub fn sample_activation_reply() -> ActivationReply {
         reader_type: "Type IdGlobalScan GSX-01".into(),
         reader_serial: serial.into(),
         sam_serial: sam.into(),
-        perso_number: format!("PRS-2026-{n:05}"),
+        perso_number: format!("PRS-2026-{n:08}"),
         region: region.into(),
         activation_number: format!("AKT-2026-00003-{n:04}"),
         valid_until: ymd(2027, 11, 24),

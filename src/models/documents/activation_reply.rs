@@ -88,17 +88,23 @@ pub fn activation_reply_manifests(r: &ActivationReply) -> String {
 
 const LINE_HEADERS: [&str; 8] = ["No.", "Jenis Card Reader", "S/N CR", "No. Seri Kartu SAM", "Nomor Perso", "Wilayah", "No. Aktivasi", "Berlaku s.d."];
 
+/// Font size of the readers table (half-points): at 7 pt a SAM serial, a
+/// Nomor Perso (`PRS-2026-00000001`), an activation number
+/// (`AKT-2026-00001-0001`) and a machine type's words each stay on one line
+/// across the page's eight columns.
+const LINE_SIZE: usize = 14;
+
 fn lines_table(lines: &[ActivationReplyLine]) -> Table {
-    let widths = [454, 1_247, 1_134, 1_191, 1_077, 1_304, 1_474, TEXT_WIDTH - 454 - 1_247 - 1_134 - 1_191 - 1_077 - 1_304 - 1_474];
+    let widths = [397, 1_020, 1_060, 1_110, 1_420, TEXT_WIDTH - 397 - 1_020 - 1_060 - 1_110 - 1_420 - 1_690 - 960, 1_690, 960];
     let grey = || Shading::new().shd_type(ShdType::Clear).color("auto").fill("D9D9D9");
     let text = |w: usize, s: &str, align: AlignmentType| {
-        cell(w, vec![Paragraph::new().add_run(run(s).size(SMALL_SIZE)).align(align)]).vertical_align(VAlignType::Center)
+        cell(w, vec![Paragraph::new().add_run(run(s).size(LINE_SIZE)).align(align)]).vertical_align(VAlignType::Center)
     };
     let header = TableRow::new(
         LINE_HEADERS
             .iter()
             .zip(widths)
-            .map(|(h, w)| cell(w, vec![centered(run(h).bold().size(SMALL_SIZE))]).shading(grey()).vertical_align(VAlignType::Center))
+            .map(|(h, w)| cell(w, vec![centered(run(h).bold().size(LINE_SIZE))]).shading(grey()).vertical_align(VAlignType::Center))
             .collect(),
     )
     .cant_split();
@@ -122,7 +128,7 @@ fn lines_table(lines: &[ActivationReplyLine]) -> Table {
         .set_grid(widths.to_vec())
         .width(TEXT_WIDTH, WidthType::Dxa)
         .layout(TableLayoutType::Fixed)
-        .margins(TableCellMargins::new().margin(28, 57, 28, 57))
+        .margins(TableCellMargins::new().margin(28, 43, 28, 43))
 }
 
 /// The Surat Balasan Aktivasi as a Word document: letterhead,
