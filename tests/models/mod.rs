@@ -1,3 +1,5 @@
+mod activation_editing;
+mod activation_import;
 mod activation_lifecycle;
 mod activation_readers;
 mod activations;

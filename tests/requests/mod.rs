@@ -1,6 +1,7 @@
 mod account;
 mod admin_users;
 mod aktivasi;
+mod aktivasi_impor;
 mod audit;
 mod auth;
 mod bantuan;
