@@ -62,6 +62,7 @@ async fn index(
     app_page(&v, &auth, StatusCode::OK, "activations/index.html", "aktivasi", data)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     ctx: &AppContext,
     v: &ViewEngine<TeraView>,
@@ -78,8 +79,7 @@ async fn form_page(
     }
     let types = active_types(ctx).await?;
     let lines: Vec<usize> = (1..=FORM_LINES).collect();
-    let data =
-        json!({ "institutions": institutions, "types": types, "values": values, "errors": errors, "row_errors": rows, "lines": lines, "edit": edit, "max_readers": readers::MAX_READERS });
+    let data = json!({ "institutions": institutions, "types": types, "values": values, "errors": errors, "row_errors": rows, "lines": lines, "edit": edit, "max_readers": readers::MAX_READERS });
     app_page(v, auth, status, "activations/new.html", "aktivasi", data)
 }
 
@@ -118,8 +118,7 @@ async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
         let rows = shown(lines.err().unwrap_or_default());
         return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, &rows, None).await;
     }
-    let (institution, date, checked, lines) =
-        (institution.expect("checked"), date.expect("checked"), checked.expect("checked"), lines.unwrap_or_default());
+    let (institution, date, checked, lines) = (institution.expect("checked"), date.expect("checked"), checked.expect("checked"), lines.unwrap_or_default());
     // The lines before the letter is stored: a refused list leaves no file.
     if let Err(rows) = readers::check_for(&ctx.db, auth.user(), institution, &lines).await? {
         return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &FieldErrors::new(), &shown(rows), None).await;
@@ -227,8 +226,8 @@ async fn template(State(ctx): State<AppContext>, auth: Auth) -> PageResult {
 }
 
 async fn active_types(ctx: &AppContext) -> Result<Vec<String>, AppError> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use crate::models::_entities::machine_types;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     Ok(machine_types::Entity::find()
         .filter(machine_types::Column::Active.eq(true))
         .order_by_asc(machine_types::Column::Name)
@@ -242,8 +241,7 @@ async fn active_types(ctx: &AppContext) -> Result<Vec<String>, AppError> {
 /// What the form shows of the request being changed.
 async fn edit_info(ctx: &AppContext, r: &crate::models::_entities::activation_requests::Model, count: usize) -> Result<Value, AppError> {
     use sea_orm::EntityTrait;
-    let institution =
-        crate::models::_entities::organisations::Entity::find_by_id(r.institution_id).one(&ctx.db).await?.map(|o| o.name).unwrap_or_default();
+    let institution = crate::models::_entities::organisations::Entity::find_by_id(r.institution_id).one(&ctx.db).await?.map(|o| o.name).unwrap_or_default();
     Ok(json!({ "id": r.id, "letter_number": r.letter_number, "institution": institution, "count": count, "file_name": r.file_name }))
 }
 

@@ -65,7 +65,8 @@ async fn the_applicant_replaces_the_lines_of_a_new_request_and_nobody_else_chang
             city: "Kota Bandung".into(),
             note: String::new(),
         };
-        let (bank, nyra, xyz, admin) = (user(&ctx, "bank_abc").await, user(&ctx, "pt_nyra").await, user(&ctx, "bank_xyz").await, user(&ctx, "admin_pusat").await);
+        let (bank, nyra, xyz, admin) =
+            (user(&ctx, "bank_abc").await, user(&ctx, "pt_nyra").await, user(&ctx, "bank_xyz").await, user(&ctx, "admin_pusat").await);
         let institution = bank.organisation_id.unwrap();
         let dir = std::env::temp_dir().join(format!("sifilma-edit-{}", uuid::Uuid::new_v4().simple()));
         let dir_s = dir.to_string_lossy().to_string();
@@ -85,19 +86,20 @@ async fn the_applicant_replaces_the_lines_of_a_new_request_and_nobody_else_chang
             assert!(matches!(r, Err(AppError::NotFound)), "{}", outsider.username);
         }
         let (_, shown) = editable(&ctx.db, &bank, first).await.unwrap();
-        assert_eq!(shown.iter().map(|l| (l.row, l.sam_serial.as_str(), l.reader_type.as_str())).collect::<Vec<_>>(), vec![
-            (1, "0SAM00000001", "Type IdGlobalScan GSX-01"),
-            (2, "0SAM00000002", "Type IdGlobalScan GSX-01")
-        ]);
+        assert_eq!(
+            shown.iter().map(|l| (l.row, l.sam_serial.as_str(), l.reader_type.as_str())).collect::<Vec<_>>(),
+            vec![(1, "0SAM00000001", "Type IdGlobalScan GSX-01"), (2, "0SAM00000002", "Type IdGlobalScan GSX-01")]
+        );
 
         // Another request's SAM is bound: refused per row, the old lines intact.
         let refused = edit(&ctx.db, files, &bank, first, changes("AKT/1-REV", vec![line(1, "0SAM00000002", "CR-2"), line(2, "0SAM00000004", "CR-9")]), IP)
             .await
             .unwrap()
             .expect_err("bound by the other request");
-        assert_eq!(refused.iter().map(ToString::to_string).collect::<Vec<_>>(), vec![
-            "Baris 2: Kartu SAM 0SAM00000004 sudah terikat pada aktivasi lain yang masih berlaku."
-        ]);
+        assert_eq!(
+            refused.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            vec!["Baris 2: Kartu SAM 0SAM00000004 sudah terikat pada aktivasi lain yang masih berlaku."]
+        );
         assert_eq!(lines_of(&ctx, first).await.len(), 2);
         assert_eq!(activation_requests::Entity::find_by_id(first).one(&ctx.db).await.unwrap().unwrap().letter_number, "AKT/1");
 
@@ -106,17 +108,15 @@ async fn the_applicant_replaces_the_lines_of_a_new_request_and_nobody_else_chang
         let mut c = changes("AKT/1-REV", vec![line(1, "0SAM00000002", "CR-2"), line(2, "0SAM00000003", "CR-3")]);
         c.letter = Some(NewLetter { bytes: pdf(), kind: "pdf".into(), file_name: "surat-baru.pdf".into() });
         edit(&ctx.db, files, &bank, first, c, IP).await.unwrap().expect("its own lines bind nothing against it");
-        assert_eq!(lines_of(&ctx, first).await, vec![
-            ("0SAM00000002".into(), "CR-2".into(), "pending".into()),
-            ("0SAM00000003".into(), "CR-3".into(), "pending".into())
-        ]);
+        assert_eq!(
+            lines_of(&ctx, first).await,
+            vec![("0SAM00000002".into(), "CR-2".into(), "pending".into()), ("0SAM00000003".into(), "CR-3".into(), "pending".into())]
+        );
         let r = activation_requests::Entity::find_by_id(first).one(&ctx.db).await.unwrap().unwrap();
-        assert_eq!((r.letter_number.as_str(), r.letter_date.to_string().as_str(), r.status.as_str(), r.file_name.as_str()), (
-            "AKT/1-REV",
-            "2026-11-21",
-            "new",
-            "surat-baru.pdf"
-        ));
+        assert_eq!(
+            (r.letter_number.as_str(), r.letter_date.to_string().as_str(), r.status.as_str(), r.file_name.as_str()),
+            ("AKT/1-REV", "2026-11-21", "new", "surat-baru.pdf")
+        );
         assert_ne!(r.file_key, old_key);
         assert!(!dir.join("activations").join(&old_key).exists(), "the replaced letter is removed");
         assert!(dir.join("activations").join(&r.file_key).exists());

@@ -85,7 +85,10 @@ fn a_wrong_header_an_empty_list_and_too_many_rows_are_row_messages() {
             "Baris 1: Judul kolom H \"Keterangan\" tidak ada. Jangan mengubah judul kolom templat."
         ]
     );
-    assert_eq!(messages(parse(&reader_list(&[])))[0], "Baris 2: Daftar card reader kosong: isi satu card reader per baris mulai baris 2 lembar \"Daftar Card Reader\".");
+    assert_eq!(
+        messages(parse(&reader_list(&[])))[0],
+        "Baris 2: Daftar card reader kosong: isi satu card reader per baris mulai baris 2 lembar \"Daftar Card Reader\"."
+    );
 
     let full = parse(&reader_list(&many(MAX_READERS))).expect("5,000 readers read");
     assert_eq!((full.len(), full[0].row, full[MAX_READERS - 1].row), (MAX_READERS, 2, MAX_READERS + 1));
@@ -144,10 +147,10 @@ async fn an_imported_list_is_checked_like_typed_lines_with_its_excel_rows() {
         let lines = parse(&good).unwrap();
         assert_eq!(lines.iter().map(|l| l.row).collect::<Vec<_>>(), vec![2, 4]);
         let checked = check(&ctx.db, bank, &lines).await.unwrap().expect("every line passes");
-        assert_eq!(checked.iter().map(|c| (c.row, c.sam_serial.as_str(), c.reader_serial.as_str())).collect::<Vec<_>>(), vec![
-            (2, "0SAM00000001", "CR-1"),
-            (4, "0SAM00000002", "CR-2")
-        ]);
+        assert_eq!(
+            checked.iter().map(|c| (c.row, c.sam_serial.as_str(), c.reader_serial.as_str())).collect::<Vec<_>>(),
+            vec![(2, "0SAM00000001", "CR-1"), (4, "0SAM00000002", "CR-2")]
+        );
 
         // Missing fields, duplicates in the file, and what the portal knows.
         let mut no_perso = reader_row("0SAM00000004", "", "CR-4");

@@ -110,11 +110,10 @@ async fn the_template_downloads_and_a_filing_takes_its_readers_from_the_uploaded
         assert!(unescape(&r.text()).contains("Berkas bukan file Excel .xlsx (tampaknya dokumen PDF)"));
 
         // Typed lines and a list: refused with a clear message.
-        let good = reader_list(&[
-            reader_row("0SAM00000001", &perso("0SAM00000001"), "CR-1"),
-            reader_row("0SAM00000002", &perso("0SAM00000002"), "CR-2"),
-        ]);
-        let both = with_list(filing(&bank, &institution, "470/AKT/X", unique_letter()), good.clone()).add_text("reader_serial_1", "CR-9").add_text("sam_serial_1", "0SAM00000003");
+        let good = reader_list(&[reader_row("0SAM00000001", &perso("0SAM00000001"), "CR-1"), reader_row("0SAM00000002", &perso("0SAM00000002"), "CR-2")]);
+        let both = with_list(filing(&bank, &institution, "470/AKT/X", unique_letter()), good.clone())
+            .add_text("reader_serial_1", "CR-9")
+            .add_text("sam_serial_1", "0SAM00000003");
         let r = bank.post_multipart("/aktivasi", both).await;
         assert_eq!(r.status_code(), 422);
         assert!(unescape(&r.text()).contains("tidak keduanya"), "{}", r.text());
@@ -170,9 +169,7 @@ async fn the_applicant_changes_a_new_request_others_get_404_and_a_decided_one_40
                 && form.contains("name=\"sam_serial_1\" value=\"0SAM00000001\""),
             "{form}"
         );
-        let changed = |c: &Client, number: &str| {
-            c.multipart().add_text("letter_number", number.to_string()).add_text("letter_date", "2026-11-22")
-        };
+        let changed = |c: &Client, number: &str| c.multipart().add_text("letter_number", number.to_string()).add_text("letter_date", "2026-11-22");
 
         // Others: 404 on the form and the change.
         let mut xyz = Client::signed_in(&server, "bank_xyz").await;
@@ -183,14 +180,24 @@ async fn the_applicant_changes_a_new_request_others_get_404_and_a_decided_one_40
         assert!(!admin.page(&format!("/aktivasi/{rid}")).await.contains("/ubah\""), "no Ubah for the admin");
 
         // Invalid lines: 422 with the rows, the old lines intact.
-        let r = bank.post_multipart(&format!("/aktivasi/{rid}/ubah"), typed(&bank, changed(&bank, "470/AKT/2026-REV"), &[("0SAM00000002", "CR-2"), ("0SAM00000002", "CR-3")])).await;
+        let r = bank
+            .post_multipart(
+                &format!("/aktivasi/{rid}/ubah"),
+                typed(&bank, changed(&bank, "470/AKT/2026-REV"), &[("0SAM00000002", "CR-2"), ("0SAM00000002", "CR-3")]),
+            )
+            .await;
         assert_eq!(r.status_code(), 422);
         assert!(unescape(&r.text()).contains("Baris 2: Kartu SAM 0SAM00000002 tercantum dua kali (juga di baris 1)."), "{}", r.text());
         assert_eq!(readers_of(&ctx, rid).await, vec![(1, "0SAM00000001".into(), "pending".into())]);
         assert_eq!(activation_requests::Entity::find_by_id(rid).one(&ctx.db).await.unwrap().unwrap().letter_number, "470/AKT/2026");
 
         // Typed: the lines are replaced (its own SAM stays allowed).
-        let r = bank.post_multipart(&format!("/aktivasi/{rid}/ubah"), typed(&bank, changed(&bank, "470/AKT/2026-REV"), &[("0SAM00000001", "CR-1"), ("0SAM00000002", "CR-2")])).await;
+        let r = bank
+            .post_multipart(
+                &format!("/aktivasi/{rid}/ubah"),
+                typed(&bank, changed(&bank, "470/AKT/2026-REV"), &[("0SAM00000001", "CR-1"), ("0SAM00000002", "CR-2")]),
+            )
+            .await;
         assert_eq!(r.status_code(), 303, "{}", r.text());
         assert_eq!(crate::support::location(&r), format!("/aktivasi/{rid}?ok=aktivasi-diubah"));
         assert_eq!(readers_of(&ctx, rid).await.len(), 2);

@@ -43,8 +43,7 @@ use crate::models::{
 pub const SHEET: &str = "Daftar Card Reader";
 
 /// The header row of [`SHEET`], columns A to H.
-pub const HEADERS: [&str; 8] =
-    ["No.", "Jenis Card Reader", "S/N CR", "No. Seri Kartu SAM (asal)", "Nomor Perso", "Provinsi", "Kabupaten/Kota", "Keterangan"];
+pub const HEADERS: [&str; 8] = ["No.", "Jenis Card Reader", "S/N CR", "No. Seri Kartu SAM (asal)", "Nomor Perso", "Provinsi", "Kabupaten/Kota", "Keterangan"];
 
 /// The bounds of a reader list. A full list of [`MAX_READERS`] rows is
 /// about 150 KB zipped and 2 MB unzipped; 5 MB a file and 32 MiB unzipped
@@ -157,9 +156,10 @@ pub fn template(types: &[String]) -> Result<Vec<u8>, XlsxError> {
 /// 10^15 (its digits are then exact), a date or a formula error never.
 fn code_of(v: &Value, label: &str) -> Result<String, String> {
     match v {
-        Value::Number(f) if f.fract() != 0.0 || f.abs() >= 1e15 => {
-            Err(format!("{label} tersimpan sebagai angka ({}), sehingga digitnya sudah diubah Excel. Format kolom sebagai Teks lalu ketik ulang.", number_text(*f)))
-        }
+        Value::Number(f) if f.fract() != 0.0 || f.abs() >= 1e15 => Err(format!(
+            "{label} tersimpan sebagai angka ({}), sehingga digitnya sudah diubah Excel. Format kolom sebagai Teks lalu ketik ulang.",
+            number_text(*f)
+        )),
         Value::Date(s) => Err(format!("{label} terbaca sebagai tanggal/waktu ({s}). Format kolom sebagai Teks lalu ketik ulang.")),
         _ => text_of(v, label),
     }

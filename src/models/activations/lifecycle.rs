@@ -14,8 +14,8 @@
 //! - Every change writes its audit row in the same transaction.
 use chrono::{Datelike, Months, Utc};
 use sea_orm::{
-    prelude::Expr, sea_query::SimpleExpr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    prelude::Expr, sea_query::SimpleExpr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::{

@@ -651,7 +651,10 @@ pub fn read(bytes: &[u8], sheet: &Sheet<'_>, mut row: impl FnMut(usize, Vec<Opti
 
 /// Streams the sheet cell by cell, keeping only row 1 and the data columns
 /// of the row being read, and hands each row over once the next one starts.
-fn stream(bytes: &[u8], sheet: &Sheet<'_>, row: &mut dyn FnMut(usize, Vec<Option<Value>>, &mut Errors)) -> Result<(), Vec<RowError>> {
+/// What [`read`] hands each data row to: its Excel row number, its cells.
+type OnRow<'f> = dyn FnMut(usize, Vec<Option<Value>>, &mut Errors) + 'f;
+
+fn stream(bytes: &[u8], sheet: &Sheet<'_>, row: &mut OnRow<'_>) -> Result<(), Vec<RowError>> {
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| vec![damaged()])?;
     let sheets = book.sheet_names();
     let Some(name) = sheets.iter().find(|n| n.trim().eq_ignore_ascii_case(sheet.name)).cloned() else {

@@ -55,8 +55,7 @@ pub const MAX_CELLS: u64 = Limits::cells_for(MAX_ROWS);
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// The bounds [`precheck`] holds a card list (or a perso-data import) to.
-pub const LIMITS: Limits =
-    Limits { list: "daftar kartu", max_rows: MAX_ROWS, max_bytes: MAX_BYTES, max_uncompressed: MAX_UNCOMPRESSED, max_cells: MAX_CELLS };
+pub const LIMITS: Limits = Limits { list: "daftar kartu", max_rows: MAX_ROWS, max_bytes: MAX_BYTES, max_uncompressed: MAX_UNCOMPRESSED, max_cells: MAX_CELLS };
 
 /// Shortest serial, in characters, after trimming.
 pub const SERIAL_MIN: usize = 8;
