@@ -1,6 +1,7 @@
 //! Sistem Aktivasi benchmark (issue 15): checking an activation list of
 //! 5,000 readers against the cards the portal personalized and handed over
-//! (goal ≤ 1 s), signing 10,000 manifests (rate), building and signing a
+//! (goal ≤ 1 s), importing the same list from its Excel workbook (parse +
+//! check, goal ≤ 1 s), signing 10,000 manifests (rate), building and signing a
 //! revocation list of 100,000 entries (goal ≤ 1 s), verifying manifests.
 //! Run: `cargo bench --bench activations` (SQLite), or with
 //! `SIFILMA_BENCH_DATABASE_URL=postgres://…/any` on PostgreSQL.
@@ -13,6 +14,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait, QuerySel
 use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, submissions, users},
     activations::{
+        import,
         readers::{check, ReaderInput},
         ActivationKey, Manifest, RevocationList, Revoked,
     },
@@ -122,6 +124,37 @@ async fn main() {
     }
     times.sort();
     println!("{engine}: checking an activation list of {READERS} readers [goal <= 1 s]: median {:.0} ms (of 5)", times[2].as_secs_f64() * 1000.0);
+
+    // The same list as the template's workbook, read and checked as an upload is.
+    let workbook = {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet().set_name(import::SHEET).unwrap();
+        for (col, title) in (0u16..).zip(import::HEADERS) {
+            sheet.write_string(0, col, title).unwrap();
+        }
+        for (row, l) in (1u32..).zip(&lines) {
+            sheet.write_number(row, 0, f64::from(row)).unwrap();
+            for (col, value) in (1u16..).zip([&l.reader_type, &l.reader_serial, &l.sam_serial, &l.perso_number, &l.province, &l.city]) {
+                sheet.write_string(row, col, value.as_str()).unwrap();
+            }
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let bytes = workbook.clone();
+        let read = tokio::task::spawn_blocking(move || import::parse(&bytes)).await.unwrap().expect("the workbook reads");
+        let checked = check(&db, bank, &read).await.unwrap().expect("every line passes");
+        times.push(t.elapsed());
+        assert_eq!(checked.len(), READERS);
+    }
+    times.sort();
+    println!(
+        "{engine}: import a {READERS}-row reader workbook ({} KB; parse + check) over the model [goal <= 1 s]: median {:.0} ms (of 3)",
+        workbook.len() / 1024,
+        times[1].as_secs_f64() * 1000.0
+    );
 
     let key = ActivationKey::generate();
     let manifests: Vec<Manifest> = (0..MANIFESTS)

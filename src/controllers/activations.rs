@@ -14,17 +14,20 @@ use loco_rs::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
-use super::{app_page, read_multipart, see_other, send_file, session::Auth, strip_page, Flash, PageResult};
+use super::{app_page, read_multipart_files, see_other, send_file, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
         activations::{documents as activation_documents, readers_xlsx},
         activations::{
+            editing, import,
             lifecycle::{self, Letter},
             list::{self, ActivationQuery, Sort},
-            readers::ReaderInput,
+            readers::{self, ReaderInput},
             ActivationKey, ReaderStatus, RequestStatus,
         },
+        imports::{workbook::RowError, Slots},
         requests::filing::Letter as Upload,
         uploads, AppError, FieldErrors,
     },
@@ -39,6 +42,8 @@ pub const FORM_LINES: usize = 10;
 /// Where the letters of activation requests are stored.
 pub const FILE_AREA: &str = "activations";
 const FIELDS: [&str; 7] = ["reader_type", "reader_serial", "sam_serial", "perso_number", "province", "city", "note"];
+/// The form's file input for the Excel list of readers.
+const READERS_FILE: &str = "readers_file";
 
 fn key(ctx: &AppContext) -> Result<ActivationKey, AppError> {
     ctx.shared_store.get::<ActivationKey>().ok_or_else(|| AppError::Internal("no activation key".into()))
@@ -70,6 +75,7 @@ async fn index(
     app_page(&v, &auth, StatusCode::OK, "activations/index.html", "aktivasi", data)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     ctx: &AppContext,
     v: &ViewEngine<TeraView>,
@@ -78,49 +84,35 @@ async fn form_page(
     values: &Value,
     errors: &FieldErrors,
     rows: &[String],
+    edit: Option<Value>,
 ) -> PageResult {
     let institutions: Vec<Value> = list::institutions_for(&ctx.db, auth.user()).await?.into_iter().map(|o| json!([o.id.to_string(), o.name])).collect();
-    if institutions.is_empty() {
+    if institutions.is_empty() && edit.is_none() {
         return Err(AppError::NotFound.into());
     }
-    let types: Vec<String> = {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        crate::models::_entities::machine_types::Entity::find()
-            .filter(crate::models::_entities::machine_types::Column::Active.eq(true))
-            .order_by_asc(crate::models::_entities::machine_types::Column::Name)
-            .all(&ctx.db)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .map(|m| m.name)
-            .collect()
-    };
+    let types = active_types(ctx).await?;
     let lines: Vec<usize> = (1..=FORM_LINES).collect();
-    let data = json!({ "institutions": institutions, "types": types, "values": values, "errors": errors, "row_errors": rows, "lines": lines });
+    let data = json!({ "institutions": institutions, "types": types, "values": values, "errors": errors, "row_errors": rows, "lines": lines, "edit": edit, "max_readers": readers::MAX_READERS });
     app_page(v, auth, status, "activations/new.html", "aktivasi", data)
 }
 
 async fn new(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth) -> PageResult {
     let today = chrono::Utc::now().with_timezone(&crate::locale::wib()).date_naive().to_string();
-    form_page(&ctx, &v, &auth, StatusCode::OK, &json!({ "letter_date": today }), &FieldErrors::new(), &[]).await
+    form_page(&ctx, &v, &auth, StatusCode::OK, &json!({ "letter_date": today }), &FieldErrors::new(), &[], None).await
 }
 
 async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, multipart: Multipart) -> PageResult {
-    let (fields, file) = read_multipart(multipart, "file").await?;
+    let (fields, mut files) = read_multipart_files(multipart, &["file", READERS_FILE]).await?;
+    let fields: HashMap<String, String> = fields.into_iter().collect();
     let f = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let file = files.remove("file");
     let values = json!(fields);
     let mut errors = FieldErrors::new();
     let institution = f("institution_id").parse::<i32>().ok();
     if institution.is_none() {
         errors.add("institution_id", "Pilih lembaga pengguna pemilik card reader.");
     }
-    if f("letter_number").is_empty() || f("letter_number").chars().count() > 100 {
-        errors.add("letter_number", "Nomor surat wajib diisi (maksimal 100 karakter).");
-    }
-    let date = chrono::NaiveDate::parse_from_str(&f("letter_date"), "%Y-%m-%d").ok();
-    if date.is_none() {
-        errors.add("letter_date", "Tanggal surat wajib diisi (tttt-bb-hh).");
-    }
+    let date = letter_fields(&fields, &mut errors);
     let upload = file.map(|(bytes, file_name)| Upload { bytes, file_name });
     let checked = match upload.as_ref().map(Upload::check) {
         Some(Ok(c)) => Some(c),
@@ -134,7 +126,59 @@ async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
             None
         }
     };
-    let lines: Vec<ReaderInput> = (1..=FORM_LINES)
+    let lines = reader_lines(&ctx, &fields, files.remove(READERS_FILE), &mut errors).await?;
+    if !errors.is_empty() || lines.is_err() {
+        let rows = shown(lines.err().unwrap_or_default());
+        return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, &rows, None).await;
+    }
+    let (institution, date, checked, lines) = (institution.expect("checked"), date.expect("checked"), checked.expect("checked"), lines.unwrap_or_default());
+    // The lines before the letter is stored: a refused list leaves no file.
+    if let Err(rows) = readers::check_for(&ctx.db, auth.user(), institution, &lines).await? {
+        return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &FieldErrors::new(), &shown(rows), None).await;
+    }
+    let settings = Settings::get(&ctx);
+    let file_key = uploads::store(&settings.upload_dir, FILE_AREA, checked.bytes()).await?;
+    let letter = Letter {
+        number: f("letter_number"),
+        date,
+        file_key,
+        file_kind: checked.kind().extension().to_string(),
+        file_name: checked.file_name().chars().take(200).collect(),
+        file_size: i32::try_from(checked.bytes().len()).unwrap_or(i32::MAX),
+    };
+    let filed = lifecycle::file(&ctx.db, auth.user(), institution, &letter, &lines, auth.ip()).await;
+    if !matches!(filed, Ok(Ok(_))) {
+        uploads::discard(&settings.upload_dir, FILE_AREA, &letter.file_key).await;
+    }
+    match filed? {
+        Ok(id) => Ok(see_other(&format!("/aktivasi/{id}?ok=aktivasi-diajukan"))),
+        Err(rows) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &FieldErrors::new(), &shown(rows), None).await,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The Excel list of readers, and a request changed while new
+// ---------------------------------------------------------------------------
+
+/// The letter number and date of a filing form (errors to `errors`); the
+/// date when valid.
+fn letter_fields(fields: &HashMap<String, String>, errors: &mut FieldErrors) -> Option<chrono::NaiveDate> {
+    let number = fields.get("letter_number").map(|v| v.trim()).unwrap_or_default();
+    if number.is_empty() || number.chars().count() > 100 {
+        errors.add("letter_number", "Nomor surat wajib diisi (maksimal 100 karakter).");
+    }
+    let date = fields.get("letter_date").and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
+    if date.is_none() {
+        errors.add("letter_date", "Tanggal surat wajib diisi (tttt-bb-hh).");
+    }
+    date
+}
+
+/// The lines typed on the form (a line with no serial and no Nomor Perso
+/// is empty).
+fn typed_lines(fields: &HashMap<String, String>) -> Vec<ReaderInput> {
+    let f = |k: &str| fields.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    (1..=FORM_LINES)
         .map(|i| {
             let g = |name: &str| f(&format!("{name}_{i}"));
             ReaderInput {
@@ -152,27 +196,119 @@ async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
             FIELDS.iter().any(|name| !f(&format!("{name}_{}", l.row)).is_empty())
                 && !(l.reader_serial.is_empty() && l.sam_serial.is_empty() && l.perso_number.is_empty())
         })
-        .collect();
-    if !errors.is_empty() {
-        return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, &[]).await;
+        .collect()
+}
+
+/// The readers of a filing form: the typed lines, or the uploaded Excel
+/// list (read in an import slot, or at once 503 busy), when no line is
+/// typed too (else a field error and no lines).
+async fn reader_lines(
+    ctx: &AppContext,
+    fields: &HashMap<String, String>,
+    list: Option<(Vec<u8>, String)>,
+    errors: &mut FieldErrors,
+) -> Result<Result<Vec<ReaderInput>, Vec<RowError>>, Failure> {
+    let typed = typed_lines(fields);
+    let Some((bytes, _)) = list else { return Ok(Ok(typed)) };
+    if !typed.is_empty() {
+        errors.add(
+            READERS_FILE,
+            "Isi daftar card reader dengan mengetik baris atau dengan berkas Excel, tidak keduanya: kosongkan baris yang diketik, atau jangan pilih berkas Excel.",
+        );
+        return Ok(Ok(Vec::new()));
     }
-    let (institution, date, checked) = (institution.expect("checked"), date.expect("checked"), checked.expect("checked"));
-    let settings = Settings::get(&ctx);
-    let file_key = uploads::store(&settings.upload_dir, FILE_AREA, checked.bytes()).await?;
-    let letter = Letter {
-        number: f("letter_number"),
-        date,
-        file_key,
-        file_kind: checked.kind().extension().to_string(),
-        file_name: checked.file_name().chars().take(200).collect(),
-        file_size: i32::try_from(checked.bytes().len()).unwrap_or(i32::MAX),
-    };
-    match lifecycle::file(&ctx.db, auth.user(), institution, &letter, &lines, auth.ip()).await? {
-        Ok(id) => Ok(see_other(&format!("/aktivasi/{id}?ok=aktivasi-diajukan"))),
-        Err(rows) => {
-            let rows: Vec<String> = rows.iter().map(ToString::to_string).collect();
-            form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &FieldErrors::new(), &rows).await
+    Ok(import::read(&Slots::of(ctx), bytes).await?)
+}
+
+/// Row problems as the form lists them (at most 200 and a count).
+fn shown(rows: Vec<RowError>) -> Vec<String> {
+    import::capped(rows).iter().map(ToString::to_string).collect()
+}
+
+/// The reader-list template (.xlsx), with the active machine types.
+async fn template(State(ctx): State<AppContext>, auth: Auth) -> PageResult {
+    if list::institutions_for(&ctx.db, auth.user()).await?.is_empty() {
+        return Err(AppError::NotFound.into());
+    }
+    let types = active_types(&ctx).await?;
+    let bytes = tokio::task::spawn_blocking(move || import::template(&types))
+        .await
+        .map_err(|e| AppError::Internal(format!("template task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    Ok(send_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", import::TEMPLATE_NAME, bytes))
+}
+
+async fn active_types(ctx: &AppContext) -> Result<Vec<String>, AppError> {
+    use crate::models::_entities::machine_types;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    Ok(machine_types::Entity::find()
+        .filter(machine_types::Column::Active.eq(true))
+        .order_by_asc(machine_types::Column::Name)
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect())
+}
+
+/// What the form shows of the request being changed.
+async fn edit_info(ctx: &AppContext, r: &crate::models::_entities::activation_requests::Model, count: usize) -> Result<Value, AppError> {
+    use sea_orm::EntityTrait;
+    let institution = crate::models::_entities::organisations::Entity::find_by_id(r.institution_id).one(&ctx.db).await?.map(|o| o.name).unwrap_or_default();
+    Ok(json!({ "id": r.id, "letter_number": r.letter_number, "institution": institution, "count": count, "file_name": r.file_name }))
+}
+
+/// Ubah: the filing form with the request as it is.
+async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let (r, lines) = editing::editable(&ctx.db, auth.user(), id).await?;
+    let mut values = json!({ "letter_number": r.letter_number, "letter_date": r.letter_date.to_string() });
+    if lines.len() <= FORM_LINES {
+        for (i, l) in (1..).zip(&lines) {
+            for (name, value) in FIELDS.iter().zip([&l.reader_type, &l.reader_serial, &l.sam_serial, &l.perso_number, &l.province, &l.city, &l.note]) {
+                values[format!("{name}_{i}")] = json!(value);
+            }
         }
+    }
+    let info = edit_info(&ctx, &r, lines.len()).await?;
+    form_page(&ctx, &v, &auth, StatusCode::OK, &values, &FieldErrors::new(), &[], Some(info)).await
+}
+
+async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, multipart: Multipart) -> PageResult {
+    let (r, current) = editing::editable(&ctx.db, auth.user(), id).await?;
+    let (fields, mut files) = read_multipart_files(multipart, &["file", READERS_FILE]).await?;
+    let fields: HashMap<String, String> = fields.into_iter().collect();
+    let values = json!(fields);
+    let mut errors = FieldErrors::new();
+    let date = letter_fields(&fields, &mut errors);
+    let upload = files.remove("file").map(|(bytes, file_name)| Upload { bytes, file_name });
+    let letter = match upload.as_ref().map(Upload::check) {
+        Some(Ok(c)) => Some(editing::NewLetter { bytes: c.bytes().to_vec(), kind: c.kind().extension().to_string(), file_name: c.file_name().to_string() }),
+        Some(Err(AppError::Invalid(e))) => {
+            errors.add("file", e.get("file").unwrap_or_default());
+            None
+        }
+        Some(Err(e)) => return Err(e.into()),
+        None => None,
+    };
+    let lines = reader_lines(&ctx, &fields, files.remove(READERS_FILE), &mut errors).await?;
+    let info = edit_info(&ctx, &r, current.len()).await?;
+    let (Some(date), true, Ok(lines)) = (date, errors.is_empty(), &lines) else {
+        let rows = shown(lines.err().unwrap_or_default());
+        return form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, &rows, Some(info)).await;
+    };
+    let changes = editing::Changes {
+        letter_number: fields.get("letter_number").map(|n| n.trim().to_string()).unwrap_or_default(),
+        letter_date: date,
+        letter,
+        lines: lines.clone(),
+    };
+    let settings = Settings::get(&ctx);
+    let files = editing::Files { dir: &settings.upload_dir, area: FILE_AREA };
+    match editing::edit(&ctx.db, files, auth.user(), id, changes, auth.ip()).await {
+        Ok(Ok(())) => Ok(see_other(&format!("/aktivasi/{id}?ok=aktivasi-diubah"))),
+        Ok(Err(rows)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &FieldErrors::new(), &shown(rows), Some(info)).await,
+        Err(AppError::Invalid(errors)) => form_page(&ctx, &v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &values, &errors, &[], Some(info)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -277,6 +413,8 @@ pub fn routes() -> Routes {
     Routes::new()
         .add("/aktivasi", axum::routing::get(index).post(create))
         .add("/aktivasi/baru", axum::routing::get(new))
+        .add("/aktivasi/template", axum::routing::get(template))
+        .add("/aktivasi/{id}/ubah", axum::routing::get(edit).post(update))
         .add("/aktivasi/pencabutan", axum::routing::get(revocations))
         .add("/aktivasi/{id}", axum::routing::get(show))
         .add("/aktivasi/{id}/setujui", axum::routing::post(approve))

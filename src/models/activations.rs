@@ -5,6 +5,8 @@
 //! This module holds the parts every later step stands on: the two status
 //! machines and the signed documents (manifest, revocation list).
 pub mod documents;
+pub mod editing;
+pub mod import;
 pub mod lifecycle;
 pub mod list;
 pub mod mails;

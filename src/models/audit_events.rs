@@ -113,10 +113,11 @@ pub enum Action {
     ActivationApproved,
     ActivationRejected,
     ReaderRevoked,
+    ActivationEdited,
 }
 
 impl Action {
-    pub const ALL: [Self; 67] = [
+    pub const ALL: [Self; 68] = [
         Self::UserRegistered,
         Self::UserStatusChanged,
         Self::UserProfileUpdated,
@@ -184,6 +185,7 @@ impl Action {
         Self::ActivationApproved,
         Self::ActivationRejected,
         Self::ReaderRevoked,
+        Self::ActivationEdited,
     ];
 
     #[must_use]
@@ -256,6 +258,7 @@ impl Action {
             Self::ActivationApproved => "activation.approved",
             Self::ActivationRejected => "activation.rejected",
             Self::ReaderRevoked => "activation.reader_revoked",
+            Self::ActivationEdited => "activation.edited",
         }
     }
 
@@ -329,6 +332,7 @@ impl Action {
             Self::ActivationApproved => "Aktivasi disetujui, manifest terbit",
             Self::ActivationRejected => "Permohonan aktivasi ditolak",
             Self::ReaderRevoked => "Aktivasi card reader dicabut",
+            Self::ActivationEdited => "Permohonan aktivasi diubah",
         }
     }
 

@@ -1,10 +1,13 @@
-//! Spreadsheet imports (the producer's card list, the perso-data import)
-//! read and check a whole workbook: CPU work of up to seconds that must not
+//! Spreadsheet imports (the producer's card list, the perso-data import,
+//! the readers of a Permohonan Aktivasi) read and check a whole workbook: CPU work of up to seconds that must not
 //! run on the async workers serving everyone else. Each import takes a slot
 //! of [`Slots`] (at most [`Slots::DEFAULT`] at once per portal process)
 //! and runs its reading on a blocking thread; when every slot stays taken
 //! for [`SLOT_WAIT`] the upload is answered "sedang sibuk" (503,
-//! `Retry-After`), and nothing is saved.
+//! `Retry-After`), and nothing is saved. Every import goes through the one
+//! guard and sheet reader of [`workbook`].
+pub mod workbook;
+
 use std::{sync::Arc, time::Duration};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};

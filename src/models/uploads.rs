@@ -104,3 +104,15 @@ pub fn download_name(prefix: &str, number: &str, extension: &str) -> String {
     let safe: String = number.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     format!("{prefix}-{}.{extension}", safe.trim_matches('-'))
 }
+
+/// Removes a stored file that nothing refers to any more (a letter stored
+/// for a change that was then refused, or one that was replaced). Best
+/// effort: a file already gone is fine, and a failure is only logged.
+pub async fn discard(dir: &str, area: &str, key: &str) {
+    let Some(path) = path_of(dir, area, key) else { return };
+    if let Err(e) = tokio::fs::remove_file(&path).await {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(area, key, error = %e, "stored file not removed");
+        }
+    }
+}

@@ -24,6 +24,7 @@ const FLASH: &[(&str, &str)] = &[
     ("aktivasi-ditolak", "Permohonan aktivasi ditolak; kartu SAM di dalamnya dapat diajukan lagi."),
     ("aktivasi-ditarik", "Permohonan aktivasi ditarik."),
     ("aktivasi-dicabut", "Aktivasi card reader dicabut dan masuk daftar pencabutan."),
+    ("aktivasi-diubah", "Perubahan permohonan aktivasi tersimpan; permohonan tetap menunggu disposisi Dukcapil."),
     ("password-diatur", "Password tersimpan. Silakan masuk dengan password baru Anda."),
     ("ditarik", "Permintaan telah ditarik."),
     ("pengajuan-ditolak", "Pengajuan ditolak; permintaan di dalamnya kembali ke produsen dan produsen diberi tahu."),

@@ -1,4 +1,6 @@
 mod activation_documents;
+mod activation_editing;
+mod activation_import;
 mod activation_lifecycle;
 mod activation_mails;
 mod activation_readers;

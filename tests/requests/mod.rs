@@ -3,6 +3,7 @@ mod admin_users;
 mod aktivasi;
 mod aktivasi_daftar;
 mod aktivasi_dokumen;
+mod aktivasi_impor;
 mod audit;
 mod auth;
 mod bantuan;

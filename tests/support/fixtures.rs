@@ -108,3 +108,61 @@ pub fn manifest(key: &sifilma::models::activations::ActivationKey, number: &str)
         key_id: key.key_id(),
     }
 }
+
+/// The headers of the Aktivasi reader-list template.
+pub const READER_LIST_HEADERS: [&str; 8] =
+    ["No.", "Jenis Card Reader", "S/N CR", "No. Seri Kartu SAM (asal)", "Nomor Perso", "Provinsi", "Kabupaten/Kota", "Keterangan"];
+
+/// One line of a reader list (columns B–H): the scenario's machine type, in
+/// Kota Bandung.
+pub fn reader_row(sam: &str, perso: &str, reader: &str) -> Vec<String> {
+    ["Type IdGlobalScan GSX-01", reader, sam, perso, "Jawa Barat", "Kota Bandung", ""].map(String::from).to_vec()
+}
+
+/// An xlsx reader list on sheet `sheet` under `headers`: per row its cells
+/// from column B (an empty string leaves the cell empty), numbered in A.
+pub fn reader_list_with(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet().set_name(sheet).unwrap();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, cells) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_number(r, 0, f64::from(r)).unwrap();
+        for (c, v) in cells.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r, c as u16 + 1, v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// An xlsx reader list as the template lays it out.
+pub fn reader_list(rows: &[Vec<String>]) -> Vec<u8> {
+    reader_list_with("Daftar Card Reader", &READER_LIST_HEADERS, rows)
+}
+
+/// A zip of `(name, content)` entries, deflated.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::{Cursor, Write};
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, content) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(content).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A zip bomb dressed as a workbook: a sheet of 20 MiB of zeros that packs
+/// into a few tens of KB.
+pub fn zip_bomb_xlsx() -> Vec<u8> {
+    let zeros = vec![0u8; 20 * 1024 * 1024];
+    zip_of(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>"), ("xl/worksheets/sheet1.xml", &zeros)])
+}
+
+/// A Word document (its parts only) as if renamed `.xlsx`.
+pub fn docx_renamed() -> Vec<u8> {
+    zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")])
+}

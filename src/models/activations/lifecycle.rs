@@ -14,8 +14,8 @@
 //! - Every change writes its audit row in the same transaction.
 use chrono::{Datelike, Months, Utc};
 use sea_orm::{
-    prelude::Expr, sea_query::SimpleExpr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, SqlErr,
+    prelude::Expr, sea_query::SimpleExpr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::{
@@ -63,10 +63,6 @@ async fn may_file<C: ConnectionTrait>(db: &C, user: &users::Model, institution: 
     })
 }
 
-fn unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
 /// Files a request for `institution`'s readers `lines`; its id, or the
 /// lines' problems (nothing stored then).
 ///
@@ -107,33 +103,7 @@ pub async fn file(
     }
     .insert(&txn)
     .await?;
-    let rows = checked.iter().map(|c| readers::ActiveModel {
-        request_id: Set(request.id),
-        row_no: Set(i32::try_from(c.row).unwrap_or(i32::MAX)),
-        machine_type_id: Set(c.machine_type_id),
-        reader_serial: Set(c.reader_serial.clone()),
-        sam_serial: Set(c.sam_serial.clone()),
-        perso_number: Set(c.perso_number.clone()),
-        card_id: Set(c.card_id),
-        province: Set(c.province.clone()),
-        city: Set(c.city.clone()),
-        note: Set(c.note.clone()),
-        status: Set(ReaderStatus::Pending.as_str().into()),
-        live_sam: Set(Some(c.sam_serial.clone())),
-        live_reader: Set(Some(c.reader_serial.clone())),
-        created_at: Set(now.into()),
-        ..Default::default()
-    });
-    for chunk in rows.collect::<Vec<_>>().chunks(500) {
-        if let Err(err) = readers::Entity::insert_many(chunk.to_vec()).exec(&txn).await {
-            if unique_violation(&err) {
-                return Err(AppError::Conflict(
-                    "Sebagian kartu SAM atau card reader baru saja diajukan dalam permohonan lain. Periksa daftar Anda lalu ajukan lagi.".into(),
-                ));
-            }
-            return Err(err.into());
-        }
-    }
+    super::readers::insert(&txn, request.id, &checked, now).await?;
     Event::new(Action::ActivationFiled, "activation")
         .subject(request.id, &request.letter_number)
         .note(format!("{} card reader", checked.len()))

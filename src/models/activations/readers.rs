@@ -89,6 +89,37 @@ fn text(s: &str) -> String {
 /// `Ok(Err(rows))` with every line's problems when any line fails;
 /// `Err` on database failure.
 pub async fn check<C: ConnectionTrait>(db: &C, institution: i32, lines: &[ReaderInput]) -> AppResult<Result<Vec<CheckedReader>, Vec<RowError>>> {
+    check_except(db, institution, lines, None).await
+}
+
+/// [`check`] for a filing by `user`, before anything is stored.
+///
+/// # Errors
+/// `NotFound` when `user` may not file for `institution` (nothing about
+/// its cards is told); as [`check`] otherwise.
+pub async fn check_for(
+    db: &sea_orm::DatabaseConnection,
+    user: &crate::models::_entities::users::Model,
+    institution: i32,
+    lines: &[ReaderInput],
+) -> AppResult<Result<Vec<CheckedReader>, Vec<RowError>>> {
+    if !super::list::institutions_for(db, user).await?.iter().any(|o| o.id == institution) {
+        return Err(crate::models::errors::AppError::NotFound);
+    }
+    check(db, institution, lines).await
+}
+
+/// [`check`], where a SAM or reader S/N bound by the lines of request
+/// `except` (the request being edited) is free.
+///
+/// # Errors
+/// As [`check`].
+pub async fn check_except<C: ConnectionTrait>(
+    db: &C,
+    institution: i32,
+    lines: &[ReaderInput],
+    except: Option<i32>,
+) -> AppResult<Result<Vec<CheckedReader>, Vec<RowError>>> {
     if lines.is_empty() {
         return Ok(Err(vec![RowError { row: None, message: "Daftar card reader kosong: isi minimal satu card reader.".into() }]));
     }
@@ -192,12 +223,20 @@ pub async fn check<C: ConnectionTrait>(db: &C, institution: i32, lines: &[Reader
                 sams.insert(card.serial.clone(), candidate);
             }
         }
-        for live in activation_readers::Entity::find().filter(activation_readers::Column::LiveSam.is_in(chunk.iter().cloned())).all(db).await? {
+        let mut live = activation_readers::Entity::find().filter(activation_readers::Column::LiveSam.is_in(chunk.iter().cloned()));
+        if let Some(own) = except {
+            live = live.filter(activation_readers::Column::RequestId.ne(own));
+        }
+        for live in live.all(db).await? {
             bound_sams.extend(live.live_sam);
         }
     }
     for chunk in readers.chunks(CHUNK) {
-        for live in activation_readers::Entity::find().filter(activation_readers::Column::LiveReader.is_in(chunk.iter().cloned())).all(db).await? {
+        let mut live = activation_readers::Entity::find().filter(activation_readers::Column::LiveReader.is_in(chunk.iter().cloned()));
+        if let Some(own) = except {
+            live = live.filter(activation_readers::Column::RequestId.ne(own));
+        }
+        for live in live.all(db).await? {
             bound_readers.extend(live.live_reader);
         }
     }
@@ -251,4 +290,45 @@ pub async fn check<C: ConnectionTrait>(db: &C, institution: i32, lines: &[Reader
         errors.sort_by_key(|e| e.row);
         Ok(Err(errors))
     }
+}
+
+/// Stores `checked` as the pending lines of request `request`, binding
+/// their SAMs and reader S/Ns.
+///
+/// # Errors
+/// `Conflict` when a concurrent filing took one of the SAMs or readers
+/// (the unique `live_*` indexes).
+pub async fn insert<C: ConnectionTrait>(db: &C, request: i32, checked: &[CheckedReader], now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+    use sea_orm::{ActiveValue::Set, SqlErr};
+    let rows: Vec<activation_readers::ActiveModel> = checked
+        .iter()
+        .map(|c| activation_readers::ActiveModel {
+            request_id: Set(request),
+            row_no: Set(i32::try_from(c.row).unwrap_or(i32::MAX)),
+            machine_type_id: Set(c.machine_type_id),
+            reader_serial: Set(c.reader_serial.clone()),
+            sam_serial: Set(c.sam_serial.clone()),
+            perso_number: Set(c.perso_number.clone()),
+            card_id: Set(c.card_id),
+            province: Set(c.province.clone()),
+            city: Set(c.city.clone()),
+            note: Set(c.note.clone()),
+            status: Set(super::ReaderStatus::Pending.as_str().into()),
+            live_sam: Set(Some(c.sam_serial.clone())),
+            live_reader: Set(Some(c.reader_serial.clone())),
+            created_at: Set(now.into()),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        if let Err(err) = activation_readers::Entity::insert_many(chunk.to_vec()).exec(db).await {
+            if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+                return Err(crate::models::errors::AppError::Conflict(
+                    "Sebagian kartu SAM atau card reader baru saja diajukan dalam permohonan lain. Periksa daftar Anda lalu ajukan lagi.".into(),
+                ));
+            }
+            return Err(err.into());
+        }
+    }
+    Ok(())
 }

@@ -19,17 +19,12 @@
 //! for the caller to check: this module knows nothing about the database.
 //!
 //! All user-facing messages are in Bahasa Indonesia.
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::io::Cursor;
+use std::collections::HashMap;
 
-mod precheck;
+use crate::models::imports::workbook::{self, number_text, shown, thousands, Errors, Limits, Sheet, Value};
 
-use precheck::damaged;
+pub use crate::models::imports::workbook::{RowError, MAX_ERRORS, MAX_RATIO, MAX_ZIP_ENTRIES, RATIO_GRACE};
 
-pub use precheck::precheck;
-
-use calamine::{CellErrorType, DataRef, Reader, Xlsx};
 use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook};
 
 /// The name of the sheet holding the card list.
@@ -41,11 +36,6 @@ pub const HEADERS: [&str; 4] = ["No.", "No. Permintaan", "No. Seri Kartu SAM", "
 /// At most this many card rows (non-empty rows below the header) per file.
 pub const MAX_ROWS: usize = 50_000;
 
-/// At most this many entries in the zip archive. A workbook written by Excel,
-/// `LibreOffice` or `rust_xlsxwriter` has 10 to 30 (more with pictures,
-/// comments or many sheets); thousands only serve to make the reader work.
-pub const MAX_ZIP_ENTRIES: usize = 1_000;
-
 /// At most this many bytes, summed over the sizes the archive declares for its
 /// entries once unzipped: 100 MiB. A full list of [`MAX_ROWS`] rows with all
 /// four columns filled is about 1.3 MB zipped and 11 MB (as `rust_xlsxwriter`
@@ -54,27 +44,18 @@ pub const MAX_ZIP_ENTRIES: usize = 1_000;
 /// time of reading it.
 pub const MAX_UNCOMPRESSED: u64 = 100 * 1024 * 1024;
 
-/// At most this ratio between an entry's unzipped and zipped size. The
-/// entries of a full list compress 8:1 to 18:1 (measured on files written by
-/// `rust_xlsxwriter` and saved by `LibreOffice`), so this leaves 10× room for
-/// very repetitive sheets; a zip bomb reaches 1000:1 (deflate's limit is
-/// about 1032:1). Only checked for entries larger than [`RATIO_GRACE`]
-/// unzipped: small entries cannot hurt, whatever their ratio, and their sum
-/// is bounded by [`MAX_UNCOMPRESSED`] anyway.
-pub const MAX_RATIO: u64 = 200;
-
-/// Entries at most this large unzipped (1 MiB) are exempt from [`MAX_RATIO`].
-pub const RATIO_GRACE: u64 = 1024 * 1024;
-
 /// At most this many shared strings in the workbook, and at most this many
 /// cells, and rows, in any one worksheet, counted by [`precheck`] before the
-/// reader sees them: [`MAX_ROWS`] (plus the header) times 12 columns, plus
-/// some slack. A list uses 4 columns and the perso-data export 8, so this
-/// leaves room for a running number, styled empty cells and a few helper
-/// columns, while a workbook of millions of tiny cells or strings (small
-/// zipped, within [`MAX_UNCOMPRESSED`] and [`MAX_RATIO`]) is refused before
-/// it costs the server seconds of reading.
-pub const MAX_CELLS: u64 = (MAX_ROWS as u64 + 1) * 12 + 10_000;
+/// reader sees them (see [`Limits::cells_for`]). A list uses 4 columns and
+/// the perso-data export 8.
+pub const MAX_CELLS: u64 = Limits::cells_for(MAX_ROWS);
+
+/// At most this many bytes per file: the whole upload's limit (16 MiB); a
+/// full list is about 1.3 MB.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// The bounds [`precheck`] holds a card list (or a perso-data import) to.
+pub const LIMITS: Limits = Limits { list: "daftar kartu", max_rows: MAX_ROWS, max_bytes: MAX_BYTES, max_uncompressed: MAX_UNCOMPRESSED, max_cells: MAX_CELLS };
 
 /// Shortest serial, in characters, after trimming.
 pub const SERIAL_MIN: usize = 8;
@@ -84,13 +65,9 @@ pub const SERIAL_MAX: usize = 20;
 pub const REQUEST_NUMBER_MAX: usize = 100;
 /// Longest Keterangan (the `cards.note` column).
 pub const NOTE_MAX: usize = 500;
-/// [`parse`] lists at most this many errors, then one line counting the rest.
-pub const MAX_ERRORS: usize = 200;
 
 /// The instructions sheet of the template.
 const GUIDE_SHEET: &str = "Petunjuk";
-
-const NOT_XLSX: &str = "Berkas bukan file Excel .xlsx";
 
 /// One blank card of the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,36 +81,6 @@ pub struct CardRow {
     /// Keterangan, trimmed; empty when not filled.
     pub note: String,
 }
-
-/// A problem with the uploaded file, on a row (`Baris 12: ...`) or with the
-/// file as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// The Excel row number, `None` for a problem with the whole file.
-    pub row: Option<usize>,
-    pub message: String,
-}
-
-impl RowError {
-    fn file(message: impl Into<String>) -> Self {
-        Self { row: None, message: message.into() }
-    }
-
-    fn at(row: usize, message: impl Into<String>) -> Self {
-        Self { row: Some(row), message: message.into() }
-    }
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.row {
-            Some(row) => write!(f, "Baris {row}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for RowError {}
 
 // ---------------------------------------------------------------------------
 // Template
@@ -227,99 +174,16 @@ fn build_template() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 }
 
 // ---------------------------------------------------------------------------
-// Pre-check of the zip container
-// ---------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------
 // Parsing
 // ---------------------------------------------------------------------------
 
-/// A cell value of the columns that matter, detached from the workbook.
-#[derive(Debug, Clone, PartialEq)]
-enum Value {
-    Text(String),
-    Number(f64),
-    Bool(bool),
-    /// An Excel date or time (the cell looked like one and Excel converted it).
-    Date(String),
-    /// A formula error such as `#N/A`.
-    Error(String),
-}
-
-impl Value {
-    /// `None` for an empty or blank (whitespace-only) cell.
-    fn from_cell(cell: &DataRef<'_>) -> Option<Self> {
-        let value = match cell {
-            DataRef::Empty => return None,
-            DataRef::String(s) => Self::Text(s.clone()),
-            DataRef::SharedString(s) => Self::Text((*s).to_owned()),
-            DataRef::Int(i) => {
-                #[allow(clippy::cast_precision_loss)]
-                let f = *i as f64;
-                Self::Number(f)
-            }
-            DataRef::Float(f) => Self::Number(*f),
-            DataRef::Bool(b) => Self::Bool(*b),
-            DataRef::DateTime(when) => {
-                let (year, month, day, hour, min, sec, _) = when.to_ymd_hms_milli();
-                Self::Date(if (hour, min, sec) == (0, 0, 0) {
-                    format!("{year:04}-{month:02}-{day:02}")
-                } else {
-                    format!("{year:04}-{month:02}-{day:02} {hour:02}:{min:02}:{sec:02}")
-                })
-            }
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Self::Date(s.clone()),
-            DataRef::Error(e) => Self::Error(error_text(e).to_owned()),
-        };
-        match &value {
-            Self::Text(s) if s.trim().is_empty() => None,
-            _ => Some(value),
-        }
-    }
-
-    /// The display text of the cell, as Excel shows it (roughly).
-    fn display(&self) -> String {
-        match self {
-            Self::Text(s) => s.trim().to_owned(),
-            Self::Number(f) => number_text(*f),
-            Self::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_owned(),
-            Self::Date(s) | Self::Error(s) => s.clone(),
-        }
-    }
-}
-
-fn error_text(e: &CellErrorType) -> &'static str {
-    match e {
-        CellErrorType::Div0 => "#DIV/0!",
-        CellErrorType::NA => "#N/A",
-        CellErrorType::Name => "#NAME?",
-        CellErrorType::Null => "#NULL!",
-        CellErrorType::Num => "#NUM!",
-        CellErrorType::Ref => "#REF!",
-        CellErrorType::Value => "#VALUE!",
-        CellErrorType::GettingData => "#DATA!",
-    }
-}
-
-/// A number as text: whole numbers without decimals, others in the shortest
-/// form that reads back the same (`470.1`).
-fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{f:.0}")
-    } else {
-        format!("{f}")
-    }
-}
-
-/// Quote a cell's text in a message, cut to a readable length.
-fn shown(s: &str) -> String {
-    const MAX: usize = 40;
-    if s.chars().count() > MAX {
-        let cut: String = s.chars().take(MAX).collect();
-        format!("'{cut}…'")
-    } else {
-        format!("'{s}'")
-    }
+/// Refuses anything that is not a plausible `.xlsx` card list before any
+/// spreadsheet code opens it: [`workbook::guard`] with [`LIMITS`].
+///
+/// # Errors
+/// One file-level [`RowError`] (`row: None`) saying what is wrong.
+pub fn precheck(bytes: &[u8]) -> Result<(), RowError> {
+    workbook::guard(bytes, &LIMITS)
 }
 
 /// The serial rule. After trimming, a serial is 8 to 20 characters
@@ -350,7 +214,7 @@ pub fn normalize_serial(raw: &str) -> Result<String, String> {
     Ok(s.to_ascii_uppercase())
 }
 
-fn serial_of(v: &Value) -> Result<String, String> {
+pub(crate) fn serial_of(v: &Value) -> Result<String, String> {
     match v {
         Value::Text(s) => normalize_serial(s),
         Value::Number(f) if f.fract() != 0.0 => {
@@ -396,72 +260,13 @@ fn note_of(v: &Value) -> Result<String, String> {
     Ok(s)
 }
 
-/// The column letters of a 0-based column index (0 → A, 26 → AA).
-fn column_name(col: u32) -> String {
-    let mut n = col + 1;
-    let mut out = Vec::new();
-    while n > 0 {
-        let rem = u8::try_from((n - 1) % 26).unwrap_or(0);
-        out.push(b'A' + rem);
-        n = (n - 1) / 26;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// Collects errors up to [`MAX_ERRORS`]; one more tells the reader to stop.
-#[derive(Default)]
-struct Errors {
-    list: Vec<RowError>,
-    more: usize,
-}
-
-impl Errors {
-    fn push(&mut self, e: RowError) {
-        if self.list.len() < MAX_ERRORS {
-            self.list.push(e);
-        } else {
-            self.more += 1;
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    /// More errors than are shown: reading stops here.
-    fn full(&self) -> bool {
-        self.more > 0
-    }
-
-    /// The errors, and when reading stopped early, a last line saying so.
-    fn finish(mut self, stopped_at: Option<usize>) -> Vec<RowError> {
-        if let Some(row) = stopped_at {
-            self.list.push(RowError::file(format!(
-                "… dan masih ada kesalahan lain: pemeriksaan dihentikan pada baris {row} setelah {MAX_ERRORS} kesalahan. \
-                 Perbaiki kesalahan di atas, lalu unggah ulang daftarnya."
-            )));
-        }
-        self.list
-    }
-}
-
-/// Reads and checks a card list.
-///
-/// [`precheck`] first; then the sheet [`SHEET`] (found by name, ignoring case;
-/// missing → an error naming it) is streamed cell by cell and checked row by
-/// row as it is read, so a sheet with a stray cell far away costs no more
-/// than its size, and reading stops at the first of: a wrong header, more
-/// than [`MAX_ROWS`] card rows, or more than [`MAX_ERRORS`] errors. Row 1
-/// must hold exactly [`HEADERS`] in columns A–D (trimmed, ignoring case) and
-/// nothing to the right; each wrong or missing header is named. Then every
-/// row below: a row with nothing in columns B–D is skipped (column A, the
-/// running number, and columns past D are ignored); No. Permintaan and No.
-/// Seri Kartu SAM are required ("Baris N: No. Seri Kartu SAM wajib diisi.");
-/// the serial must follow [`normalize_serial`]; a serial may appear only once
-/// ("Baris N: No. Seri 'X' sudah ada pada baris M."). More than [`MAX_ROWS`]
-/// card rows is a single error. Rows must come in ascending order, as every
-/// spreadsheet program writes them.
+/// Reads and checks a card list: [`workbook::read`] with [`SHEET`],
+/// [`HEADERS`] and [`LIMITS`] (the guard, the header, the row and error
+/// limits, rows in order), then every row below the header: No. Permintaan
+/// and No. Seri Kartu SAM are required ("Baris N: No. Seri Kartu SAM wajib
+/// diisi."); the serial must follow [`normalize_serial`]; a serial may
+/// appear only once ("Baris N: No. Seri 'X' sudah ada pada baris M."). More
+/// than [`MAX_ROWS`] card rows is a single error.
 ///
 /// A list with only the header row is `Ok` and empty: whether an empty list
 /// is acceptable is the caller's business.
@@ -475,119 +280,29 @@ impl Errors {
 /// Every problem found, in row order: at most [`MAX_ERRORS`] of them, then a
 /// final line saying that checking stopped there when there were more.
 pub fn parse(bytes: &[u8]) -> Result<Vec<CardRow>, Vec<RowError>> {
-    precheck(bytes).map_err(|e| vec![e])?;
-    // A panic inside the reader on a malformed file is one more damaged file.
-    std::panic::catch_unwind(|| read_and_check(bytes)).unwrap_or_else(|_| Err(vec![damaged()]))
-}
-
-/// Streams [`SHEET`] cell by cell, keeping only row 1 and columns B–D of
-/// the row being read, and checks each row once the next one starts.
-fn read_and_check(bytes: &[u8]) -> Result<Vec<CardRow>, Vec<RowError>> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| vec![damaged()])?;
-    let sheets = book.sheet_names();
-    let Some(name) = sheets.iter().find(|n| n.trim().eq_ignore_ascii_case(SHEET)).cloned() else {
-        let found = sheets.iter().map(|n| shown(n)).collect::<Vec<_>>().join(", ");
-        return Err(vec![RowError::file(format!(
-            "Lembar \"{SHEET}\" tidak ditemukan dalam berkas (lembar yang ada: {found}). \
-             Gunakan templat daftar kartu dan jangan mengganti nama lembarnya."
-        ))]);
+    let too_many = |_row: usize| {
+        RowError::file(format!(
+            "Daftar berisi lebih dari {max} baris kartu. Bagi kartu ke beberapa pengajuan \
+             (paling banyak {max} baris per berkas).",
+            max = thousands(MAX_ROWS)
+        ))
     };
-    let mut cells =
-        book.worksheet_cells_reader(&name).map_err(|_| vec![RowError::file(format!("Lembar \"{SHEET}\" tidak dapat dibaca sebagai lembar kerja biasa."))])?;
-
-    let mut header: BTreeMap<u32, String> = BTreeMap::new();
-    let mut header_read = false;
+    let sheet = Sheet { name: SHEET, headers: &HEADERS, limits: &LIMITS, too_many_rows: &too_many };
     let mut check = Checker::default();
-    // The row being read (0-based) and its columns B–D.
-    let mut current: Option<(u32, [Option<Value>; 3])> = None;
-    let mut card_rows = 0usize;
-    while let Some(cell) = cells.next_cell().map_err(|_| vec![damaged()])? {
-        let (r, c) = cell.get_position();
-        let Some(value) = Value::from_cell(cell.get_value()) else {
-            continue;
-        };
-        if r == 0 {
-            if header_read {
-                return Err(vec![out_of_order()]);
-            }
-            header.insert(c, value.display());
-            continue;
-        }
-        if !header_read {
-            header_read = true;
-            check_header(&header, &mut check.errors);
-            if !check.errors.is_empty() {
-                return Err(check.errors.finish(None));
-            }
-        }
-        let Some(slot) = c.checked_sub(1).and_then(|i| usize::try_from(i).ok()).filter(|&i| i < 3) else {
-            continue;
-        };
-        match &mut current {
-            Some((at, row)) if *at == r => {
-                row[slot] = Some(value);
-                continue;
-            }
-            Some((at, _)) if *at > r => return Err(vec![out_of_order()]),
-            _ => {}
-        }
-        if let Some((at, row)) = current.take() {
-            check.row(at, row);
-            if check.errors.full() {
-                return Err(check.errors.finish(Some(at as usize + 1)));
-            }
-        }
-        card_rows += 1;
-        if card_rows > MAX_ROWS {
-            return Err(vec![RowError::file(format!(
-                "Daftar berisi lebih dari {max} baris kartu. Bagi kartu ke beberapa pengajuan \
-                 (paling banyak {max} baris per berkas).",
-                max = thousands(MAX_ROWS)
-            ))]);
-        }
-        let mut row = [None, None, None];
-        row[slot] = Some(value);
-        current = Some((r, row));
-    }
-    if !header_read {
-        check_header(&header, &mut check.errors);
-        if !check.errors.is_empty() {
-            return Err(check.errors.finish(None));
-        }
-    }
-    if let Some((at, row)) = current.take() {
-        check.row(at, row);
-    }
-    if check.errors.is_empty() {
-        Ok(check.cards)
-    } else {
-        let stopped = check.errors.full().then_some(check.last_row);
-        Err(check.errors.finish(stopped))
-    }
+    workbook::read(bytes, &sheet, |row, cells, errors| check.row(row, cells, errors))?;
+    Ok(check.cards)
 }
-
-fn out_of_order() -> RowError {
-    RowError::file(
-        "Urutan baris dalam lembar daftar kartu tidak wajar (berkas rusak atau dibuat tidak lazim). \
-         Buka di Excel lalu simpan ulang sebagai Excel Workbook (.xlsx).",
-    )
-}
-
 /// Checks the card rows one by one, as they are read.
 #[derive(Default)]
 struct Checker {
     cards: Vec<CardRow>,
     first_row_of: HashMap<String, usize>,
-    errors: Errors,
-    /// The Excel number of the last row checked.
-    last_row: usize,
 }
 
 impl Checker {
-    /// Checks one row (0-based `r`, columns B–D); a good one is kept.
-    fn row(&mut self, r: u32, [request, serial, note]: [Option<Value>; 3]) {
-        let row = r as usize + 1;
-        self.last_row = row;
+    /// Checks Excel row `row` (columns B–D); a good one is kept.
+    fn row(&mut self, row: usize, cells: Vec<Option<Value>>, errors: &mut Errors) {
+        let [request, serial, note]: [Option<Value>; 3] = cells.try_into().unwrap_or_default();
         let request_number = request.as_ref().map_or_else(|| Err("No. Permintaan wajib diisi.".to_owned()), request_number_of);
         let serial = serial.as_ref().map_or_else(|| Err("No. Seri Kartu SAM wajib diisi.".to_owned()), serial_of).and_then(|s| {
             if let Some(&first) = self.first_row_of.get(&s) {
@@ -602,49 +317,11 @@ impl Checker {
             (Ok(request_number), Ok(serial), Ok(note)) => self.cards.push(CardRow { row, request_number, serial, note }),
             (request_number, serial, note) => {
                 for message in [request_number.err(), serial.err(), note.err()].into_iter().flatten() {
-                    self.errors.push(RowError::at(row, message));
+                    errors.push(RowError::at(row, message));
                 }
             }
         }
     }
-}
-
-/// Row 1 must be exactly [`HEADERS`] in A–D and nothing after.
-fn check_header(header: &BTreeMap<u32, String>, errors: &mut Errors) {
-    for (col, expected) in (0u32..).zip(HEADERS) {
-        match header.get(&col) {
-            Some(got) if got.trim().to_lowercase() == expected.to_lowercase() => {}
-            Some(got) => errors.push(RowError::at(
-                1,
-                format!("Judul kolom {} harus \"{expected}\", bukan {}. Jangan mengubah judul kolom templat.", column_name(col), shown(got)),
-            )),
-            None => errors.push(RowError::at(1, format!("Judul kolom {} \"{expected}\" tidak ada. Jangan mengubah judul kolom templat.", column_name(col)))),
-        }
-    }
-    for (&col, got) in header.range(4..) {
-        errors.push(RowError::at(
-            1,
-            format!(
-                "Kolom {} ({}) tidak dikenal: daftar hanya berisi kolom {}. Hapus kolom tambahan.",
-                column_name(col),
-                shown(got),
-                HEADERS.map(|h| format!("\"{h}\"")).join(", ")
-            ),
-        ));
-    }
-}
-
-/// `50000` → `50.000`, the Indonesian way.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -679,8 +356,12 @@ mod tests {
     use zip::write::SimpleFileOptions;
     use zip::{CompressionMethod, ZipWriter};
 
-    use super::precheck::unique_count_plausible;
+    use std::io::Cursor;
+
+    use calamine::{Reader, Xlsx};
+
     use super::*;
+    use crate::models::imports::workbook::{column_name, unique_count_plausible};
 
     /// A fixture cell.
     #[derive(Clone)]
