@@ -340,7 +340,9 @@ async fn show_page(ctx: &AppContext, v: &ViewEngine<TeraView>, auth: &Auth, id: 
         })
         .collect();
     let estimate = crate::models::activations::estimate(&ctx.db, r.created_at).await?;
+    let timeline: Vec<_> = list::timeline(&ctx.db, &r, &readers).await?.iter().map(crate::models::audit_events::Model::entry).collect();
     let data = json!({
+        "timeline": timeline,
         "r": { "id": r.id, "letter_number": r.letter_number, "letter_date": crate::locale::date(r.letter_date), "institution": institution,
                "status": r.status, "status_label": state.label(), "reply_number": r.reply_number, "decision_note": r.decision_note },
         "estimate": crate::locale::date(estimate), "estimate_days": ESTIMATE_DAYS,

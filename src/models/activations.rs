@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 
 pub use signing::{ActivationKey, Rejected};
 
+/// The audit subject of a Permohonan Aktivasi; its timeline is its audit rows.
+pub const SUBJECT: &str = "activation";
+/// The audit subject of one of its readers (revocation).
+pub const READER_SUBJECT: &str = "activation_reader";
+
 /// Working days from filing to the reply letter (FAQ: 7).
 pub const ESTIMATE_DAYS: u32 = 7;
 

@@ -440,8 +440,8 @@ pub const SUBJECTS: [(&str, &str); 14] = [
     (super::faq::SUBJECT, "FAQ"),
     (super::portal_settings::SUBJECT, "Pengaturan"),
     ("system", "Sistem"),
-    ("activation", "Permohonan Aktivasi"),
-    ("activation_reader", "Card Reader"),
+    (super::activations::SUBJECT, "Permohonan Aktivasi"),
+    (super::activations::READER_SUBJECT, "Card Reader"),
 ];
 
 /// What a page calls the subject `code` ("Subjek lain" when unknown: a
@@ -466,6 +466,8 @@ impl Model {
             (_, requests::SUBJECT) => requests::Status::parse(code).map(requests::Status::label),
             (_, submissions::SUBJECT) => submissions::Status::parse(code).map(submissions::Status::label),
             (_, "user") => users::Status::parse(code).map(users::Status::label),
+            (_, super::activations::SUBJECT) => super::activations::RequestStatus::parse(code).map(super::activations::RequestStatus::label),
+            (_, super::activations::READER_SUBJECT) => super::activations::ReaderStatus::parse(code).map(super::activations::ReaderStatus::label),
             _ => None,
         };
         label.unwrap_or(if code.is_empty() { "" } else { "—" })

@@ -167,6 +167,19 @@ async fn an_institution_files_the_admin_approves_and_the_manifest_and_revocation
             409,
             "revoking twice"
         );
+        // The page's timeline: filing, decision and revocation, who and
+        // why, in Indonesian and never by their codes.
+        let page = unescape(&bank.page(&format!("/aktivasi/{rid}")).await);
+        let timeline = &page[page.find("id=\"timeline\"").expect("a timeline")..];
+        let at = |s: &str| timeline.find(s).unwrap_or_else(|| panic!("{s:?} missing from the timeline: {timeline}"));
+        assert!(at("Permohonan aktivasi diajukan") < at("Aktivasi disetujui, manifest terbit"));
+        assert!(at("Aktivasi disetujui, manifest terbit") < at("Aktivasi card reader dicabut"));
+        at("Menunggu disposisi → ");
+        at("Hilang di kantor cabang");
+        at("admin_pusat");
+        for code in ["activation.", ">approved<", ">revoked<", ">new<"] {
+            assert!(!timeline.contains(code), "code word {code:?} on the page");
+        }
         let public = Client::new(&server).get("/aktivasi/pencabutan").await;
         assert_eq!(public.status_code(), 200);
         let list = RevocationList::check(public.as_bytes(), &key.public_hex()).expect("the public list verifies");

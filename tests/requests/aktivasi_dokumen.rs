@@ -179,8 +179,11 @@ async fn approval_issues_the_reply_letter_and_the_readers_list_in_scope_verifiab
 
         // The mail, queued with the letter's Ready: to the institution's users, with both links.
         let mails = mail_outbox::Entity::find().filter(mail_outbox::Column::Subject.contains(&number)).all(&ctx.db).await.unwrap();
-        let to_bank = mails.iter().find(|m| m.to_address == "bank_abc@uji.go.id").expect("the institution's user is told");
-        assert!(to_bank.subject.contains("Surat Balasan Aktivasi"), "{}", to_bank.subject);
+        // (The approval's own mail names the reply number too.)
+        let to_bank = mails
+            .iter()
+            .find(|m| m.to_address == "bank_abc@uji.go.id" && m.subject.contains("Surat Balasan Aktivasi"))
+            .unwrap_or_else(|| panic!("the institution's user is told: {:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>()));
         assert!(to_bank.text_body.contains(&format!("/aktivasi/{rid}")) && to_bank.text_body.contains(&doc.verify_url("")), "{}", to_bank.text_body);
         assert!(!mails.iter().any(|m| m.to_address.starts_with("pt_nyra@") || m.to_address.starts_with("bank_xyz@")), "nobody else");
         if let Some(sent) = mails_to("bank_abc@") {

@@ -28,7 +28,7 @@ use crate::models::{
 };
 
 /// Audit subject of the request's documents (as the request's own events).
-const SUBJECT: &str = "activation";
+use super::SUBJECT;
 
 /// Queues the reply letter of request `r`, numbered `number`, on the
 /// approval's transaction. Returns the document id.

@@ -192,7 +192,7 @@ async fn write(
     if letter.is_some() {
         note.push_str("; surat permohonan diganti");
     }
-    Event::new(Action::ActivationEdited, "activation").subject(r.id, number).note(note).record(&txn, &Actor::user(user, ip)).await?;
+    Event::new(Action::ActivationEdited, super::SUBJECT).subject(r.id, number).note(note).record(&txn, &Actor::user(user, ip)).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -104,7 +104,7 @@ pub async fn file(
     .insert(&txn)
     .await?;
     super::readers::insert(&txn, request.id, &checked, now).await?;
-    Event::new(Action::ActivationFiled, "activation")
+    Event::new(Action::ActivationFiled, super::SUBJECT)
         .subject(request.id, &request.letter_number)
         .note(format!("{} card reader", checked.len()))
         .record(&txn, &Actor::user(user, ip))
@@ -225,7 +225,7 @@ pub async fn approve(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
         ];
         move_readers(&txn, id, Some(reader.id), ReaderStatus::Pending, ReaderStatus::Active, also).await?;
     }
-    Event::new(Action::ActivationApproved, "activation")
+    Event::new(Action::ActivationApproved, super::SUBJECT)
         .subject(id, &r.letter_number)
         .transition(RequestStatus::New.as_str(), RequestStatus::Approved.as_str())
         .note(format!("{number}: {} card reader aktif", pending.len()))
@@ -272,7 +272,7 @@ pub async fn end(db: &DatabaseConnection, user: &users::Model, id: i32, to: Requ
     }
     move_readers(&txn, id, None, ReaderStatus::Pending, ReaderStatus::Void, Vec::new()).await?;
     let action = if to == RequestStatus::Rejected { Action::ActivationRejected } else { Action::ActivationWithdrawn };
-    let mut event = Event::new(action, "activation").subject(id, &r.letter_number).transition(RequestStatus::New.as_str(), to.as_str());
+    let mut event = Event::new(action, super::SUBJECT).subject(id, &r.letter_number).transition(RequestStatus::New.as_str(), to.as_str());
     if !reason.is_empty() {
         event = event.note(reason.chars().take(500).collect::<String>());
     }
@@ -305,7 +305,7 @@ pub async fn revoke(db: &DatabaseConnection, user: &users::Model, reader_id: i32
         let now = ReaderStatus::parse(&reader.status).map_or("lain", ReaderStatus::label);
         return Err(AppError::Conflict(format!("Card reader {} berstatus {now}; hanya card reader aktif yang dapat dicabut.", reader.reader_serial)));
     }
-    Event::new(Action::ReaderRevoked, "activation_reader")
+    Event::new(Action::ReaderRevoked, super::READER_SUBJECT)
         .subject(reader.id, reader.activation_number.as_deref().unwrap_or(&reader.reader_serial))
         .transition(ReaderStatus::Active.as_str(), ReaderStatus::Revoked.as_str())
         .note(reason.chars().take(500).collect::<String>())

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ReaderStatus, RequestStatus};
 use crate::models::{
-    _entities::{activation_readers as readers, activation_requests as requests, organisations, users},
+    _entities::{activation_readers as readers, activation_requests as requests, audit_events, organisations, users},
     errors::{AppError, AppResult},
     paging::{PageNo, Window},
     roles::Role,
@@ -279,6 +279,20 @@ pub async fn find_for<C: ConnectionTrait>(db: &C, user: &users::Model, id: i32) 
     let r = requests::Entity::find_by_id(id).filter(scope).one(db).await?.ok_or(AppError::NotFound)?;
     let lines = readers::Entity::find().filter(readers::Column::RequestId.eq(id)).order_by_asc(readers::Column::RowNo).all(db).await?;
     Ok((r, lines))
+}
+
+/// The request's timeline, oldest first: its own audit rows (filing,
+/// changes, the decision, its documents) and those of its readers
+/// (revocations). Call it only with a request from [`find_for`].
+///
+/// # Errors
+/// On database failure.
+pub async fn timeline<C: ConnectionTrait>(db: &C, r: &requests::Model, lines: &[readers::Model]) -> AppResult<Vec<audit_events::Model>> {
+    let own = Condition::all().add(audit_events::Column::SubjectType.eq(super::SUBJECT)).add(audit_events::Column::SubjectId.eq(r.id));
+    let of_readers = Condition::all()
+        .add(audit_events::Column::SubjectType.eq(super::READER_SUBJECT))
+        .add(audit_events::Column::SubjectId.is_in(lines.iter().map(|l| l.id).collect::<Vec<_>>()));
+    Ok(audit_events::Entity::find().filter(Condition::any().add(own).add(of_readers)).order_by_asc(audit_events::Column::Id).all(db).await?)
 }
 
 /// A reader in the user's scope (through its request).
