@@ -260,7 +260,7 @@ pub async fn approve(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
         .note(format!("{number}: {} card reader aktif", pending.len()))
         .record(&txn, &Actor::user(admin, ip))
         .await?;
-    super::documents::queue_reply(&txn, &r, &number, admin, ip).await?;
+    super::documents::queue_reply(&txn, &r, &number, admin).await?;
     txn.commit().await?;
     Ok(number)
 }
