@@ -143,7 +143,7 @@ async fn a_request_is_filed_decided_activated_and_revoked_through_its_machines()
 
         let audited =
             audit_events::Entity::find().filter(audit_events::Column::SubjectType.is_in(["activation", "activation_reader"])).count(&ctx.db).await.unwrap();
-        assert_eq!(audited, 9, "filed x4, approved, its reply letter ordered, rejected, withdrawn, revoked");
+        assert_eq!(audited, 8, "filed x4, approved (its reply letter named in the note), rejected, withdrawn, revoked");
     })
     .await;
 }

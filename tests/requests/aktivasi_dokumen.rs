@@ -86,8 +86,6 @@ async fn approval_issues_the_reply_letter_and_the_readers_list_in_scope_verifiab
         let doc = reply_of(&ctx, rid).await;
         assert_eq!((doc.kind.as_str(), doc.number.as_str(), doc.submission_id), ("activation_reply", number.as_str(), None));
         assert!(doc.status == "ready", "built by the worker: {doc:?}");
-        let ordered = audit_events::Entity::find().filter(audit_events::Column::Action.eq("document.ordered")).all(&ctx.db).await.unwrap();
-        assert!(ordered.iter().any(|e| e.note.as_deref() == Some(&format!("Surat Balasan Aktivasi {number}"))), "{ordered:?}");
 
         let page = unescape(&bank.page(&format!("/aktivasi/{rid}")).await);
         assert!(
@@ -220,6 +218,11 @@ async fn a_reply_letter_that_failed_is_ordered_again_by_the_admin_under_its_numb
         assert_eq!(r.status_code(), 303, "{}", r.text());
         let doc = reply_of(&ctx, rid).await;
         assert!(doc.status == "ready" && doc.number == failed.number && doc.id != failed.id, "{doc:?}");
+        let ordered = audit_events::Entity::find().filter(audit_events::Column::Action.eq("document.ordered")).all(&ctx.db).await.unwrap();
+        assert!(
+            ordered.iter().any(|e| e.note.as_deref() == Some(&format!("Surat Balasan Aktivasi {}", doc.number))),
+            "the admin's order is audited: {ordered:?}"
+        );
         assert_eq!(documents::Entity::find().filter(documents::Column::ActivationRequestId.eq(rid)).all(&ctx.db).await.unwrap().len(), 1);
         bank.get(&format!("/aktivasi/{rid}/surat-balasan")).await.assert_status_ok();
         assert_eq!(admin.post(&format!("/aktivasi/{rid}/surat-balasan/ulang"), &[]).await.status_code(), 409, "a ready letter stays");

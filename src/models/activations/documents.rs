@@ -31,11 +31,12 @@ use crate::models::{
 use super::SUBJECT;
 
 /// Queues the reply letter of request `r`, numbered `number`, on the
-/// approval's transaction. Returns the document id.
+/// approval's transaction (whose audit row names the number). Returns the
+/// document id.
 ///
 /// # Errors
 /// On database failure (the approval then rolls back).
-pub async fn queue_reply<C: ConnectionTrait>(txn: &C, r: &requests::Model, number: &str, by: &users::Model, ip: &str) -> AppResult<i32> {
+pub async fn queue_reply<C: ConnectionTrait>(txn: &C, r: &requests::Model, number: &str, by: &users::Model) -> AppResult<i32> {
     let doc = documents::ActiveModel {
         submission_id: Set(None),
         activation_request_id: Set(Some(r.id)),
@@ -51,11 +52,6 @@ pub async fn queue_reply<C: ConnectionTrait>(txn: &C, r: &requests::Model, numbe
     }
     .insert(txn)
     .await?;
-    Event::new(Action::DocumentOrdered, SUBJECT)
-        .subject(r.id, &r.letter_number)
-        .note(format!("{} {number}", Kind::ActivationReply.label()))
-        .record(txn, &Actor::user(by, ip))
-        .await?;
     Ok(doc.id)
 }
 
@@ -248,7 +244,13 @@ pub async fn reorder(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
             if let Some(failed) = found {
                 failed.delete(&txn).await?;
             }
-            vec![queue_reply(&txn, &r, &number, admin, ip).await?]
+            let id = queue_reply(&txn, &r, &number, admin).await?;
+            Event::new(Action::DocumentOrdered, SUBJECT)
+                .subject(r.id, &r.letter_number)
+                .note(format!("{} {number}", Kind::ActivationReply.label()))
+                .record(&txn, &Actor::user(admin, ip))
+                .await?;
+            vec![id]
         }
     };
     txn.commit().await?;

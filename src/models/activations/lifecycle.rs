@@ -232,7 +232,7 @@ pub async fn approve(db: &DatabaseConnection, admin: &users::Model, id: i32, ip:
         .record(&txn, &Actor::user(admin, ip))
         .await?;
     super::mails::approved(&txn, id).await?;
-    super::documents::queue_reply(&txn, &r, &number, admin, ip).await?;
+    super::documents::queue_reply(&txn, &r, &number, admin).await?;
     txn.commit().await?;
     Ok(number)
 }
