@@ -148,9 +148,11 @@ async fn seed(db: &impl ConnectionTrait) {
     // three days after filing, some rejected, withdrawn or waiting.
     let activation_rows = (0..ACTIVATIONS).map(|i| {
         let d = first_day(i);
-        let institution = PRODUCERS + 1 + i % INSTITUTIONS;
-        let applicant = if i % 4 == 0 { i % PRODUCERS + 1 } else { institution };
-        let (status, reply) = match i % 10 {
+        // Strides prime to the months', so each month has every
+        // institution, producer and status.
+        let institution = PRODUCERS + 1 + (i / 5) % INSTITUTIONS;
+        let applicant = if (i / 7) % 4 == 0 { (i / 7) % PRODUCERS + 1 } else { institution };
+        let (status, reply) = match (i / 11) % 10 {
             0 => ("new", "NULL".to_string()),
             1 => ("rejected", "NULL".to_string()),
             2 => ("withdrawn", "NULL".to_string()),
@@ -168,8 +170,8 @@ async fn seed(db: &impl ConnectionTrait) {
     .await;
     let reader_rows = (0..ACTIVATIONS * READERS_PER_ACTIVATION).map(|k| {
         let i = k / READERS_PER_ACTIVATION;
-        let approved = i % 10 >= 3;
-        let status = match (approved, i % 10, k % 50) {
+        let approved = (i / 11) % 10 >= 3;
+        let status = match (approved, (i / 11) % 10, k % 50) {
             (true, _, 0) => "revoked",
             (true, _, _) => "active",
             (false, 0, _) => "pending",
