@@ -312,7 +312,7 @@ pub(crate) async fn signer<C: ConnectionTrait>(db: &C) -> AppResult<Party> {
         .order_by_asc(officials::Column::Id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Conflict("Belum ada pejabat Dukcapil aktif di Master Data (Pihak Pertama BAST).".into()))?;
+        .ok_or_else(|| AppError::Conflict("Belum ada pejabat Dukcapil aktif di Master Data: dokumen ini ditandatangani pejabat Dukcapil.".into()))?;
     Ok(Party { name: o.name, position: o.position, office_address: o.office_address })
 }
 
