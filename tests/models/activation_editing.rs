@@ -24,14 +24,7 @@ use crate::support::{
 const IP: &str = "127.0.0.1";
 
 fn letter(n: &str, key: &str) -> Letter {
-    Letter {
-        number: n.into(),
-        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        file_key: key.into(),
-        file_kind: "pdf".into(),
-        file_name: "surat-aktivasi.pdf".into(),
-        file_size: 1000,
-    }
+    crate::support::fixtures::activation_letter(n, key)
 }
 
 fn changes(number: &str, lines: Vec<ReaderInput>) -> Changes {
@@ -55,16 +48,7 @@ async fn the_applicant_replaces_the_lines_of_a_new_request_and_nobody_else_chang
     with_app(|server, ctx| async move {
         let id = received_submission(&server, &ctx).await;
         let all: Vec<cards::Model> = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
-        let line = |row: usize, serial: &str, reader: &str| ReaderInput {
-            row,
-            reader_type: "Type IdGlobalScan GSX-01".into(),
-            reader_serial: reader.into(),
-            sam_serial: serial.into(),
-            perso_number: all.iter().find(|c| c.serial == serial).unwrap().perso_number.clone().unwrap(),
-            province: "Jawa Barat".into(),
-            city: "Kota Bandung".into(),
-            note: String::new(),
-        };
+        let line = |row: usize, serial: &str, reader: &str| crate::support::fixtures::reader_line(&all, row, serial, reader);
         let (bank, nyra, xyz, admin) =
             (user(&ctx, "bank_abc").await, user(&ctx, "pt_nyra").await, user(&ctx, "bank_xyz").await, user(&ctx, "admin_pusat").await);
         let institution = bank.organisation_id.unwrap();

@@ -10,7 +10,6 @@ use sifilma::models::{
     _entities::{activation_readers, activation_requests, audit_events, cards},
     activations::{
         lifecycle::{approve, end, file, manifest, revocation_list, revoke, Letter},
-        readers::ReaderInput,
         ActivationKey, Manifest, RequestStatus, RevocationList,
     },
     AppError,
@@ -22,14 +21,7 @@ use crate::support::{
 };
 
 fn letter(n: &str) -> Letter {
-    Letter {
-        number: n.into(),
-        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        file_key: "0".repeat(32),
-        file_kind: "pdf".into(),
-        file_name: "surat-aktivasi.pdf".into(),
-        file_size: 1000,
-    }
+    crate::support::fixtures::activation_letter(n, &"0".repeat(32))
 }
 
 #[tokio::test]
@@ -37,16 +29,7 @@ async fn a_request_is_filed_decided_activated_and_revoked_through_its_machines()
     with_app(|server, ctx| async move {
         let id = received_submission(&server, &ctx).await;
         let all: Vec<cards::Model> = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
-        let line = |row: usize, serial: &str, reader: &str| ReaderInput {
-            row,
-            reader_type: "Type IdGlobalScan GSX-01".into(),
-            reader_serial: reader.into(),
-            sam_serial: serial.into(),
-            perso_number: all.iter().find(|c| c.serial == serial).unwrap().perso_number.clone().unwrap(),
-            province: "Jawa Barat".into(),
-            city: "Kota Bandung".into(),
-            note: String::new(),
-        };
+        let line = |row: usize, serial: &str, reader: &str| crate::support::fixtures::reader_line(&all, row, serial, reader);
         let (bank, nyra, lain, xyz, admin) = (
             user(&ctx, "bank_abc").await,
             user(&ctx, "pt_nyra").await,

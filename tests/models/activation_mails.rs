@@ -9,7 +9,6 @@ use sifilma::models::{
     _entities::{activation_readers, activation_requests, cards, mail_outbox},
     activations::{
         lifecycle::{approve, end, file, revoke, Letter},
-        readers::ReaderInput,
         RequestStatus,
     },
     AppError,
@@ -21,14 +20,7 @@ use crate::support::{
 };
 
 fn letter(n: &str) -> Letter {
-    Letter {
-        number: n.into(),
-        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        file_key: "0".repeat(32),
-        file_kind: "pdf".into(),
-        file_name: "surat-aktivasi.pdf".into(),
-        file_size: 1000,
-    }
+    crate::support::fixtures::activation_letter(n, &"0".repeat(32))
 }
 
 /// The mails queued after outbox row `after`, as (to, subject, text, html), by id.
@@ -61,16 +53,7 @@ async fn every_step_queues_its_indonesian_mail_in_its_own_transaction() {
     with_app(|server, ctx| async move {
         let id = received_submission(&server, &ctx).await;
         let all: Vec<cards::Model> = cards::Entity::find().filter(cards::Column::SubmissionId.eq(id)).all(&ctx.db).await.unwrap();
-        let line = |row: usize, serial: &str, reader: &str| ReaderInput {
-            row,
-            reader_type: "Type IdGlobalScan GSX-01".into(),
-            reader_serial: reader.into(),
-            sam_serial: serial.into(),
-            perso_number: all.iter().find(|c| c.serial == serial).unwrap().perso_number.clone().unwrap(),
-            province: "Jawa Barat".into(),
-            city: "Kota Bandung".into(),
-            note: String::new(),
-        };
+        let line = |row: usize, serial: &str, reader: &str| crate::support::fixtures::reader_line(&all, row, serial, reader);
         let (bank, nyra, admin) = (user(&ctx, "bank_abc").await, user(&ctx, "pt_nyra").await, user(&ctx, "admin_pusat").await);
         let institution = bank.organisation_id.unwrap();
         let url = |rid: i32| format!("http://localhost:5151/aktivasi/{rid}");

@@ -166,3 +166,35 @@ pub fn zip_bomb_xlsx() -> Vec<u8> {
 pub fn docx_renamed() -> Vec<u8> {
     zip_of(&[("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")])
 }
+
+/// The already stored letter of a Permohonan Aktivasi in model tests.
+pub fn activation_letter(number: &str, file_key: &str) -> sifilma::models::activations::lifecycle::Letter {
+    sifilma::models::activations::lifecycle::Letter {
+        number: number.into(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        file_key: file_key.into(),
+        file_kind: "pdf".into(),
+        file_name: "surat-aktivasi.pdf".into(),
+        file_size: 1000,
+    }
+}
+
+/// A reader line in Kota Bandung for the SAM `serial` of `cards`, with its
+/// own Nomor Perso.
+pub fn reader_line(
+    cards: &[sifilma::models::_entities::cards::Model],
+    row: usize,
+    serial: &str,
+    reader: &str,
+) -> sifilma::models::activations::readers::ReaderInput {
+    sifilma::models::activations::readers::ReaderInput {
+        row,
+        reader_type: "Type IdGlobalScan GSX-01".into(),
+        reader_serial: reader.into(),
+        sam_serial: serial.into(),
+        perso_number: cards.iter().find(|c| c.serial == serial).unwrap().perso_number.clone().unwrap(),
+        province: "Jawa Barat".into(),
+        city: "Kota Bandung".into(),
+        note: String::new(),
+    }
+}
