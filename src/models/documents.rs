@@ -38,7 +38,7 @@ pub use activation_reply::{
     activation_reply_docx, activation_reply_manifests, activation_reply_opening, ActivationReply, ActivationReplyLine, ACTIVATION_REPLY_SUBJECT,
 };
 pub use bast::{bast_docx, bast_handover, bast_opening, Bast};
-pub use card_list::{card_list_xlsx, ListRow, LIST_HEADERS, LIST_MAX_ROWS, LIST_SHEET};
+pub use card_list::{card_list_xlsx, ListFormats, ListRow, LIST_HEADERS, LIST_MAX_ROWS, LIST_SHEET};
 pub use qr::{qr_png, QR_MODULE_PX, QR_QUIET_ZONE};
 pub use reply::{reply_docx, reply_opening, Reply, ReplyLine, REPLY_SUBJECT};
 pub use word::{DocumentError, Party};

@@ -3,9 +3,9 @@
 //! the disposition; its own lines bind nothing against it, other requests'
 //! lines do; a decided or withdrawn request, or anyone else, changes
 //! nothing.
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::models::{
-    _entities::{activation_readers, activation_requests, audit_events, cards},
+    _entities::{activation_requests, audit_events, cards},
     activations::{
         editing::{edit, editable, Changes, Files, NewLetter},
         lifecycle::{approve, end, file, Letter},
@@ -32,15 +32,7 @@ fn changes(number: &str, lines: Vec<ReaderInput>) -> Changes {
 }
 
 async fn lines_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<(String, String, String)> {
-    activation_readers::Entity::find()
-        .filter(activation_readers::Column::RequestId.eq(id))
-        .order_by_asc(activation_readers::Column::RowNo)
-        .all(&ctx.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.sam_serial, r.reader_serial, r.status))
-        .collect()
+    crate::support::fixtures::reader_rows(ctx, id).await.into_iter().map(|r| (r.sam_serial, r.reader_serial, r.status)).collect()
 }
 
 #[tokio::test]

@@ -7,9 +7,9 @@ use std::io::Cursor;
 
 use axum_test::multipart::{MultipartForm, Part};
 use calamine::{Reader, Xlsx};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sifilma::{
-    models::_entities::{activation_readers, activation_requests, cards},
+    models::_entities::{activation_requests, cards},
     settings::Settings,
 };
 
@@ -45,15 +45,7 @@ fn with_list(form: MultipartForm, list: Vec<u8>) -> MultipartForm {
 }
 
 async fn readers_of(ctx: &loco_rs::app::AppContext, id: i32) -> Vec<(i32, String, String)> {
-    activation_readers::Entity::find()
-        .filter(activation_readers::Column::RequestId.eq(id))
-        .order_by_asc(activation_readers::Column::RowNo)
-        .all(&ctx.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.row_no, r.sam_serial, r.status))
-        .collect()
+    crate::support::fixtures::reader_rows(ctx, id).await.into_iter().map(|r| (r.row_no, r.sam_serial, r.status)).collect()
 }
 
 #[tokio::test]

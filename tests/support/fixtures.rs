@@ -198,3 +198,15 @@ pub fn reader_line(
         note: String::new(),
     }
 }
+
+/// The reader lines of an activation request, in their row order.
+pub async fn reader_rows(ctx: &loco_rs::app::AppContext, request: i32) -> Vec<sifilma::models::_entities::activation_readers::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sifilma::models::_entities::activation_readers;
+    activation_readers::Entity::find()
+        .filter(activation_readers::Column::RequestId.eq(request))
+        .order_by_asc(activation_readers::Column::RowNo)
+        .all(&ctx.db)
+        .await
+        .unwrap()
+}

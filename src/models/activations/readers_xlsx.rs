@@ -5,13 +5,13 @@
 //! Every cell is a text cell formatted as text: serials keep their leading
 //! zeros, and a value a spreadsheet would take for a formula (`=…`, `+…`,
 //! `-…`, `@…`) stays text.
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, IgnoreError, Workbook};
+use rust_xlsxwriter::{Format, IgnoreError, Workbook};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{documents::type_names, list, ReaderStatus, RequestStatus};
 use crate::models::{
     _entities::{cards, organisations, users},
-    documents::DocumentError,
+    documents::{DocumentError, ListFormats},
     errors::{AppError, AppResult},
     uploads,
 };
@@ -97,18 +97,9 @@ pub struct ListHeading {
 /// workbook cannot be written.
 pub fn readers_xlsx(heading: &ListHeading, rows: &[ReaderRow]) -> Result<Vec<u8>, DocumentError> {
     let last_col = (READERS_HEADERS.len() - 1) as u16;
-    let title = Format::new().set_bold().set_font_size(12).set_align(FormatAlign::Center);
+    let ListFormats { title, header, data, centered } = ListFormats::new();
     let label = Format::new().set_bold().set_num_format("@");
     let value = Format::new().set_num_format("@");
-    let header = Format::new()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_text_wrap()
-        .set_border(FormatBorder::Thin)
-        .set_background_color("D9D9D9");
-    let data = Format::new().set_num_format("@").set_border(FormatBorder::Thin);
-    let centered = Format::new().set_num_format("@").set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
 
     let mut book = Workbook::new();
     let ws = book.add_worksheet();

@@ -25,6 +25,40 @@ const LIST_HEADER_ROW: u32 = 4;
 /// header, one empty row and the verification line besides the cards.
 pub const LIST_MAX_ROWS: usize = 1_048_576 - LIST_HEADER_ROW as usize - 1 - 2;
 
+/// The look every issued list workbook shares: a centred bold title, grey
+/// bordered headers, bordered text cells (`@`: Excel never turns a serial
+/// into a number), and a centred variant for running numbers.
+pub struct ListFormats {
+    pub title: Format,
+    pub header: Format,
+    pub data: Format,
+    pub centered: Format,
+}
+
+impl ListFormats {
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            title: Format::new().set_bold().set_font_size(12).set_align(FormatAlign::Center),
+            header: Format::new()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_text_wrap()
+                .set_border(FormatBorder::Thin)
+                .set_background_color("D9D9D9"),
+            data: Format::new().set_num_format("@").set_border(FormatBorder::Thin),
+            centered: Format::new().set_num_format("@").set_border(FormatBorder::Thin).set_align(FormatAlign::Center),
+        }
+    }
+}
+
+impl Default for ListFormats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The list of personalised cards of one line as an Excel workbook: title
 /// "LAPORAN HASIL PERSONALISASI KARTU SAM <PRODUCER>" (row 1),
 /// "(<INSTITUTION>)" (row 2), the [`LIST_HEADERS`] in row 5, one row per card,
@@ -42,16 +76,7 @@ pub fn card_list_xlsx(producer: &str, institution: &str, rows: &[ListRow], verif
     if rows.len() > LIST_MAX_ROWS {
         return Err(DocumentError::TooManyRows { rows: rows.len(), max: LIST_MAX_ROWS });
     }
-    let title = Format::new().set_bold().set_font_size(12).set_align(FormatAlign::Center);
-    let header = Format::new()
-        .set_bold()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_text_wrap()
-        .set_border(FormatBorder::Thin)
-        .set_background_color("D9D9D9");
-    let data = Format::new().set_num_format("@").set_border(FormatBorder::Thin);
-    let number = Format::new().set_num_format("@").set_border(FormatBorder::Thin).set_align(FormatAlign::Center);
+    let ListFormats { title, header, data, centered: number } = ListFormats::new();
 
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
