@@ -87,7 +87,16 @@ struct Tally {
     unanswered: usize,
     closed: usize,
     latencies: Vec<Duration>,
+    /// Each answer's time since the run began, with its latency.
+    timeline: Vec<(Duration, Duration)>,
 }
+
+/// When the clients began (the timeline's zero).
+static RUN_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// GETs answered slower than [`SLOW_GET`]: when, how long, which page.
+static SLOW_GETS: Mutex<Vec<(Duration, Duration, String)>> = Mutex::new(Vec::new());
+const SLOW_GET: Duration = Duration::from_millis(100);
 
 type Tallies = Arc<Mutex<BTreeMap<Op, Tally>>>;
 
@@ -113,6 +122,12 @@ async fn send(stream: &mut Option<TcpStream>, port: u16, req: &[u8], answer: Dur
                 _ => tally.client_error += 1,
             }
             tally.latencies.push(took);
+            let at = RUN_START.get().map_or(Duration::ZERO, |s| t.saturating_duration_since(*s));
+            tally.timeline.push((at, took));
+            if op == Op::Get && took > SLOW_GET {
+                let line = String::from_utf8_lossy(req).lines().next().unwrap_or_default().to_string();
+                SLOW_GETS.lock().unwrap().push((at, took, line));
+            }
             Some((status, head, body))
         }
         Ok(Err(_)) => {
@@ -244,6 +259,7 @@ async fn main() {
 
     let tallies: Tallies = Arc::new(Mutex::new(BTreeMap::new()));
     let start = Instant::now();
+    RUN_START.set(start).ok();
     let deadline = start + Duration::from_secs(seconds);
 
     // Slow-header sockets: a header line every 5 s, never the blank line.
@@ -429,6 +445,35 @@ async fn main() {
         );
     }
     let gets = all.get(&Op::Get).cloned().unwrap_or_default();
+    // The GETs by 10-second window: the sign-in burst is the first.
+    let mut windows: BTreeMap<u64, Vec<Duration>> = BTreeMap::new();
+    for (at, took) in &gets.timeline {
+        windows.entry(at.as_secs() / 10).or_default().push(*took);
+    }
+    // page → (how many, slowest, first and last seen since the start)
+    let mut slow_pages: BTreeMap<String, (usize, Duration, Duration, Duration)> = BTreeMap::new();
+    for (at, took, line) in SLOW_GETS.lock().unwrap().iter() {
+        let page = line.split_whitespace().nth(1).unwrap_or_default().split(['?']).next().unwrap_or_default();
+        let page: String =
+            page.split('/').map(|p| if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() { "{id}" } else { p }).collect::<Vec<_>>().join("/");
+        let e = slow_pages.entry(page).or_insert((0, Duration::ZERO, *at, *at));
+        e.0 += 1;
+        e.1 = e.1.max(*took);
+        e.2 = e.2.min(*at);
+        e.3 = e.3.max(*at);
+    }
+    println!("  GETs slower than {SLOW_GET:?}, by page (count, slowest, first and last sent at): {slow_pages:?}");
+    for (w, mut l) in windows {
+        l.sort();
+        println!(
+            "  GETs in {}-{} s: {}, p50 {:.1} ms, p99 {:.1} ms",
+            w * 10,
+            w * 10 + 10,
+            l.len(),
+            percentile(&l, 0.5).as_secs_f64() * 1000.0,
+            percentile(&l, 0.99).as_secs_f64() * 1000.0
+        );
+    }
     let mut l = gets.latencies;
     l.sort();
     if !l.is_empty() {

@@ -2,7 +2,8 @@
 //! 100,000 requests — unfiltered (All), a status filter, a search term, a
 //! deep page, deep pages in turn — req/s and p99 over loopback, plus approve
 //! POSTs (CSRF, audit row, mail) on distinct requests, with the audit rows
-//! counted against the answers. No `ANALYZE` is run: the product runs none.
+//! counted against the answers. The bench runs no `ANALYZE` of its own:
+//! only what the product runs (at start, on PostgreSQL).
 //! Run: `cargo bench --bench requests_list` (SQLite), or with
 //! `SIFILMA_BENCH_DATABASE_URL=postgres://…/any` on PostgreSQL.
 mod support;

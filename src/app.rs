@@ -81,9 +81,13 @@ impl Hooks for App {
     /// timeout, a connection cap and graceful shutdown, which Loco's
     /// `axum::serve` cannot be given.
     async fn serve(app: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        let listener = tokio::net::TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
         let limits = Settings::get(ctx).server;
+        let port = u16::try_from(params.port).map_err(|_| loco_rs::Error::string(&format!("port {} is not a TCP port", params.port)))?;
+        let listener = crate::server::listen(&params.binding, port, &limits).await?;
         crate::server::metrics::serve(ctx).await?;
+        // A freshly restored or bulk-loaded database gets its planner
+        // statistics now, not at autovacuum's next round.
+        crate::models::pool::refresh_statistics(&ctx.db, &[]);
         crate::server::run(listener, app, &limits, async move {
             shutdown_signal().await;
             tracing::info!("shutting down: no new connections");

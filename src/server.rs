@@ -34,6 +34,12 @@ pub struct ServerLimits {
     /// Open connections at most; further clients wait in the listen queue.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Connections the kernel queues while the server is busy accepting
+    /// (capped by `net.core.somaxconn`). The standard 128 overflowed when a
+    /// few hundred browsers connected at once: refused SYNs are sent again
+    /// only after a second.
+    #[serde(default = "default_listen_backlog")]
+    pub listen_backlog: u32,
     /// On shutdown, connections still busy after this many seconds are dropped.
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
@@ -95,6 +101,10 @@ const fn default_shutdown_grace_secs() -> u64 {
     30
 }
 
+const fn default_listen_backlog() -> u32 {
+    1024
+}
+
 impl Default for ServerLimits {
     fn default() -> Self {
         serde_json::from_value(serde_json::json!({})).expect("every field has a default")
@@ -116,6 +126,22 @@ impl ServerLimits {
     pub const fn body_read_timeout(&self) -> Duration {
         Duration::from_secs(self.body_read_timeout_secs)
     }
+}
+
+/// A listener on `binding:port` (a name or an address) with the listen
+/// queue of [`ServerLimits::listen_backlog`].
+///
+/// # Errors
+/// When the name does not resolve or the address cannot be bound.
+pub async fn listen(binding: &str, port: u16, limits: &ServerLimits) -> std::io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host((binding, port))
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, format!("{binding} resolves to no address")))?;
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(limits.listen_backlog.max(1))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets the

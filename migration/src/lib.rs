@@ -23,6 +23,7 @@ mod m20261130_000042_audit_actor_index;
 mod m20261130_000043_activations;
 mod m20261130_000044_activation_reply_number;
 mod m20261201_000045_activation_documents;
+mod m20261207_000046_card_index_diet;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000043_activations::Migration),
             Box::new(m20261130_000044_activation_reply_number::Migration),
             Box::new(m20261201_000045_activation_documents::Migration),
+            Box::new(m20261207_000046_card_index_diet::Migration),
         ]
     }
 }

@@ -21,7 +21,6 @@ use super::{
 };
 use crate::{
     models::{
-        audit_events::{Action, Actor, Event},
         sessions,
         users::{LoginOutcome, LoginRefusal, Model as User},
     },
@@ -92,11 +91,7 @@ async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: 
 /// Deletes the session row; the cookie is cleared too.
 async fn logout(State(ctx): State<AppContext>, visitor: Visitor) -> PageResult {
     if let Some(current) = &visitor.current {
-        let db = &ctx.db;
-        let txn = sea_orm::TransactionTrait::begin(db).await.map_err(crate::models::AppError::from)?;
-        sessions::close(&txn, current.session.id).await?;
-        Event::new(Action::Logout, "user").subject(current.user.id, &current.user.username).record(&txn, &Actor::user(&current.user, &visitor.ip)).await?;
-        txn.commit().await.map_err(crate::models::AppError::from)?;
+        sessions::sign_out(&ctx.db, current, &visitor.ip).await?;
     }
     let mut response = see_other("/login?ok=logout").into_response();
     response.headers_mut().append(header::SET_COOKIE, visitor.clear_session_cookie().parse().expect("cookie header"));

@@ -139,6 +139,10 @@ fn counters(role: Role) -> &'static [Counter] {
     }
 }
 
+/// The tiles' counts, remembered like the lists' totals (exact after any
+/// write of this process, see [`super::paging::Remembered`]).
+static TILE_COUNTS: super::paging::Remembered<Vec<i64>> = super::paging::Remembered::new();
+
 /// # Errors
 /// On database failure.
 pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec<Tile>> {
@@ -160,13 +164,13 @@ pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Ve
         }
         sql.push_str(&format!("({part}) AS c{i}"));
     }
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let mut tiles = Vec::new();
-    for (i, (label, href, _)) in list.iter().enumerate() {
-        let count = row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))?;
-        tiles.push(Tile { label: (*label).to_string(), count, href: (*href).to_string() });
-    }
-    Ok(tiles)
+    let key = format!("{:x} {sql} {values:?}", super::paging::database_of(db));
+    let counts = super::paging::remembered(&TILE_COUNTS, key, || async {
+        let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        (0..list.len()).map(|i| row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))).collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    })
+    .await?;
+    Ok(list.iter().zip(counts).map(|((label, href, _), count)| Tile { label: (*label).to_string(), count, href: (*href).to_string() }).collect())
 }
 
 /// One record waiting for the signed-in user ("Butuh tindakan Anda").
@@ -218,7 +222,15 @@ pub async fn todo(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec
             }
         }
         Role::Produsen => {
-            for r in reqs(vec![R::Submitted]).filter(requests::Column::ProducerId.eq(org)).all(db).await? {
+            // Oldest letter first, walked on the producer's (status, date)
+            // index: ordering by `updated_at` sorted every waiting request.
+            let waiting = requests::Entity::find()
+                .filter(requests::Column::ProducerId.eq(org))
+                .filter(requests::Column::Status.eq(R::Submitted))
+                .order_by_asc(requests::Column::RequestDate)
+                .order_by_asc(requests::Column::Id)
+                .limit(TODO_ROWS);
+            for r in waiting.all(db).await? {
                 out.push(Todo { label: format!("Setujui atau tolak permintaan {}", r.number), href: format!("/permintaan/{}", r.id) });
             }
             for s in subs(vec![S::Done]).filter(submissions::Column::ProducerId.eq(org)).all(db).await? {

@@ -185,13 +185,17 @@ static COUNTS: Remembered<u64> = Remembered::new();
 /// The key under which facts about the list `q` are remembered: the query
 /// with its values, on this database (a process may hold several, as tests do).
 pub fn key_of<Q: QueryTrait>(db: &DatabaseConnection, q: &Q) -> String {
-    let backend = db.get_database_backend();
-    let database = match backend {
+    format!("{:x} {:?}", database_of(db), q.build(db.get_database_backend()))
+}
+
+/// Which database `db` is, for keys of remembered facts.
+#[must_use]
+pub fn database_of(db: &DatabaseConnection) -> usize {
+    match db.get_database_backend() {
         DbBackend::Sqlite => Arc::as_ptr(&db.get_sqlite_connection_pool().connect_options()) as usize,
         DbBackend::Postgres => Arc::as_ptr(&db.get_postgres_connection_pool().connect_options()) as usize,
         _ => 0,
-    };
-    format!("{database:x} {:?}", q.build(backend))
+    }
 }
 
 /// The number of rows of `q`, counted at most once per [`COUNT_FOR`] and
@@ -204,12 +208,26 @@ where
     Q: QueryTrait + PaginatorTrait<'db, DatabaseConnection> + Clone + Send,
 {
     let key = key_of(db, q);
-    if let Some(total) = COUNTS.get(&key) {
-        return Ok(total);
+    remembered(&COUNTS, key, || async { Ok(q.clone().count(db).await?) }).await
+}
+
+/// What `compute` gives for `key`, remembered in `facts` while
+/// [`Remembered`] allows. One computation per key at a time: requests
+/// arriving while it runs wait for its result instead of reading the same
+/// rows again (after each write every viewer of a big list or a dashboard
+/// would otherwise count at once).
+///
+/// # Errors
+/// What `compute` returns.
+pub async fn remembered<T, F, Fut>(facts: &Remembered<T>, key: String, compute: F) -> AppResult<T>
+where
+    T: Clone,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    if let Some(fact) = facts.get(&key) {
+        return Ok(fact);
     }
-    // One count per list at a time: requests arriving while it runs wait
-    // for its result instead of counting the same rows again (after each
-    // write every viewer of a big list would otherwise recount it at once).
     let flight = {
         let mut flights = FLIGHTS.lock().map_err(|_| super::AppError::Internal("count flights poisoned".into()))?;
         if flights.len() >= COUNTS_KEPT {
@@ -218,16 +236,16 @@ where
         flights.entry(key.clone()).or_default().clone()
     };
     let _turn = flight.lock().await;
-    if let Some(total) = COUNTS.get(&key) {
-        return Ok(total);
+    if let Some(fact) = facts.get(&key) {
+        return Ok(fact);
     }
     let writes = super::writes();
-    let total = q.clone().count(db).await?;
-    COUNTS.put_as_of(key, writes, total);
-    Ok(total)
+    let fact = compute().await?;
+    facts.put_as_of(key, writes, fact.clone());
+    Ok(fact)
 }
 
-/// The count in flight per list key (see [`count`]).
+/// The computation in flight per key (see [`remembered`]).
 static FLIGHTS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Where deep pages of a list start: row offset → the sort key of that row.

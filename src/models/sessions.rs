@@ -103,6 +103,20 @@ pub async fn close<C: ConnectionTrait>(db: &C, session_id: i32) -> AppResult<()>
     Ok(())
 }
 
+/// Logs `current` out: its session row is deleted and the logout audited,
+/// in one write transaction.
+///
+/// # Errors
+/// On database failure.
+pub async fn sign_out(db: &sea_orm::DatabaseConnection, current: &Current, ip: &str) -> AppResult<()> {
+    use super::audit_events::{Action, Actor, Event};
+    let txn = super::begin_write(db).await?;
+    close(&txn, current.session.id).await?;
+    Event::new(Action::Logout, "user").subject(current.user.id, &current.user.username).record(&txn, &Actor::user(&current.user, ip)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Revokes every session of the user except `keep` (none when `None`).
 ///
 /// # Errors

@@ -62,7 +62,11 @@ impl WriteTxn {
     /// # Errors
     /// When the database refuses the commit.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let committed = self.txn.commit().await;
+        // Counted again once visible: a fact read while this transaction
+        // was open (after its begin was counted) is not kept past it.
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        committed
     }
 
     /// # Errors

@@ -15,6 +15,7 @@ mod request_search;
 mod schedule;
 mod sessions;
 mod settings;
+mod statistics;
 mod status_machines;
 mod users;
 mod writes;

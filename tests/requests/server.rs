@@ -130,3 +130,25 @@ async fn verify_uploads_are_capped_at_8_mb_and_throttled_per_address() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_browsers_waits_in_the_listen_queue_not_for_a_resent_syn() {
+    // Nothing accepts here, as when every worker is busy: connections that
+    // do not fit the kernel's listen queue have their SYN dropped and sent
+    // again only after a second. The standard queue (128) overflowed when a
+    // few hundred browsers connected at once.
+    let limits = sifilma::server::ServerLimits::default();
+    assert_eq!(limits.listen_backlog, 1024);
+    let listener = sifilma::server::listen("127.0.0.1", 0, &limits).await.expect("listen");
+    let addr = listener.local_addr().unwrap();
+    let kernel_cap: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(4096);
+    let burst = kernel_cap.min(limits.listen_backlog as usize).min(600);
+    assert!(burst > 128 * 2, "net.core.somaxconn ({kernel_cap}) is too small for this test to mean anything");
+    let connects: Vec<_> = (0..burst).map(|_| tokio::spawn(tokio::time::timeout(Duration::from_millis(900), TcpStream::connect(addr)))).collect();
+    let mut queued = Vec::new();
+    for c in connects {
+        queued.push(c.await.unwrap().expect("connected without a resent SYN").expect("connected"));
+    }
+    assert_eq!(queued.len(), burst);
+    drop(listener);
+}
