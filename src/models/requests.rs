@@ -139,6 +139,45 @@ pub struct Move<'a> {
     pub submission: Option<(i32, &'a str)>,
     /// Where mail links point.
     pub base_url: &'a str,
+    /// Who is told of a producer's decision, read before the write began;
+    /// `None`: read inside it.
+    pub audiences: Option<&'a Audiences>,
+}
+
+/// Who is told of a producer's decision on a request.
+pub struct Audience {
+    institution: organisations::Model,
+    producer: organisations::Model,
+    to: Vec<String>,
+}
+
+/// The [`Audience`] of each request, by request id. Read before the write
+/// transaction, so that the write turn holds only the writes.
+pub struct Audiences(std::collections::HashMap<i32, Audience>);
+
+impl Audiences {
+    /// # Errors
+    /// On database failure; `NotFound` for an organisation gone.
+    pub async fn of<C: ConnectionTrait>(db: &C, requests: &[Model]) -> AppResult<Self> {
+        use std::collections::HashMap;
+        let mut orgs: HashMap<i32, organisations::Model> = HashMap::new();
+        let mut told: HashMap<i32, Vec<String>> = HashMap::new();
+        let mut audiences = HashMap::new();
+        for r in requests {
+            for id in [r.organisation_id, r.producer_id] {
+                if !orgs.contains_key(&id) {
+                    orgs.insert(id, organisations::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?);
+                }
+            }
+            let institution = orgs[&r.organisation_id].clone();
+            if !told.contains_key(&institution.id) {
+                told.insert(institution.id, recipients(db, &institution).await?);
+            }
+            let to = told[&institution.id].clone();
+            audiences.insert(r.id, Audience { institution, producer: orgs[&r.producer_id].clone(), to });
+        }
+        Ok(Self(audiences))
+    }
 }
 
 /// The one way a request's status changes. Checks the move against the
@@ -174,11 +213,11 @@ pub async fn transition<C: ConnectionTrait>(txn: &C, ids: &[i32], m: &Move<'_>) 
         }
         _ => {}
     }
-    let moved = update.filter(Column::Id.is_in(ids.to_vec())).filter(Column::Status.eq(m.from)).exec(txn).await?;
-    if moved.rows_affected != ids.len() as u64 {
+    let mut rows = update.filter(Column::Id.is_in(ids.to_vec())).filter(Column::Status.eq(m.from)).exec_with_returning(txn).await?;
+    if rows.len() != ids.len() {
         return Err(AppError::Conflict("Salah satu permintaan baru saja berubah status oleh pengguna lain. Muat ulang halaman lalu coba lagi.".into()));
     }
-    let rows = Entity::find().filter(Column::Id.is_in(ids.to_vec())).order_by_asc(Column::Id).all(txn).await?;
+    rows.sort_by_key(|r| r.id);
     let mut mails = Vec::new();
     for r in &rows {
         let mut event = Event::new(Status::action(m.from, m.to), SUBJECT).subject(r.id, &r.number).transition(m.from.as_str(), m.to.as_str());
@@ -192,16 +231,24 @@ pub async fn transition<C: ConnectionTrait>(txn: &C, ids: &[i32], m: &Move<'_>) 
         }
         event.record(txn, m.actor).await?;
         if m.from == Status::Submitted && matches!(m.to, Status::Approved | Status::Rejected) {
-            mails.extend(decision_mail(txn, r, m.base_url).await?);
+            mails.extend(decision_mail(txn, r, m.base_url, m.audiences.and_then(|a| a.0.get(&r.id))).await?);
         }
     }
     Ok((rows, mails))
 }
 
-/// Tells the institution of `r` the producer's decision.
-async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str) -> AppResult<Vec<i32>> {
-    let institution = organisations::Entity::find_by_id(r.organisation_id).one(txn).await?.ok_or(AppError::NotFound)?;
-    let producer = organisations::Entity::find_by_id(r.producer_id).one(txn).await?.ok_or(AppError::NotFound)?;
+/// Tells the institution of `r` the producer's decision (its `audience`
+/// read now when not given).
+async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str, audience: Option<&Audience>) -> AppResult<Vec<i32>> {
+    let read;
+    let audience = match audience {
+        Some(a) => a,
+        None => {
+            read = Audiences::of(txn, std::slice::from_ref(r)).await?;
+            read.0.get(&r.id).ok_or(AppError::NotFound)?
+        }
+    };
+    let (institution, producer) = (&audience.institution, &audience.producer);
     let message = crate::mailers::requests::Decided {
         approved: r.status == Status::Approved,
         producer: &producer.name,
@@ -213,7 +260,7 @@ async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str) -
         url: crate::mailers::link(base_url, &format!("/permintaan/{}", r.id)),
     }
     .message()?;
-    super::mail_outbox::enqueue(txn, &recipients(txn, &institution).await?, &message).await
+    super::mail_outbox::enqueue(txn, &audience.to, &message).await
 }
 
 /// Who looks at requests, and which ones they may see.

@@ -185,7 +185,8 @@ pub async fn transition<C: ConnectionTrait>(txn: &C, s: &Model, m: Move<'_>) -> 
             Status::Rejected => format!("pengajuan {} ditolak", s.number),
             _ => format!("mengikuti pengajuan {}", s.number),
         };
-        let rm = super::requests::Move { from: r_from, to: r_to, actor: m.actor, note: Some(&note), submission: None, base_url: m.env.base_url };
+        let rm =
+            super::requests::Move { from: r_from, to: r_to, actor: m.actor, note: Some(&note), submission: None, base_url: m.env.base_url, audiences: None };
         super::requests::transition(txn, &ids, &rm).await?;
     }
     if matches!(m.to, Status::Accepted | Status::Rejected | Status::Done) {

@@ -198,6 +198,7 @@ async fn the_request_transition_takes_exactly_the_legal_moves() {
                     note: Some("uji mesin status"),
                     submission: Some((holder.id, &holder.number)),
                     base_url: ENV.base_url,
+                    audiences: None,
                 };
                 let txn = ctx.db.begin().await.unwrap();
                 let result = requests::transition(&txn, &[r.id], &m).await;
@@ -215,7 +216,7 @@ async fn the_request_transition_takes_exactly_the_legal_moves() {
         }
         // A move from a state the row is no longer in is refused too.
         let r = seed_request(&ctx, &w, "470/STALE/2026", "approved", day).await;
-        let m = requests::Move { from: R::Submitted, to: R::Approved, actor: &actor, note: None, submission: None, base_url: ENV.base_url };
+        let m = requests::Move { from: R::Submitted, to: R::Approved, actor: &actor, note: None, submission: None, base_url: ENV.base_url, audiences: None };
         let txn = ctx.db.begin().await.unwrap();
         assert!(matches!(requests::transition(&txn, &[r.id], &m).await, Err(AppError::Conflict(_))));
     })

@@ -333,7 +333,7 @@ impl ActiveModel {
         let txn = crate::models::begin_write(db).await?;
         let request = Model::find_for(&txn, Viewer::Requester(org_id), id).await?;
         let actor = Actor::user(user, ip);
-        let m = Move { from: Status::Submitted, to: Status::Withdrawn, actor: &actor, note: None, submission: None, base_url: "" };
+        let m = Move { from: Status::Submitted, to: Status::Withdrawn, actor: &actor, note: None, submission: None, base_url: "", audiences: None };
         let (mut moved, _) = transition(&txn, &[request.id], &m).await.map_err(|e| still_open(e, &request))?;
         txn.commit().await?;
         moved.pop().ok_or(AppError::NotFound)
@@ -366,18 +366,23 @@ impl ActiveModel {
         if ids.is_empty() {
             return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
         }
-        let txn = crate::models::begin_write(db).await?;
+        // Scope, state and whom to tell are read before the write turn;
+        // the transition's `WHERE status = 'submitted'` catches a decision
+        // taken meanwhile (409).
         let mut found = Vec::new();
         for id in ids {
-            let request = Model::find_for(&txn, Viewer::Producer(producer_id), *id).await?;
+            let request = Model::find_for(db, Viewer::Producer(producer_id), *id).await?;
             if request.status != Status::Submitted {
                 return Err(still_open(AppError::Conflict(String::new()), &request));
             }
-            found.push(request.id);
+            found.push(request);
         }
+        let audiences = super::Audiences::of(db, &found).await?;
+        let found: Vec<i32> = found.iter().map(|r| r.id).collect();
         let actor = Actor::user(user, env.ip);
         let note = (to == Status::Rejected).then_some(reason);
-        let m = Move { from: Status::Submitted, to, actor: &actor, note, submission: None, base_url: env.base_url };
+        let m = Move { from: Status::Submitted, to, actor: &actor, note, submission: None, base_url: env.base_url, audiences: Some(&audiences) };
+        let txn = crate::models::begin_write(db).await?;
         let (decided, mails) = transition(&txn, &found, &m).await?;
         txn.commit().await?;
         Ok((decided, mails))

@@ -359,6 +359,7 @@ impl ActiveModel {
             note: None,
             submission: Some((submission.id, &submission.number)),
             base_url: env.base_url,
+            audiences: None,
         };
         crate::models::requests::transition(&txn, &bundle_ids, &bundled).await?;
         Event::new(Action::SubmissionCreated, SUBJECT)
@@ -466,7 +467,15 @@ impl ActiveModel {
         let actor = Actor::user(user, ip);
         let ids: Vec<i32> = requests::Entity::find().filter(requests::Column::SubmissionId.eq(id)).all(&txn).await?.into_iter().map(|r| r.id).collect();
         let note = format!("pengajuan {} dihapus", submission.number);
-        let freed = RequestMove { from: RequestStatus::Bundled, to: RequestStatus::Approved, actor: &actor, note: Some(&note), submission: None, base_url: "" };
+        let freed = RequestMove {
+            from: RequestStatus::Bundled,
+            to: RequestStatus::Approved,
+            actor: &actor,
+            note: Some(&note),
+            submission: None,
+            base_url: "",
+            audiences: None,
+        };
         crate::models::requests::transition(&txn, &ids, &freed).await?;
         cards::Entity::delete_many().filter(cards::Column::SubmissionId.eq(id)).exec(&txn).await?;
         let deleted = Entity::delete_many().filter(Column::Id.eq(id)).filter(Column::Status.eq(Status::New)).exec(&txn).await?;
