@@ -165,13 +165,13 @@ impl Audiences {
         let mut audiences = HashMap::new();
         for r in requests {
             for id in [r.organisation_id, r.producer_id] {
-                if !orgs.contains_key(&id) {
-                    orgs.insert(id, organisations::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?);
+                if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(id) {
+                    slot.insert(organisations::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?);
                 }
             }
             let institution = orgs[&r.organisation_id].clone();
-            if !told.contains_key(&institution.id) {
-                told.insert(institution.id, recipients(db, &institution).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) = told.entry(institution.id) {
+                slot.insert(recipients(db, &institution).await?);
             }
             let to = told[&institution.id].clone();
             audiences.insert(r.id, Audience { institution, producer: orgs[&r.producer_id].clone(), to });
