@@ -2,8 +2,10 @@
 //! loopback, N signed-in clients for T seconds — 80 % list/detail GETs, 15 %
 //! POSTs with CSRF (approve, reject, profile edit), 5 % uploads (a card list
 //! of 1,000 rows) — with slow-header sockets alongside. Prints the 5xx count,
-//! the unanswered count, the GETs' p50/p99, and lost/doubled writes (the
-//! audit rows of each write counted against its 2xx/3xx answers).
+//! the unanswered count, the GETs' p50/p99 (overall and per 10-second
+//! window: the first holds the sign-in burst), the pages answered slower
+//! than 100 ms, and lost/doubled writes (the audit rows of each write
+//! counted against its 2xx/3xx answers).
 //!
 //! Run: `cargo bench --bench mixed_load`. Bounded: clients stop at the
 //! deadline; a request still open then gets at most the answer time more.
