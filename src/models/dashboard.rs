@@ -139,10 +139,6 @@ fn counters(role: Role) -> &'static [Counter] {
     }
 }
 
-/// The tiles' counts, remembered like the lists' totals (exact after any
-/// write of this process, see [`super::paging::Remembered`]).
-static TILE_COUNTS: super::paging::Remembered<Vec<i64>> = super::paging::Remembered::new();
-
 /// # Errors
 /// On database failure.
 pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Vec<Tile>> {
@@ -164,13 +160,13 @@ pub async fn tiles(db: &DatabaseConnection, user: &users::Model) -> AppResult<Ve
         }
         sql.push_str(&format!("({part}) AS c{i}"));
     }
-    let key = format!("{:x} {sql} {values:?}", super::paging::database_of(db));
-    let counts = super::paging::remembered(&TILE_COUNTS, key, || async {
-        let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-        (0..list.len()).map(|i| row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))).collect::<Result<Vec<_>, _>>().map_err(Into::into)
-    })
-    .await?;
-    Ok(list.iter().zip(counts).map(|((label, href, _), count)| Tile { label: (*label).to_string(), count, href: (*href).to_string() }).collect())
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let mut tiles = Vec::new();
+    for (i, (label, href, _)) in list.iter().enumerate() {
+        let count = row.as_ref().map_or(Ok(0), |r| r.try_get::<i64>("", &format!("c{i}")))?;
+        tiles.push(Tile { label: (*label).to_string(), count, href: (*href).to_string() });
+    }
+    Ok(tiles)
 }
 
 /// One record waiting for the signed-in user ("Butuh tindakan Anda").

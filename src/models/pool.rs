@@ -96,8 +96,7 @@ pub fn refresh_statistics(db: &DatabaseConnection, tables: &'static [&'static st
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return;
     }
-    let database = std::sync::Arc::as_ptr(&db.get_postgres_connection_pool().connect_options()) as usize;
-    let key = format!("{database:x} {tables:?}");
+    let key = format!("{:x} {tables:?}", super::paging::database_of(db));
     let wait = {
         let mut refreshes = REFRESHES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let refresh = refreshes.entry(key.clone()).or_default();
