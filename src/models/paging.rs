@@ -214,12 +214,9 @@ where
 /// What `compute` gives for `key`, remembered in `facts` while
 /// [`Remembered`] allows. One computation per key at a time: requests
 /// arriving while it runs wait for its result instead of reading the same
-/// rows again (after each write every viewer of a big list or a dashboard
-/// would otherwise count at once).
-///
-/// # Errors
-/// What `compute` returns.
-pub async fn remembered<T, F, Fut>(facts: &Remembered<T>, key: String, compute: F) -> AppResult<T>
+/// rows again (after each write every viewer of a big list would otherwise
+/// count at once).
+async fn remembered<T, F, Fut>(facts: &Remembered<T>, key: String, compute: F) -> AppResult<T>
 where
     T: Clone,
     F: FnOnce() -> Fut,
