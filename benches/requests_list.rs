@@ -92,6 +92,9 @@ async fn main() {
         let session = session.clone();
         move |path: &str| format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: sifilma_session={session}\r\n\r\n")
     };
+    // Warm-up, not reported: the pool opens its connections (one thread
+    // and one statement cache each) as the load asks for them.
+    load(port, get("/permintaan"), CONNECTIONS, 2).await;
     println!("{engine}, {REQUESTS} requests, {CONNECTIONS} connections, {SECONDS} s each:");
     for (label, path, goal) in [
         ("producer list, All", "/permintaan", "goal >= 5000 req/s, p99 < 20 ms"),

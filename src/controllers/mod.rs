@@ -33,13 +33,10 @@ use loco_rs::controller::AppRoutes;
 
 use axum::response::Html;
 use loco_rs::controller::views::{engines::TeraView, ViewEngine, ViewRenderer};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::{
-    models::{roles::navigation, AppError},
-    views::layout::merge,
-};
+use crate::models::{roles::navigation, AppError};
 use session::{Auth, Visitor};
 
 #[must_use]
@@ -205,46 +202,97 @@ impl From<loco_rs::Error> for Failure {
 
 pub type PageResult = Result<Response, Failure>;
 
-fn html(v: &TeraView, status: StatusCode, template: &str, context: &Value) -> Result<Response, Failure> {
+fn html(v: &TeraView, status: StatusCode, template: &str, context: &impl Serialize) -> Result<Response, Failure> {
     let body = v.render(template, context)?;
     Ok((status, Html(body)).into_response())
 }
 
-/// Renders a page of the signed-in portal (`layouts/app.html`).
+/// What every page of the signed-in portal shows besides its own data.
+#[derive(Serialize)]
+struct AppBase<'a> {
+    me: Me<'a>,
+    nav: Vec<crate::models::roles::NavItem>,
+    active: &'a str,
+    help_href: String,
+    whatsapp: Value,
+    csrf: &'a str,
+    app_version: &'static str,
+    flash: Value,
+    errors: Value,
+}
+
+/// The signed-in user, as the page header shows them.
+#[derive(Serialize)]
+struct Me<'a> {
+    username: &'a str,
+    name: &'a str,
+    role: &'static str,
+    role_label: &'static str,
+    organisation: &'a str,
+    initials: String,
+    has_photo: bool,
+}
+
+/// A page's context: the shared `base`, then the page's own `data`, whose
+/// keys win (`flash`, `errors`). Serialised once, straight into the
+/// template's context.
+#[derive(Serialize)]
+struct Context<'a, B: Serialize, D: Serialize> {
+    #[serde(flatten)]
+    base: B,
+    #[serde(flatten)]
+    data: &'a D,
+}
+
+/// Renders a page of the signed-in portal (`layouts/app.html`); `data` is a
+/// map (a struct or a JSON object).
 ///
 /// # Errors
 /// When the template fails to render (logged, shown as a 500 page).
-pub fn app_page(ViewEngine(v): &ViewEngine<TeraView>, auth: &Auth, status: StatusCode, template: &str, active: &str, data: Value) -> Result<Response, Failure> {
+pub fn app_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    auth: &Auth,
+    status: StatusCode,
+    template: &str,
+    active: &str,
+    data: impl Serialize,
+) -> Result<Response, Failure> {
     let user = auth.user();
     let role = user.role();
     let organisation = auth.current.organisation.as_ref().map(|o| o.name.as_str());
-    let base = json!({
-        "me": {
-            "username": user.username,
-            "name": user.name,
-            "role": role.as_str(),
-            "role_label": role.label(),
-            "organisation": organisation.unwrap_or_default(),
-            "initials": user.initials(),
-            "has_photo": user.photo_key.is_some(),
+    let base = AppBase {
+        me: Me {
+            username: &user.username,
+            name: &user.name,
+            role: role.as_str(),
+            role_label: role.label(),
+            organisation: organisation.unwrap_or_default(),
+            initials: user.initials(),
+            has_photo: user.photo_key.is_some(),
         },
-        "nav": navigation(role),
-        "active": active,
-        "help_href": manual::help_href(role, active),
-        "whatsapp": whatsapp::button(auth.visitor.whatsapp.as_ref(), Some(&user.name), organisation),
-        "csrf": auth.visitor.csrf,
-        "app_version": env!("CARGO_PKG_VERSION"),
-        "flash": Value::Null,
-        "errors": {},
-    });
-    html(v, status, template, &merge(base, data))
+        nav: navigation(role),
+        active,
+        help_href: manual::help_href(role, active),
+        whatsapp: whatsapp::button(auth.visitor.whatsapp.as_ref(), Some(&user.name), organisation),
+        csrf: &auth.visitor.csrf,
+        app_version: env!("CARGO_PKG_VERSION"),
+        flash: Value::Null,
+        errors: json!({}),
+    };
+    html(v, status, template, &Context { base, data: &data })
 }
 
 /// Renders a public page (`layouts/public.html`): landing, login, register.
 ///
 /// # Errors
 /// When the template fails to render.
-pub fn public_page(ViewEngine(v): &ViewEngine<TeraView>, visitor: &Visitor, status: StatusCode, template: &str, data: Value) -> Result<Response, Failure> {
+pub fn public_page(
+    ViewEngine(v): &ViewEngine<TeraView>,
+    visitor: &Visitor,
+    status: StatusCode,
+    template: &str,
+    data: impl Serialize,
+) -> Result<Response, Failure> {
     let current = visitor.current.as_deref();
     let name = current.map(|c| c.user.name.as_str());
     let organisation = current.and_then(|c| c.organisation.as_ref()).map(|o| o.name.as_str());
@@ -256,7 +304,7 @@ pub fn public_page(ViewEngine(v): &ViewEngine<TeraView>, visitor: &Visitor, stat
         "flash": Value::Null,
         "errors": {},
     });
-    html(v, status, template, &merge(base, data))
+    html(v, status, template, &Context { base, data: &data })
 }
 
 /// `?ok=<code>`: which flash message to show after a redirect.

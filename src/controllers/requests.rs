@@ -12,13 +12,13 @@ use loco_rs::{
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{app_page, attachment, read_multipart, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
-        requests::{self, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Status, Viewer, FILE_AREA},
+        requests::{self, ActiveModel, Detail, Env, Form, Letter, ListQuery, Model, Row, Status, Viewer, FILE_AREA},
         AppError, FieldErrors,
     },
     settings::Settings,
@@ -36,24 +36,39 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
     let viewer = viewer(&auth)?;
     let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
     let offset = window.offset();
-    let rows: Vec<_> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| json!({ "no": offset + i as u64 + 1, "row": r, "status": r.status.badge(), "open": r.status == Status::Submitted }))
-        .collect();
+    let rows: Vec<_> =
+        rows.iter().zip(offset + 1..).map(|(row, no)| ListRow { no, row, status: row.status.badge(), open: row.status == Status::Submitted }).collect();
     let base = strip_page(raw.as_deref());
-    app_page(
-        &v,
-        &auth,
-        StatusCode::OK,
-        "requests/index.html",
-        "permintaan",
-        json!({
-            "rows": rows, "q": q, "pager": pager(&window, &base),
-            "is_requester": matches!(viewer, Viewer::Requester(_)), "is_producer": matches!(viewer, Viewer::Producer(_)),
-            "flash": flash_from_query(raw.as_deref()),
-        }),
-    )
+    let page = ListPage {
+        rows,
+        q: &q,
+        pager: pager(&window, &base),
+        is_requester: matches!(viewer, Viewer::Requester(_)),
+        is_producer: matches!(viewer, Viewer::Producer(_)),
+        flash: flash_from_query(raw.as_deref()),
+    };
+    app_page(&v, &auth, StatusCode::OK, "requests/index.html", "permintaan", page)
+}
+
+/// What `requests/index.html` shows.
+#[derive(Serialize)]
+struct ListPage<'a> {
+    rows: Vec<ListRow<'a>>,
+    q: &'a ListQuery,
+    pager: Value,
+    is_requester: bool,
+    is_producer: bool,
+    flash: Value,
+}
+
+/// One line of the table: its number on the list, the request, its badge
+/// and whether it still awaits the producer's decision.
+#[derive(Serialize)]
+struct ListRow<'a> {
+    no: u64,
+    row: &'a Row,
+    status: crate::models::Badge,
+    open: bool,
 }
 
 async fn form_page(
@@ -215,9 +230,9 @@ fn ids_of(body: &Bytes) -> Vec<i32> {
 async fn bulk_preview(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, body: Bytes) -> PageResult {
     let Viewer::Producer(org) = Viewer::of(auth.user()) else { return Err(Failure::forbidden()) };
     let ids = ids_of(&body);
+    requests::check_selection(&ids)?;
     let mut rows = Vec::new();
-    for id in &ids {
-        let request = Model::find_for(&ctx.db, Viewer::Producer(org), *id).await?;
+    for request in Model::find_all_for(&ctx.db, Viewer::Producer(org), &ids).await? {
         let ok = request.status().can_become(Status::Approved);
         rows.push(json!({ "r": request, "status": request.status.badge(), "ok": ok }));
     }

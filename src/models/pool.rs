@@ -21,7 +21,7 @@
 //! statistics. PostgreSQL keeps its statistics current itself (autovacuum).
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{sqlx::SqliteConnection, ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// How long a request waits for a pooled connection before it is answered
 /// busy (503), when the configuration does not say.
@@ -65,8 +65,46 @@ pub async fn open_sqlite(config: &loco_rs::config::Database) -> Result<Option<Da
                 .pragma("mmap_size", "134217728")
                 .pragma("journal_size_limit", "67108864")
                 .pragma("cache_size", "2000")
-        });
+        })
+        .map_sqlx_sqlite_pool_opts(|p| p.after_connect(|conn, _| Box::pin(fix_plans(conn))));
     Database::connect(opt).await.map(Some)
+}
+
+/// Sets SQLite's query planner stability guarantee on `conn`: a statement's
+/// plan no longer depends on the values bound to it. Without it, a statement
+/// whose `LIMIT`, `LIKE` pattern or partial-index condition is a bound value
+/// is marked expired at every bind and parsed and planned again at its next
+/// step, so the statement cache kept nothing for the list pages (each binds
+/// its `LIMIT`). The portal's plans rest on indexes, not on values (see the
+/// module's note).
+async fn fix_plans(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    qpsg(conn, 1).await.map(|_| ())
+}
+
+/// Whether `conn` plans its statements independently of bound values (see
+/// [`fix_plans`]).
+///
+/// # Errors
+/// When the connection's worker is gone.
+pub async fn plans_fixed(conn: &mut SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    qpsg(conn, -1).await
+}
+
+/// `SQLITE_DBCONFIG_ENABLE_QPSG` of `conn`: set to `on` (1 or 0) or only
+/// read (-1); answers the setting after the call.
+async fn qpsg(conn: &mut SqliteConnection, on: i32) -> Result<bool, sea_orm::sqlx::Error> {
+    use libsqlite3_sys as ffi;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut now: std::ffi::c_int = 0;
+    // SAFETY: `db` is this connection's open handle, locked for us until
+    // `handle` drops; the call reads and sets one flag of that connection.
+    let rc = unsafe { ffi::sqlite3_db_config(db, ffi::SQLITE_DBCONFIG_ENABLE_QPSG, on, &raw mut now) };
+    if rc == ffi::SQLITE_OK {
+        Ok(now == 1)
+    } else {
+        Err(sea_orm::sqlx::Error::Protocol(format!("SQLITE_DBCONFIG_ENABLE_QPSG answered {rc}")))
+    }
 }
 
 /// `ANALYZE` of the same tables starts at most once per this interval;

@@ -26,7 +26,7 @@ use super::{
     roles::Role,
     uploads::{self},
 };
-pub use filing::{check_reason, choices, search_text, CheckedLetter, Form, Letter};
+pub use filing::{check_reason, check_selection, choices, search_text, CheckedLetter, Form, Letter, DECIDED_AT_ONCE};
 pub use search::Search;
 
 /// The audit subject type; the request's timeline is its audit rows.
@@ -160,21 +160,34 @@ impl Audiences {
     /// On database failure; `NotFound` for an organisation gone.
     pub async fn of<C: ConnectionTrait>(db: &C, requests: &[Model]) -> AppResult<Self> {
         use std::collections::HashMap;
-        let mut orgs: HashMap<i32, organisations::Model> = HashMap::new();
+        // Two reads whatever the number of requests: their organisations,
+        // then the active accounts of their institutions.
+        let mut ids: Vec<i32> = requests.iter().flat_map(|r| [r.organisation_id, r.producer_id]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let orgs: HashMap<i32, organisations::Model> =
+            organisations::Entity::find().filter(organisations::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|o| (o.id, o)).collect();
         let mut told: HashMap<i32, Vec<String>> = HashMap::new();
+        let institutions: Vec<i32> = requests.iter().map(|r| r.organisation_id).collect();
+        let accounts = users::Entity::find()
+            .filter(users::Column::OrganisationId.is_in(institutions))
+            .filter(users::Column::Status.eq(super::users::Status::Active))
+            .order_by_asc(users::Column::Id)
+            .all(db)
+            .await?;
+        for u in accounts {
+            if let Some(org) = u.organisation_id {
+                told.entry(org).or_default().push(u.email);
+            }
+        }
         let mut audiences = HashMap::new();
         for r in requests {
-            for id in [r.organisation_id, r.producer_id] {
-                if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(id) {
-                    slot.insert(organisations::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?);
-                }
-            }
-            let institution = orgs[&r.organisation_id].clone();
-            if let std::collections::hash_map::Entry::Vacant(slot) = told.entry(institution.id) {
-                slot.insert(recipients(db, &institution).await?);
-            }
-            let to = told[&institution.id].clone();
-            audiences.insert(r.id, Audience { institution, producer: orgs[&r.producer_id].clone(), to });
+            let (Some(institution), Some(producer)) = (orgs.get(&r.organisation_id), orgs.get(&r.producer_id)) else {
+                return Err(AppError::NotFound);
+            };
+            let mut to = told.get(&institution.id).cloned().unwrap_or_default();
+            to.extend(institution.email.clone());
+            audiences.insert(r.id, Audience { institution: institution.clone(), producer: producer.clone(), to });
         }
         Ok(Self(audiences))
     }
@@ -334,6 +347,17 @@ impl Model {
     /// `NotFound` when it does not exist or is outside the viewer's scope.
     pub async fn find_for<C: ConnectionTrait>(db: &C, viewer: Viewer, id: i32) -> AppResult<Self> {
         Entity::find_by_id(id).filter(viewer.condition()).one(db).await?.ok_or(AppError::NotFound)
+    }
+
+    /// The requests `ids`, in that order (each once), in one read.
+    ///
+    /// # Errors
+    /// `NotFound` when any of them does not exist or is outside the viewer's scope.
+    pub async fn find_all_for<C: ConnectionTrait>(db: &C, viewer: Viewer, ids: &[i32]) -> AppResult<Vec<Self>> {
+        let mut found: std::collections::HashMap<i32, Self> =
+            Entity::find().filter(Column::Id.is_in(ids.iter().copied())).filter(viewer.condition()).all(db).await?.into_iter().map(|m| (m.id, m)).collect();
+        let mut seen = std::collections::HashSet::new();
+        ids.iter().filter(|id| seen.insert(**id)).map(|id| found.remove(id).ok_or(AppError::NotFound)).collect()
     }
 }
 

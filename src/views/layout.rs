@@ -71,9 +71,10 @@ pub fn pager(w: &Window, base: &str) -> Value {
     let (current, last) = (w.number, w.last());
     let mut pages = Vec::new();
     let mut previous = 0;
-    for p in 1..=last {
-        let near = p == 1 || p == last || p.abs_diff(current) <= 2;
-        if !near {
+    // The pages shown, in order and each once: a list of 5,000 pages is not walked.
+    let shown = std::iter::once(1).chain(current.saturating_sub(2).max(2)..=current.saturating_add(2).min(last)).chain(std::iter::once(last));
+    for p in shown {
+        if p <= previous || p > last {
             continue;
         }
         if p > previous + 1 {
@@ -94,4 +95,24 @@ pub fn pager(w: &Window, base: &str) -> Value {
         "prev_href": href(current.saturating_sub(1).max(1)),
         "next_href": href(current + 1),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(page: u64, pages: u64) -> Vec<String> {
+        let w = Window::new(page.into(), 20, pages * 20);
+        pager(&w, "")["pages"].as_array().unwrap().iter().map(|p| if p["gap"] == true { "…".to_string() } else { p["number"].to_string() }).collect()
+    }
+
+    #[test]
+    fn first_last_and_two_either_side_with_gaps() {
+        assert_eq!(shown(1, 1), ["1"]);
+        assert_eq!(shown(1, 5000), ["1", "2", "3", "…", "5000"]);
+        assert_eq!(shown(4, 5000), ["1", "2", "3", "4", "5", "6", "…", "5000"]);
+        assert_eq!(shown(2500, 5000), ["1", "…", "2498", "2499", "2500", "2501", "2502", "…", "5000"]);
+        assert_eq!(shown(5000, 5000), ["1", "…", "4998", "4999", "5000"]);
+        assert_eq!(shown(2, 3), ["1", "2", "3"]);
+    }
 }

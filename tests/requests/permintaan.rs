@@ -10,7 +10,7 @@ use crate::support::{
     fixtures::{pdf, png},
     location, mails_to,
     scenario::{seed_request, world, World},
-    with_app, Client,
+    unescape, with_app, Client,
 };
 
 fn request_form(c: &Client, w: &World, number: &str, qty: &str) -> MultipartForm {
@@ -351,6 +351,44 @@ async fn bulk_approve_shows_first_then_approves_all_or_nothing() {
         let mut bank = Client::signed_in(&server, "bank_abc").await;
         bank.get("/permintaan").await;
         assert_eq!(bank.post("/permintaan/setujui-massal", &[("ids", &ida)]).await.status_code(), 403, "only producers approve");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bulk_selection_is_bounded_and_read_once_per_request() {
+    with_app(|server, ctx| async move {
+        let w = world(&ctx).await;
+        let day = NaiveDate::from_ymd_opt(2026, 11, 6).unwrap();
+        let a = seed_request(&ctx, &w, "470/M/1", "submitted", day).await;
+        let b = seed_request(&ctx, &w, "470/M/2", "submitted", day).await;
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        nyra.get("/permintaan").await;
+        let (ida, idb) = (a.id.to_string(), b.id.to_string());
+        // More than a bulk approval may hold: refused with the bound, nothing changed.
+        let many: Vec<String> = std::iter::repeat_n(ida.clone(), sifilma::models::requests::DECIDED_AT_ONCE + 1).collect();
+        let fields: Vec<(&str, &str)> = many.iter().map(|id| ("ids", id.as_str())).collect();
+        for path in ["/permintaan/setujui-massal", "/permintaan/setujui-massal/konfirmasi"] {
+            let refused = nyra.post(path, &fields).await;
+            assert_eq!(refused.status_code(), 409, "{path}");
+            assert!(unescape(&refused.text()).contains("Pilih paling banyak 200 permintaan sekaligus."), "{path}");
+        }
+        assert_eq!(requests::Entity::find().filter(requests::Column::Status.eq("approved")).count(&ctx.db).await.unwrap(), 0);
+        // The same request chosen twice is one line and one approval.
+        let preview = nyra.post("/permintaan/setujui-massal", &[("ids", &ida), ("ids", &ida), ("ids", &idb)]).await.text();
+        assert!(preview.contains("Konfirmasi Approve 2 permintaan"), "{preview}");
+        let ok = nyra.post("/permintaan/setujui-massal/konfirmasi", &[("ids", &idb), ("ids", &ida), ("ids", &idb)]).await;
+        assert_eq!(ok.status_code(), 303);
+        assert_eq!(requests::Entity::find().filter(requests::Column::Status.eq("approved")).count(&ctx.db).await.unwrap(), 2);
+        let audited = audit_events::Entity::find().filter(audit_events::Column::Action.eq("request.approved")).count(&ctx.db).await.unwrap();
+        assert_eq!(audited, 2, "one audit row per request");
+        // Another producer's request in the selection: none of it is found.
+        let other = seed_request(&ctx, &w, "470/M/3", "submitted", day).await;
+        let mut moved: requests::ActiveModel = other.clone().into();
+        moved.producer_id = Set(w.other_producer.id);
+        moved.update(&ctx.db).await.unwrap();
+        let foreign = nyra.post("/permintaan/setujui-massal/konfirmasi", &[("ids", &other.id.to_string())]).await;
+        assert_eq!(foreign.status_code(), 404);
     })
     .await;
 }

@@ -175,3 +175,23 @@ async fn every_pooled_sqlite_connection_waits_for_the_write_lock_alike() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_pooled_sqlite_connection_plans_independently_of_bound_values() {
+    with_app(|_server, ctx| async move {
+        if !matches!(ctx.db.get_database_backend(), sea_orm::DatabaseBackend::Sqlite) {
+            return;
+        }
+        // Hold every connection of the pool at once (new ones are opened
+        // for this), and ask each.
+        let pool = ctx.db.get_sqlite_connection_pool();
+        let mut held = Vec::new();
+        for _ in 0..ctx.config.database.max_connections {
+            held.push(pool.acquire().await.expect("a pooled connection"));
+        }
+        for conn in &mut held {
+            assert!(sifilma::models::pool::plans_fixed(conn).await.unwrap(), "a bound LIMIT would re-prepare every list query");
+        }
+    })
+    .await;
+}

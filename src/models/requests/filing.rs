@@ -363,19 +363,13 @@ impl ActiveModel {
             return Err(AppError::NotFound);
         }
         let reason = check_reason(reason, to == Status::Rejected)?;
-        if ids.is_empty() {
-            return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
-        }
+        check_selection(ids)?;
         // Scope, state and whom to tell are read before the write turn;
         // the transition's `WHERE status = 'submitted'` catches a decision
         // taken meanwhile (409).
-        let mut found = Vec::new();
-        for id in ids {
-            let request = Model::find_for(db, Viewer::Producer(producer_id), *id).await?;
-            if request.status != Status::Submitted {
-                return Err(still_open(AppError::Conflict(String::new()), &request));
-            }
-            found.push(request);
+        let found = Model::find_all_for(db, Viewer::Producer(producer_id), ids).await?;
+        if let Some(request) = found.iter().find(|r| r.status != Status::Submitted) {
+            return Err(still_open(AppError::Conflict(String::new()), request));
         }
         let audiences = super::Audiences::of(db, &found).await?;
         let found: Vec<i32> = found.iter().map(|r| r.id).collect();
@@ -387,6 +381,23 @@ impl ActiveModel {
         txn.commit().await?;
         Ok((decided, mails))
     }
+}
+
+/// Requests decided in one go at most (a bulk approval selects from the list's pages).
+pub const DECIDED_AT_ONCE: usize = 200;
+
+/// A selection of requests to decide on: at least one, at most [`DECIDED_AT_ONCE`].
+///
+/// # Errors
+/// `Conflict` with what to choose instead.
+pub fn check_selection(ids: &[i32]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Err(AppError::Conflict("Pilih minimal satu permintaan.".into()));
+    }
+    if ids.len() > DECIDED_AT_ONCE {
+        return Err(AppError::Conflict(format!("Pilih paling banyak {DECIDED_AT_ONCE} permintaan sekaligus.")));
+    }
+    Ok(())
 }
 
 /// The 409 of a decision on a request that is no longer `submitted`.
