@@ -231,7 +231,7 @@ async fn template(State(ctx): State<AppContext>, auth: Auth) -> PageResult {
         return Err(AppError::NotFound.into());
     }
     let types = active_types(&ctx).await?;
-    let bytes = tokio::task::spawn_blocking(move || import::template(&types))
+    let bytes = crate::models::heavy::run(move || import::template(&types))
         .await
         .map_err(|e| AppError::Internal(format!("template task: {e}")))?
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;

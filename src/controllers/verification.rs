@@ -99,7 +99,7 @@ async fn manifest_checked(ctx: &AppContext, v: &ViewEngine<TeraView>, visitor: &
         return public_page(v, visitor, StatusCode::UNPROCESSABLE_ENTITY, "verification/show.html", data);
     };
     let key = public.clone();
-    let checked = tokio::task::spawn_blocking(move || match Manifest::check(&bytes, &key) {
+    let checked = crate::models::heavy::run(move || match Manifest::check(&bytes, &key) {
         Ok(m) => Ok(json!({ "kind": "Manifest aktivasi card reader", "number": m.activation_number, "reader": format!("{} ({})", m.reader_serial, m.reader_type), "sam": m.sam_serial, "institution": m.institution, "valid": format!("{} s.d. {}", m.valid_from, m.valid_until) })),
         Err(first) => RevocationList::check(&bytes, &key)
             .map(|l| json!({ "kind": "Daftar pencabutan aktivasi", "number": format!("nomor urut {}", l.sequence), "revoked": l.revoked.len() }))

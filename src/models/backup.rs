@@ -240,7 +240,7 @@ fn copy_uploads(upload_dir: &Path, into: &Path) -> Outcome<Vec<FileEntry>> {
 }
 
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Outcome<T> + Send + 'static) -> Outcome<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| format!("blocking task: {e}"))?
+    crate::models::heavy::run(work).await.map_err(|e| format!("blocking task: {e}"))?
 }
 
 /// Writes a backup of `db` (at `uri`) and the files under `upload_dir` into

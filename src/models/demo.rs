@@ -33,7 +33,7 @@ pub async fn seed(db: &DatabaseConnection, upload_dir: &str) -> AppResult<()> {
     if User::find_by_username(db, "admin_pusat").await?.is_some() {
         return Ok(());
     }
-    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await.map_err(|e| super::AppError::Internal(e.to_string()))?;
+    let hash = crate::models::heavy::run(|| hash_password(DEMO_PASSWORD)).await.map_err(|e| super::AppError::Internal(e.to_string()))?;
     let now = Utc::now();
     let txn = crate::models::begin_write(db).await?;
     let orgs = [

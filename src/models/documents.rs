@@ -320,7 +320,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
     let docerr = |e: DocumentError| AppError::Internal(e.to_string());
     if doc.kind() == Kind::ActivationReply {
         let letter = super::activations::documents::reply_letter(db, base_url, doc).await?;
-        return tokio::task::spawn_blocking(move || activation_reply_docx(&letter)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr);
+        return crate::models::heavy::run(move || activation_reply_docx(&letter)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr);
     }
     let s = submissions::Entity::find_by_id(doc.submission_id.ok_or(AppError::NotFound)?).one(db).await?.ok_or(AppError::NotFound)?;
     let producer = organisations::Entity::find_by_id(s.producer_id).one(db).await?.ok_or(AppError::NotFound)?;
@@ -352,7 +352,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 verify_url,
                 verify_code: doc.verify_code.clone(),
             };
-            tokio::task::spawn_blocking(move || bast_docx(&bast)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+            crate::models::heavy::run(move || bast_docx(&bast)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
         }
         Kind::CardList => {
             let line = line.ok_or(AppError::NotFound)?;
@@ -371,7 +371,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 })
                 .collect();
             let (producer_name, institution) = (producer.name.clone(), line.institution.clone());
-            tokio::task::spawn_blocking(move || card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
+            crate::models::heavy::run(move || card_list_xlsx(&producer_name, &institution, &rows, &verify_url))
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))?
                 .map_err(docerr)
@@ -400,7 +400,7 @@ async fn render(db: &DatabaseConnection, base_url: &str, doc: &Model) -> AppResu
                 verify_url,
                 verify_code: doc.verify_code.clone(),
             };
-            tokio::task::spawn_blocking(move || reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
+            crate::models::heavy::run(move || reply_docx(&reply)).await.map_err(|e| AppError::Internal(e.to_string()))?.map_err(docerr)
         }
         Kind::ActivationReply => Err(AppError::NotFound),
     }

@@ -167,7 +167,7 @@ async fn render_all(rows: Vec<Model>, (first, last): (Option<i32>, Option<i32>))
     if size <= RENDER_INLINE_MAX {
         return Ok(shown());
     }
-    tokio::task::spawn_blocking(shown).await.map_err(|e| AppError::Internal(e.to_string()))
+    crate::models::heavy::run(shown).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// # Errors

@@ -64,7 +64,7 @@ impl Slots {
 /// # Errors
 /// `Internal` when the work panicked.
 pub async fn run<T: Send + 'static>(slot: Slot, work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    tokio::task::spawn_blocking(move || {
+    crate::models::heavy::run(move || {
         let out = work();
         drop(slot);
         out

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod errors;
 pub mod faq;
 pub mod health;
+pub mod heavy;
 pub mod holidays;
 pub mod housekeeping;
 pub mod imports;

@@ -83,7 +83,7 @@ static HASHERS: LazyLock<tokio::sync::Semaphore> =
 /// `Internal` when the work panicked.
 pub async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
     let _slot = HASHERS.acquire().await.map_err(|e| AppError::Internal(format!("hashing slot: {e}")))?;
-    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(format!("hashing task: {e}")))
+    crate::models::heavy::run(work).await.map_err(|e| AppError::Internal(format!("hashing task: {e}")))
 }
 
 /// Hashes a password with argon2id and a fresh salt.

@@ -8,6 +8,7 @@ mod activations;
 mod demo;
 mod documents;
 mod faq;
+mod heavy;
 mod housekeeping;
 mod mail_outbox;
 mod reports;

@@ -377,5 +377,5 @@ pub async fn revocation_list<C: ConnectionTrait>(db: &C, key: &ActivationKey) ->
     // Serialising and signing a list of 100,000 readers takes ~0.1 s: off
     // the async threads.
     let key = key.clone();
-    tokio::task::spawn_blocking(move || list.signed(&key)).await.map_err(|e| AppError::Internal(format!("revocation list: {e}")))
+    crate::models::heavy::run(move || list.signed(&key)).await.map_err(|e| AppError::Internal(format!("revocation list: {e}")))
 }

@@ -183,7 +183,7 @@ pub async fn download(db: &DatabaseConnection, user: &users::Model, id: i32) -> 
         .collect();
     let heading =
         ListHeading { institution, reply_number: number.clone(), letter: format!("{} tanggal {}", r.letter_number, crate::locale::date(r.letter_date)) };
-    let bytes = tokio::task::spawn_blocking(move || readers_xlsx(&heading, &rows))
+    let bytes = crate::models::heavy::run(move || readers_xlsx(&heading, &rows))
         .await
         .map_err(|e| AppError::Internal(format!("readers list: {e}")))?
         .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -21,7 +21,7 @@ pub fn file_name(recap: &Recap) -> String {
 /// # Errors
 /// When the workbook cannot be written.
 pub async fn build(recap: Recap, criteria: Vec<(String, String)>) -> AppResult<Vec<u8>> {
-    tokio::task::spawn_blocking(move || workbook(&recap, &criteria))
+    crate::models::heavy::run(move || workbook(&recap, &criteria))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(format!("xlsx: {e}")))
