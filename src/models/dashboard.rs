@@ -108,12 +108,15 @@ fn counters(role: Role) -> &'static [Counter] {
             ("Pengajuan dalam antrean personalisasi", "/personalisasi?status=progress", QUEUE),
             ("Proses personalisasi sedang berjalan", "/personalisasi?status=progress", "SELECT COUNT(*) FROM perso_runs WHERE status = 'running'"),
         ],
+        // Requests are counted from their tallies (`requests::tally`); an
+        // approved request is never in a submission (bundling moves it on,
+        // freeing it clears the link).
         Role::Produsen => &[
-            ("Permintaan menunggu persetujuan Anda", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'submitted'"),
+            ("Permintaan menunggu persetujuan Anda", "/permintaan?status=progress", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE producer_id = ? AND status = 'submitted'"),
             (
                 "Permintaan disetujui, belum diajukan",
                 "/pengajuan/baru",
-                "SELECT COUNT(*) FROM personalization_requests WHERE producer_id = ? AND status = 'approved' AND submission_id IS NULL",
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE producer_id = ? AND status = 'approved'",
             ),
             ("Pengajuan Anda menunggu keputusan Dukcapil", "/pengajuan?status=new", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'new'"),
             ("Kartu selesai dipersonalisasi, catat penerimaan", "/bast?status=done", "SELECT COUNT(*) FROM submissions WHERE producer_id = ? AND status = 'done'"),
@@ -122,11 +125,11 @@ fn counters(role: Role) -> &'static [Counter] {
         // The institution's requests by their own status: the same states
         // the request list filters on, so a tile and its list agree.
         Role::Lembaga | Role::DukcapilKota => &[
-            ("Permintaan menunggu persetujuan produsen", "/permintaan?status=progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'submitted'"),
-            ("Permintaan disetujui produsen", "/permintaan?status=approved", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status IN ('approved', 'bundled', 'in_progress', 'done', 'received')"),
-            ("Permintaan dalam proses personalisasi", "/permintaan?status=in_progress", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'in_progress'"),
-            ("Kartu selesai dipersonalisasi, menunggu serah terima", "/permintaan?status=done", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'done'"),
-            ("Kartu diterima (BAST)", "/permintaan?status=received", "SELECT COUNT(*) FROM personalization_requests WHERE organisation_id = ? AND status = 'received'"),
+            ("Permintaan menunggu persetujuan produsen", "/permintaan?status=progress", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE organisation_id = ? AND status = 'submitted'"),
+            ("Permintaan disetujui produsen", "/permintaan?status=approved", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE organisation_id = ? AND status IN ('approved', 'bundled', 'in_progress', 'done', 'received')"),
+            ("Permintaan dalam proses personalisasi", "/permintaan?status=in_progress", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE organisation_id = ? AND status = 'in_progress'"),
+            ("Kartu selesai dipersonalisasi, menunggu serah terima", "/permintaan?status=done", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE organisation_id = ? AND status = 'done'"),
+            ("Kartu diterima (BAST)", "/permintaan?status=received", "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_tallies WHERE organisation_id = ? AND status = 'received'"),
             // Scoped as the activation list scopes an institution: by the
             // readers' institution, whoever filed.
             ("Permohonan aktivasi menunggu disposisi", "/aktivasi?status=new", "SELECT COUNT(*) FROM activation_requests WHERE institution_id = ? AND status = 'new'"),

@@ -183,6 +183,10 @@ pub fn start(db: &DatabaseConnection, retention: Retention) {
             if let Err(err) = run(&db, &retention, &Actor::system()).await {
                 tracing::warn!(err = err.to_string(), "housekeeping failed");
             }
+            // The request tallies are folded even when no list asked for them.
+            if let Err(err) = super::requests::tally::fold(&db).await {
+                tracing::warn!(err = err.to_string(), "folding request tallies failed");
+            }
         }
     });
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use super::_entities::personalization_requests::{ActiveModel, Column, Entity, Model, Relation};
 pub mod filing;
 pub mod search;
+pub mod tally;
 
 use super::{
     _entities::{audit_events, machine_types, organisations, users},
@@ -459,7 +460,12 @@ impl ListQuery {
             let (ids, window) = self.narrowed_page(db, filtered, per_page, newest_first).await?;
             (ids, window, None)
         } else {
-            let (ids, window, key) = self.walked_page(db, filtered, per_page, newest_first).await?;
+            // Without a search term the total is the viewer's tally.
+            let total = match search.condition() {
+                None => tally::count(db, viewer, &self.statuses()).await?,
+                Some(_) => super::paging::count(db, &filtered).await?,
+            };
+            let (ids, window, key) = self.walked_page(db, filtered, total, per_page, newest_first).await?;
             (ids, window, Some(key))
         };
         // The page's rows are put in order here: an ORDER BY would tempt
@@ -481,17 +487,17 @@ impl ListQuery {
         Ok((rows, window))
     }
 
-    /// The ids of the page (as a subquery) of a list walked on its index:
-    /// from its start, its end or a page start met before ([`MARKS`]),
-    /// whichever is nearest; and the list's key in [`MARKS`].
+    /// The ids of the page (as a subquery) of a list of `total` rows walked
+    /// on its index: from its start, its end or a page start met before
+    /// ([`MARKS`]), whichever is nearest; and the list's key in [`MARKS`].
     async fn walked_page(
         &self,
         db: &DatabaseConnection,
         filtered: sea_orm::Select<Entity>,
+        total: u64,
         per_page: u64,
         newest_first: bool,
     ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window, String)> {
-        let total = super::paging::count(db, &filtered).await?;
         let window = Window::new(self.page, per_page, total);
         let offset = window.offset();
         let shown = window.last_row().saturating_sub(offset);
@@ -561,18 +567,23 @@ impl ListQuery {
         q.order_by(Column::RequestDate, order.clone()).order_by(Column::Id, order)
     }
 
+    /// The statuses the filter asks for (none: all).
+    fn statuses(&self) -> Vec<Status> {
+        match self.status.as_str() {
+            "progress" => vec![Status::Submitted],
+            "approved" => vec![Status::Approved, Status::Bundled, Status::InProgress, Status::Done, Status::Received],
+            "rejected" => vec![Status::Rejected],
+            other => Status::parse(other).into_iter().collect(),
+        }
+    }
+
     /// `q` limited to the viewer's scope, the status filter and the search.
     fn filtered(&self, mut q: sea_orm::Select<Entity>, viewer: Viewer, search: &Search) -> sea_orm::Select<Entity> {
         // Found through the trigram index, the few matching rows are then
         // checked for scope and sorted; SQLite must not walk the scope's
         // index instead (it would, to avoid the sort).
         q = q.filter(if search.narrowed() { viewer.condition_unindexed() } else { viewer.condition() });
-        let statuses: Vec<Status> = match self.status.as_str() {
-            "progress" => vec![Status::Submitted],
-            "approved" => vec![Status::Approved, Status::Bundled, Status::InProgress, Status::Done, Status::Received],
-            "rejected" => vec![Status::Rejected],
-            other => Status::parse(other).into_iter().collect(),
-        };
+        let statuses = self.statuses();
         if !statuses.is_empty() {
             q = q.filter(Column::Status.is_in(statuses));
         }

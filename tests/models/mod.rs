@@ -13,6 +13,7 @@ mod housekeeping;
 mod mail_outbox;
 mod reports;
 mod request_search;
+mod request_tallies;
 mod schedule;
 mod sessions;
 mod settings;
