@@ -10,7 +10,8 @@
 //!   counts requests by status another way for a page.
 //! - [`fold`] replaces the deltas of each key by their sum in one step that
 //!   readers see whole (one statement on PostgreSQL, one write turn on
-//!   SQLite), and runs when a count summed more than [`FOLD_ABOVE`] rows.
+//!   SQLite), and runs when a count summed more than [`FOLD_ABOVE`] rows
+//!   and with housekeeping; on PostgreSQL the table is vacuumed after it.
 use std::{
     collections::HashMap,
     sync::{LazyLock, Mutex},
@@ -81,6 +82,12 @@ pub async fn fold(db: &DatabaseConnection) -> AppResult<u64> {
             SUMS.replace("request_tallies", "gone")
         );
         db.execute_raw(Statement::from_string(backend, sql)).await?;
+        // The deleted deltas stay in the index until vacuumed, and every
+        // count would step over them (50,000 after a bulk import: 2 ms a
+        // count instead of microseconds). The table is small once folded.
+        if let Err(err) = db.execute_unprepared("VACUUM (ANALYZE) request_tallies").await {
+            tracing::warn!(err = err.to_string(), "vacuuming request tallies failed");
+        }
     } else {
         // The write turn excludes every other writer for its three statements.
         let txn = crate::models::begin_write(db).await?;
