@@ -211,6 +211,19 @@ where
     remembered(&COUNTS, key, || async { Ok(q.clone().count(db).await?) }).await
 }
 
+/// The number `compute` counts for `key` (a list's total found another
+/// way than counting its rows), remembered like [`count`]'s.
+///
+/// # Errors
+/// What `compute` answers.
+pub async fn total<F, Fut>(key: String, compute: F) -> AppResult<u64>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<u64>>,
+{
+    remembered(&COUNTS, key, compute).await
+}
+
 /// What `compute` gives for `key`, remembered in `facts` while
 /// [`Remembered`] allows. One computation per key at a time: requests
 /// arriving while it runs wait for its result instead of reading the same

@@ -48,7 +48,7 @@ async fn tallies_agree(ctx: &AppContext, w: &World) {
                 rows = rows.filter(requests::Column::Status.is_in(statuses.clone()));
             }
             let counted = rows.count(&ctx.db).await.unwrap();
-            assert_eq!(tally::count(&ctx.db, viewer, statuses).await.unwrap(), counted, "{viewer:?} {statuses:?}");
+            assert_eq!(tally::read(&ctx.db, viewer, statuses).await.unwrap(), counted, "{viewer:?} {statuses:?}");
         }
     }
 }
@@ -141,7 +141,7 @@ async fn requests_written_during_folds_are_neither_lost_nor_counted_twice() {
         }
         writer.await.unwrap();
         tallies_agree(&ctx, &w).await;
-        assert_eq!(tally::count(&ctx.db, Viewer::Producer(w.producer.id), &[Status::Approved]).await.unwrap(), 30);
+        assert_eq!(tally::read(&ctx.db, Viewer::Producer(w.producer.id), &[Status::Approved]).await.unwrap(), 30);
     })
     .await;
 }
@@ -161,7 +161,7 @@ async fn requests_filed_before_the_tallies_existed_are_counted() {
         }
         migration::Migrator::up(&ctx.db, None).await.unwrap();
         tallies_agree(&ctx, &w).await;
-        assert_eq!(tally::count(&ctx.db, Viewer::Producer(w.producer.id), &[]).await.unwrap(), 4);
+        assert_eq!(tally::read(&ctx.db, Viewer::Producer(w.producer.id), &[]).await.unwrap(), 4);
     })
     .await;
 }

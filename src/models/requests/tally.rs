@@ -28,11 +28,22 @@ pub const FOLD_ABOVE: i64 = 256;
 /// Folds of one database start at most this often (per process).
 const FOLD_EVERY: Duration = Duration::from_secs(5);
 
-/// The viewer's requests in `statuses` (all statuses when empty).
+/// The viewer's requests in `statuses` (all statuses when empty), read
+/// again after this process writes or after a few seconds, as any list
+/// total is (`paging::total`).
 ///
 /// # Errors
 /// On database failure.
 pub async fn count(db: &DatabaseConnection, viewer: Viewer, statuses: &[Status]) -> AppResult<u64> {
+    let key = format!("{:x} request tally {viewer:?} {statuses:?}", crate::models::paging::database_of(db));
+    crate::models::paging::total(key, || read(db, viewer, statuses)).await
+}
+
+/// [`count`] read from the table now.
+///
+/// # Errors
+/// On database failure.
+pub async fn read(db: &DatabaseConnection, viewer: Viewer, statuses: &[Status]) -> AppResult<u64> {
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = Vec::new();
     let mut place = |v: Value| {
