@@ -467,6 +467,10 @@ pub struct ReaderView {
 /// On database failure.
 pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) -> AppResult<Progress> {
     let id = submission.id;
+    // The run is read before the cards: a run is finished only after its
+    // last card's result committed, so a finished run is never shown with a
+    // card still pending (each read sees what was committed when it began).
+    let run = Entity::find().filter(Column::SubmissionId.eq(id)).order_by_desc(Column::Id).one(db).await?;
     let counts = super::cards::perso_data::counts(db, id).await?;
     let acknowledged = cards::Entity::find()
         .filter(cards::Column::SubmissionId.eq(id))
@@ -474,7 +478,6 @@ pub async fn progress(db: &DatabaseConnection, submission: &submissions::Model) 
         .filter(cards::Column::AcknowledgedAt.is_not_null())
         .count(db)
         .await?;
-    let run = Entity::find().filter(Column::SubmissionId.eq(id)).order_by_desc(Column::Id).one(db).await?;
     let run = match run {
         Some(r) => Some(run_view(db, r).await?),
         None => None,
