@@ -162,32 +162,22 @@ impl Audiences {
     pub async fn of<C: ConnectionTrait>(db: &C, requests: &[Model]) -> AppResult<Self> {
         use std::collections::HashMap;
         // Two reads whatever the number of requests: their organisations,
-        // then the active accounts of their institutions.
+        // then whom their institutions tell.
         let mut ids: Vec<i32> = requests.iter().flat_map(|r| [r.organisation_id, r.producer_id]).collect();
         ids.sort_unstable();
         ids.dedup();
         let orgs: HashMap<i32, organisations::Model> =
             organisations::Entity::find().filter(organisations::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|o| (o.id, o)).collect();
-        let mut told: HashMap<i32, Vec<String>> = HashMap::new();
-        let institutions: Vec<i32> = requests.iter().map(|r| r.organisation_id).collect();
-        let accounts = users::Entity::find()
-            .filter(users::Column::OrganisationId.is_in(institutions))
-            .filter(users::Column::Status.eq(super::users::Status::Active))
-            .order_by_asc(users::Column::Id)
-            .all(db)
-            .await?;
-        for u in accounts {
-            if let Some(org) = u.organisation_id {
-                told.entry(org).or_default().push(u.email);
-            }
-        }
+        let mut institutions: Vec<organisations::Model> = requests.iter().filter_map(|r| orgs.get(&r.organisation_id).cloned()).collect();
+        institutions.sort_by_key(|o| o.id);
+        institutions.dedup_by_key(|o| o.id);
+        let told = recipients_of(db, &institutions).await?;
         let mut audiences = HashMap::new();
         for r in requests {
             let (Some(institution), Some(producer)) = (orgs.get(&r.organisation_id), orgs.get(&r.producer_id)) else {
                 return Err(AppError::NotFound);
             };
-            let mut to = told.get(&institution.id).cloned().unwrap_or_default();
-            to.extend(institution.email.clone());
+            let to = told.get(&institution.id).cloned().unwrap_or_default();
             audiences.insert(r.id, Audience { institution: institution.clone(), producer: producer.clone(), to });
         }
         Ok(Self(audiences))
@@ -606,14 +596,30 @@ pub use super::Env;
 /// # Errors
 /// On database failure.
 pub async fn recipients<C: ConnectionTrait>(db: &C, org: &organisations::Model) -> AppResult<Vec<String>> {
-    let mut to: Vec<String> = users::Entity::find()
-        .filter(users::Column::OrganisationId.eq(org.id))
+    Ok(recipients_of(db, std::slice::from_ref(org)).await?.remove(&org.id).unwrap_or_default())
+}
+
+/// [`recipients`] of each of `orgs` (each listed once), by organisation id, in one read.
+///
+/// # Errors
+/// On database failure.
+pub async fn recipients_of<C: ConnectionTrait>(db: &C, orgs: &[organisations::Model]) -> AppResult<std::collections::HashMap<i32, Vec<String>>> {
+    let mut told: std::collections::HashMap<i32, Vec<String>> = orgs.iter().map(|o| (o.id, Vec::new())).collect();
+    let accounts = users::Entity::find()
+        .filter(users::Column::OrganisationId.is_in(orgs.iter().map(|o| o.id)))
         .filter(users::Column::Status.eq(super::users::Status::Active))
+        .order_by_asc(users::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.email)
-        .collect();
-    to.extend(org.email.clone());
-    Ok(to)
+        .await?;
+    for u in accounts {
+        if let Some(to) = u.organisation_id.and_then(|org| told.get_mut(&org)) {
+            to.push(u.email);
+        }
+    }
+    for o in orgs {
+        if let (Some(to), Some(email)) = (told.get_mut(&o.id), &o.email) {
+            to.push(email.clone());
+        }
+    }
+    Ok(told)
 }
