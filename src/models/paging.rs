@@ -8,7 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{DatabaseConnection, DbBackend, PaginatorTrait, QueryTrait};
+use sea_orm::{
+    sea_query::{Expr, PostgresQueryBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder},
+    DatabaseConnection, DbBackend, PaginatorTrait, QueryTrait,
+};
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::AppResult;
@@ -293,6 +296,21 @@ impl<K: Clone> Default for Marks<K> {
     }
 }
 
+/// `table.column IN (ids LIMIT limit OFFSET offset)`, the limit and offset
+/// written into the SQL instead of bound. PostgreSQL plans a statement with
+/// a bound LIMIT anew at every execution (a plan made for any LIMIT would
+/// read the whole list), which cost 0.4 ms of planning per page for 0.1 ms
+/// of work; with both written in, it keeps one plan per statement. `ids`
+/// must carry no limit or offset of its own.
+#[must_use]
+pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStatement, limit: u64, offset: u64) -> SimpleExpr {
+    let (sql, values) = match backend {
+        DbBackend::Postgres => ids.build(PostgresQueryBuilder),
+        _ => ids.build(SqliteQueryBuilder),
+    };
+    Expr::cust_with_values(format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +338,22 @@ mod tests {
         assert_eq!((w.number, w.first_row(), w.last_row(), w.last()), (7, 301, 350, 7));
         let empty = Window::new(PageNo::default(), 50, 0);
         assert_eq!((empty.number, empty.first_row(), empty.last_row(), empty.last()), (1, 0, 0, 1));
+    }
+
+    #[test]
+    fn a_window_writes_its_limit_and_offset_and_keeps_the_subquerys_values_bound() {
+        use sea_orm::sea_query::{Alias, ExprTrait, Query};
+        let ids = Query::select().column(Alias::new("id")).from(Alias::new("t")).and_where(Expr::col(Alias::new("owner")).eq(7)).to_owned();
+        for (backend, inner) in [(DbBackend::Postgres, "\"owner\" = $2"), (DbBackend::Sqlite, "\"owner\" = ?")] {
+            let page = in_window(backend, "t", "id", &ids, 20, 40);
+            let outer =
+                Query::select().column(Alias::new("id")).from(Alias::new("t")).and_where(Expr::col(Alias::new("kind")).eq("a")).and_where(page).to_owned();
+            let (sql, values) = match backend {
+                DbBackend::Postgres => outer.build(PostgresQueryBuilder),
+                _ => outer.build(SqliteQueryBuilder),
+            };
+            assert!(sql.ends_with(&format!("(\"t\".\"id\" IN (SELECT \"id\" FROM \"t\" WHERE {inner} LIMIT 20 OFFSET 40))")), "{sql}");
+            assert_eq!(values.0.len(), 2, "{sql}");
+        }
     }
 }

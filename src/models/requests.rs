@@ -446,21 +446,21 @@ impl ListQuery {
         let search = Search::plan(db, &self.q).await?;
         let filtered = self.filtered(Entity::find(), viewer, &search);
         let newest_first = self.sort != "asc";
-        let (ids, window, marks_key) = if search.narrowed() {
-            let (ids, window) = self.narrowed_page(db, filtered, per_page, newest_first).await?;
-            (ids, window, None)
+        let (on_page, window, marks_key) = if search.narrowed() {
+            let (on_page, window) = self.narrowed_page(db, filtered, per_page, newest_first).await?;
+            (on_page, window, None)
         } else {
             // Without a search term the total is the viewer's tally.
             let total = match search.condition() {
                 None => tally::count(db, viewer, &self.statuses()).await?,
                 Some(_) => super::paging::count(db, &filtered).await?,
             };
-            let (ids, window, key) = self.walked_page(db, filtered, total, per_page, newest_first).await?;
-            (ids, window, Some(key))
+            let (on_page, window, key) = self.walked_page(db, filtered, total, per_page, newest_first).await?;
+            (on_page, window, Some(key))
         };
         // The page's rows are put in order here: an ORDER BY would tempt
         // SQLite to walk a whole index in that order, probing each entry.
-        let mut rows: Vec<Row> = Self::with_names().filter(Column::Id.in_subquery(ids)).into_model::<Row>().all(db).await?;
+        let mut rows: Vec<Row> = Self::with_names().filter(on_page).into_model::<Row>().all(db).await?;
         rows.sort_by(|a, b| {
             let order = (a.request_date, a.id).cmp(&(b.request_date, b.id));
             if newest_first {
@@ -477,7 +477,7 @@ impl ListQuery {
         Ok((rows, window))
     }
 
-    /// The ids of the page (as a subquery) of a list of `total` rows walked
+    /// The condition "on the page" (its ids as a subquery) of a list of `total` rows walked
     /// on its index: from its start, its end or a page start met before
     /// ([`MARKS`]), whichever is nearest; and the list's key in [`MARKS`].
     async fn walked_page(
@@ -487,7 +487,7 @@ impl ListQuery {
         total: u64,
         per_page: u64,
         newest_first: bool,
-    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window, String)> {
+    ) -> AppResult<(sea_orm::sea_query::SimpleExpr, Window, String)> {
         let window = Window::new(self.page, per_page, total);
         let offset = window.offset();
         let shown = window.last_row().saturating_sub(offset);
@@ -495,17 +495,26 @@ impl ListQuery {
         let mark = MARKS.below(&marks_key, offset);
         let from_end = total - window.last_row();
         let from_mark = mark.as_ref().map_or(offset, |(at, _)| offset - at);
-        let ids = if from_end < std::cmp::min(from_mark, offset) {
-            self.ordered(filtered, !newest_first).offset(from_end)
+        let (ids, skip) = if from_end < std::cmp::min(from_mark, offset) {
+            (self.ordered(filtered, !newest_first), from_end)
         } else if let Some((at, (date, id))) = mark.filter(|_| from_mark < offset) {
             let key = Expr::tuple([Expr::col((Entity, Column::RequestDate)), Expr::col((Entity, Column::Id))]);
             let start = Expr::tuple([Expr::val(date), Expr::val(id)]);
             let from_start = if newest_first { key.lte(start) } else { key.gte(start) };
-            self.ordered(filtered.filter(from_start), newest_first).offset(offset - at)
+            (self.ordered(filtered.filter(from_start), newest_first), offset - at)
         } else {
-            self.ordered(filtered, newest_first).offset(offset)
+            (self.ordered(filtered, newest_first), offset)
         };
-        Ok((ids.select_only().column(Column::Id).limit(shown).into_query(), window, marks_key))
+        let ids = ids.select_only().column(Column::Id).into_query();
+        let page = super::paging::in_window(
+            db.get_database_backend(),
+            sea_orm::EntityName::table_name(&Entity),
+            sea_orm::IdenStatic::as_str(&Column::Id),
+            &ids,
+            shown,
+            skip,
+        );
+        Ok((page, window, marks_key))
     }
 
     /// The ids of the page of a list narrowed by the trigram index: the few
@@ -516,7 +525,7 @@ impl ListQuery {
         filtered: sea_orm::Select<Entity>,
         per_page: u64,
         newest_first: bool,
-    ) -> AppResult<(sea_orm::sea_query::SelectStatement, Window)> {
+    ) -> AppResult<(sea_orm::sea_query::SimpleExpr, Window)> {
         let mut keys: Vec<(NaiveDate, i32)> = filtered.select_only().column(Column::RequestDate).column(Column::Id).into_tuple().all(db).await?;
         keys.sort_unstable();
         if newest_first {
@@ -525,8 +534,7 @@ impl ListQuery {
         let window = Window::new(self.page, per_page, keys.len() as u64);
         let page: Vec<i32> =
             keys.iter().skip(usize::try_from(window.offset()).unwrap_or(usize::MAX)).take(usize::try_from(per_page).unwrap_or(0)).map(|k| k.1).collect();
-        let ids = sea_orm::sea_query::Query::select().column(Column::Id).from(Entity).and_where(Column::Id.is_in(page)).to_owned();
-        Ok((ids, window))
+        Ok((Expr::col((Entity, Column::Id)).is_in(page), window))
     }
 
     /// The list's SELECT (without paging), e.g. to explain its plan.
