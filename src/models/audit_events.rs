@@ -537,7 +537,7 @@ impl AuditFilter {
     /// On database failure.
     pub async fn page<C: ConnectionTrait>(&self, db: &C, per_page: u64) -> AppResult<(Vec<Model>, super::paging::Window)> {
         let window = super::paging::Window::new(self.page, per_page, self.query().count(db).await?);
-        let rows = self.query().offset(window.offset()).limit(per_page).all(db).await?;
+        let rows = crate::models::paging::rows_in(db, self.query(), &window).await?;
         Ok((rows, window))
     }
 

@@ -137,7 +137,7 @@ pub async fn page(db: &DatabaseConnection, reader: Reader, query: &ListQuery, pe
         );
     }
     let window = Window::new(query.page, per_page, super::paging::count(db, &q).await?);
-    let rows = in_order(q).offset(window.offset()).limit(per_page).all(db).await?;
+    let rows = crate::models::paging::rows_in(db, in_order(q), &window).await?;
     let ends = ends(db, reader).await?;
     Ok((render_all(rows, ends).await?, window))
 }

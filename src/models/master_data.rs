@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait as _, Func},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::Deserialize;
 
@@ -72,7 +72,7 @@ where
         _ => {}
     }
     let window = crate::models::paging::Window::new(query.page, per_page, q.clone().count(db).await?);
-    let rows = q.order_by_asc(R::ORDER).offset(window.offset()).limit(per_page).all(db).await?;
+    let rows = crate::models::paging::rows_in(db, q.order_by_asc(R::ORDER), &window).await?;
     Ok((rows, window))
 }
 

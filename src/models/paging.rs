@@ -10,7 +10,7 @@ use std::{
 
 use sea_orm::{
     sea_query::{Expr, PostgresQueryBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder},
-    DatabaseConnection, DbBackend, PaginatorTrait, QueryTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryTrait, Select,
 };
 use serde::{de, Deserialize, Deserializer, Serialize};
 
@@ -309,6 +309,21 @@ pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStat
         _ => ids.build(SqliteQueryBuilder),
     };
     Expr::cust_with_values(format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
+}
+
+/// The rows of `window` of the ordered query `q`, its LIMIT and OFFSET
+/// written into the SQL (see [`in_window`] for why).
+///
+/// # Errors
+/// On database failure.
+pub async fn rows_in<E, C>(db: &C, q: Select<E>, window: &Window) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut statement = q.build(db.get_database_backend());
+    statement.sql.push_str(&format!(" LIMIT {} OFFSET {}", window.per_page, window.offset()));
+    Ok(E::find().from_raw_sql(statement).all(db).await?)
 }
 
 #[cfg(test)]

@@ -383,7 +383,7 @@ pub async fn cards_page(
         query = query.filter(cards::Column::Serial.contains(&term));
     }
     let window = Window::new(page, per_page, super::paging::count(db, &query).await?);
-    let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
+    let rows = crate::models::paging::rows_in(db, query.order_by_asc(cards::Column::RowNo), &window).await?;
     let request_ids: BTreeSet<i32> = rows.iter().map(|c| c.request_id).collect();
     let numbers: BTreeMap<i32, String> =
         requests::Entity::find().filter(requests::Column::Id.is_in(request_ids)).all(db).await?.into_iter().map(|r| (r.id, r.number)).collect();

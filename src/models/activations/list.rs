@@ -220,7 +220,7 @@ impl Asked {
             Sort::Oldest => q.order_by_asc(requests::Column::CreatedAt).order_by_asc(requests::Column::Id),
             Sort::Letter => q.order_by_asc(requests::Column::LetterNumber).order_by_asc(requests::Column::Id),
         };
-        let found = ordered.offset(window.offset()).limit(per_page).all(db).await?;
+        let found = crate::models::paging::rows_in(db, ordered, &window).await?;
         // The page's institutions and reader counts in two queries, not two per row.
         let ids: Vec<i32> = found.iter().map(|r| r.id).collect();
         let mut counts: HashMap<i32, (i64, i64)> = HashMap::new();

@@ -614,7 +614,6 @@ pub async fn cards_page_of_requests(
     page: PageNo,
     per_page: u64,
 ) -> AppResult<(Vec<(cards::Model, String)>, Window)> {
-    use sea_orm::QuerySelect;
     let numbers: std::collections::HashMap<i32, String> = requests::Entity::find()
         .filter(requests::Column::Id.is_in(request_ids.iter().copied()))
         .filter(requests::Column::SubmissionId.eq(submission))
@@ -625,7 +624,7 @@ pub async fn cards_page_of_requests(
         .collect();
     let query = cards::Entity::find().filter(cards::Column::SubmissionId.eq(submission)).filter(cards::Column::RequestId.is_in(numbers.keys().copied()));
     let window = Window::new(page, per_page, query.clone().count(db).await?);
-    let rows = query.order_by_asc(cards::Column::RowNo).offset(window.offset()).limit(per_page).all(db).await?;
+    let rows = crate::models::paging::rows_in(db, query.order_by_asc(cards::Column::RowNo), &window).await?;
     Ok((
         rows.into_iter()
             .map(|c| {
