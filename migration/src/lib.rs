@@ -25,6 +25,7 @@ mod m20261130_000044_activation_reply_number;
 mod m20261201_000045_activation_documents;
 mod m20261207_000046_card_index_diet;
 mod m20261207_000047_request_tallies;
+mod m20261207_000048_sign_in_generation;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000045_activation_documents::Migration),
             Box::new(m20261207_000046_card_index_diet::Migration),
             Box::new(m20261207_000047_request_tallies::Migration),
+            Box::new(m20261207_000048_sign_in_generation::Migration),
         ]
     }
 }

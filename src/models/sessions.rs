@@ -2,7 +2,9 @@
 //! only its SHA-256, so a leaked table does not log anyone in.
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+pub mod memory;
 use sha2::{Digest, Sha256};
 
 pub use super::_entities::sessions::{ActiveModel, Column, Entity, Model};
@@ -68,32 +70,56 @@ fn expired(session: &Model, now: DateTime<Utc>) -> bool {
 
 /// The live session for a cookie token, if any. Expired sessions are deleted
 /// on sight; sessions of accounts that are no longer active, or whose
-/// organisation was deactivated, do not count (and are deleted too).
+/// organisation was deactivated, do not count (and are deleted too). A
+/// session resolved lately comes from memory while nothing that could
+/// change it has changed (see [`memory`]).
 ///
 /// # Errors
 /// On database failure.
-pub async fn resolve<C: ConnectionTrait>(db: &C, token: &str) -> AppResult<Option<Current>> {
+pub async fn resolve(db: &DatabaseConnection, token: &str) -> AppResult<Option<Current>> {
+    let token_hash = hash_token(token);
+    let now = Utc::now();
+    let generation = memory::generation(db).await;
+    if let Some(current) = generation.and_then(|g| memory::recall(db, &token_hash, g)) {
+        if !expired(&current.session, now) && !touch_due(&current.session, now) {
+            return Ok(Some(current));
+        }
+    }
     // One query: the session, its user and the user's organisation.
-    let Some((session, Some(user), organisation)) =
-        Entity::find().filter(Column::TokenHash.eq(hash_token(token))).find_also_related(users::Entity).and_also_related(organisations::Entity).one(db).await?
+    let Some((session, Some(user), organisation)) = Entity::find()
+        .filter(Column::TokenHash.eq(token_hash.as_str()))
+        .find_also_related(users::Entity)
+        .and_also_related(organisations::Entity)
+        .one(db)
+        .await?
     else {
+        memory::forget(db, &token_hash);
         return Ok(None);
     };
-    let now = Utc::now();
     let organisation_inactive = organisation.as_ref().is_some_and(|o| !o.active);
     if expired(&session, now) || user.status != super::users::Status::Active || organisation_inactive {
+        memory::forget(db, &token_hash);
         Entity::delete_by_id(session.id).exec(db).await?;
         return Ok(None);
     }
-    let seen: DateTime<Utc> = session.last_seen_at.into();
-    let session = if now - seen > Duration::seconds(TOUCH_EVERY_SECS) {
+    let session = if touch_due(&session, now) {
         let mut active: ActiveModel = session.into();
         active.last_seen_at = Set(now.into());
         active.update(db).await?
     } else {
         session
     };
-    Ok(Some(Current { session, user, organisation }))
+    let current = Current { session, user, organisation };
+    if let Some(g) = generation {
+        memory::keep(db, token_hash, &current, g);
+    }
+    Ok(Some(current))
+}
+
+/// Whether `last_seen_at` is due to be written again.
+fn touch_due(session: &Model, now: DateTime<Utc>) -> bool {
+    let seen: DateTime<Utc> = session.last_seen_at.into();
+    now - seen > Duration::seconds(TOUCH_EVERY_SECS)
 }
 
 /// # Errors

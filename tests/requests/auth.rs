@@ -146,11 +146,15 @@ async fn idle_and_absolute_timeouts_end_a_session() {
         account(&ctx, "bank_abc", "lembaga", "active").await;
         for (idle, age) in [(Duration::minutes(31), Duration::minutes(40)), (Duration::minutes(1), Duration::hours(13))] {
             let mut client = Client::signed_in(&server, "bank_abc").await;
+            // Aged by a write transaction of this process: a session kept in
+            // memory is read again after it (`sessions::memory`).
             let row = sessions::Entity::find().one(&ctx.db).await.unwrap().unwrap();
             let mut active: sessions::ActiveModel = row.into();
             active.last_seen_at = Set((Utc::now() - idle).into());
             active.created_at = Set((Utc::now() - age).into());
-            active.update(&ctx.db).await.unwrap();
+            let txn = sifilma::models::begin_write(&ctx.db).await.unwrap();
+            active.update(&txn).await.unwrap();
+            txn.commit().await.unwrap();
             let r = client.get("/dashboard").await;
             assert_eq!(r.status_code(), 303, "expired session must not open the dashboard");
             assert_eq!(location(&r), "/login?next=%2Fdashboard");
