@@ -1,6 +1,6 @@
 //! One number that changes whenever what a session cookie resolves to may
-//! have changed: a session updated or deleted, a user or an organisation
-//! changed or deleted. Triggers bump it in the transaction of the change,
+//! have changed: a session deleted or its owner, token or age changed, a
+//! user or an organisation changed or deleted. Triggers bump it in the transaction of the change,
 //! on both engines, whichever process or tool makes the change. Portal
 //! processes keep the sessions they resolved in memory only while this
 //! number stays as they last read it (`models::sessions`).
@@ -9,12 +9,21 @@ use sea_orm_migration::{prelude::*, sea_orm::DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The tables whose changes alter what a cookie resolves to.
-const WATCHED: [&str; 3] = ["sessions", "users", "organisations"];
+/// The changes that alter what a cookie resolves to. A session's
+/// `last_seen_at` alone is left out: every active session writes it each
+/// minute, and it would make every process forget every session each time.
+const WATCHED: [(&str, &str); 6] = [
+    ("sessions", "UPDATE OF user_id, token_hash, csrf_token, created_at"),
+    ("sessions", "DELETE"),
+    ("users", "UPDATE"),
+    ("users", "DELETE"),
+    ("organisations", "UPDATE"),
+    ("organisations", "DELETE"),
+];
 
 /// SQLite has row triggers only: one per watched table and change.
 fn sqlite_triggers() -> impl Iterator<Item = (String, &'static str, &'static str)> {
-    WATCHED.into_iter().flat_map(|table| ["UPDATE", "DELETE"].map(|op| (format!("sign_in_generation_{table}_{}", op.to_lowercase()), op, table)))
+    WATCHED.into_iter().map(|(table, op)| (format!("sign_in_generation_{table}_{}", if op == "DELETE" { "delete" } else { "update" }), op, table))
 }
 
 // Once per statement: a statement that closes many sessions bumps it once.
@@ -25,7 +34,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER sign_in_generation_sessions AFTER UPDATE OR DELETE ON sessions
+CREATE TRIGGER sign_in_generation_sessions AFTER UPDATE OF user_id, token_hash, csrf_token, created_at OR DELETE ON sessions
     FOR EACH STATEMENT EXECUTE FUNCTION sign_in_generation_bump();
 CREATE TRIGGER sign_in_generation_users AFTER UPDATE OR DELETE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION sign_in_generation_bump();

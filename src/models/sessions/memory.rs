@@ -4,8 +4,11 @@
 //! Rules:
 //! - The database keeps one number, the sign-in generation, which triggers
 //!   raise in the transaction of every change that could alter what a
-//!   cookie resolves to (a session updated or deleted, a user or an
-//!   organisation changed or deleted), whoever makes it (migration `000048`).
+//!   cookie resolves to (a session deleted or its owner, token or age
+//!   changed; a user or an organisation changed or deleted), whoever makes
+//!   it (migration `000048`). A session's `last_seen_at` written once a
+//!   minute does not raise it: a session kept here is read again when its
+//!   own copy is a minute old.
 //! - A session is kept with the generation read before it was resolved, and
 //!   recalled only while the generation is still that number.
 //! - The generation is read again after every write transaction of this
