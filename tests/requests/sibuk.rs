@@ -195,31 +195,3 @@ async fn every_pooled_sqlite_connection_plans_independently_of_bound_values() {
     })
     .await;
 }
-
-/// The SQLite file grows by `FILE_CHUNK_BYTES` at a time, so that the
-/// pooled connections, which map the file into memory, need not map it
-/// again at every checkpoint that adds a page.
-#[tokio::test]
-async fn the_sqlite_file_grows_in_chunks_not_page_by_page() {
-    use sea_orm::ConnectionTrait;
-    use sifilma::models::pool::FILE_CHUNK_BYTES;
-    with_app(|_server, ctx| async move {
-        if !matches!(ctx.db.get_database_backend(), sea_orm::DatabaseBackend::Sqlite) {
-            return;
-        }
-        let path = ctx.config.database.uri.strip_prefix("sqlite://").and_then(|p| p.split('?').next()).expect("a SQLite file").to_string();
-        // About 2 MB of new pages, moved into the file by a checkpoint.
-        ctx.db.execute_unprepared("CREATE TABLE grows (x BLOB)").await.unwrap();
-        ctx.db
-            .execute_unprepared(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO grows SELECT randomblob(4000) FROM n",
-            )
-            .await
-            .unwrap();
-        ctx.db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
-        let size = std::fs::metadata(&path).unwrap().len();
-        assert!(size >= 2_000_000 && size % u64::try_from(FILE_CHUNK_BYTES).unwrap() == 0, "{path} is {size} bytes");
-        ctx.db.execute_unprepared("DROP TABLE grows").await.unwrap();
-    })
-    .await;
-}
