@@ -3,8 +3,6 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
-
-pub mod memory;
 use sha2::{Digest, Sha256};
 
 pub use super::_entities::sessions::{ActiveModel, Column, Entity, Model};
@@ -12,6 +10,8 @@ use super::{
     _entities::{organisations, users},
     errors::AppResult,
 };
+
+pub mod memory;
 
 /// A session ends after 30 minutes without a request…
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
