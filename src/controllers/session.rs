@@ -241,7 +241,7 @@ async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Respo
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let current = match cookie(req.headers(), SESSION_COOKIE) {
         Some(token) => match sessions::resolve(&ctx.db, token).await {
-            Ok(current) => current.map(Arc::new),
+            Ok(current) => current,
             Err(err) => return Failure::from(err).into_response(),
         },
         None => None,

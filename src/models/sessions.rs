@@ -1,5 +1,7 @@
 //! Server-side sessions. The browser holds a random token; the database holds
 //! only its SHA-256, so a leaked table does not log anyone in.
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -76,7 +78,7 @@ fn expired(session: &Model, now: DateTime<Utc>) -> bool {
 ///
 /// # Errors
 /// On database failure.
-pub async fn resolve(db: &DatabaseConnection, token: &str) -> AppResult<Option<Current>> {
+pub async fn resolve(db: &DatabaseConnection, token: &str) -> AppResult<Option<Arc<Current>>> {
     let token_hash = hash_token(token);
     let now = Utc::now();
     let generation = memory::generation(db).await;
@@ -109,7 +111,7 @@ pub async fn resolve(db: &DatabaseConnection, token: &str) -> AppResult<Option<C
     } else {
         session
     };
-    let current = Current { session, user, organisation };
+    let current = Arc::new(Current { session, user, organisation });
     if let Some(g) = generation {
         memory::keep(db, token_hash, &current, g);
     }

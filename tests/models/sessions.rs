@@ -23,7 +23,7 @@ async fn resolve_finds_only_live_tokens_and_close_all_keeps_the_current() {
 
 /// Resolves `token`, or says it is gone.
 async fn user_of(db: &sea_orm::DatabaseConnection, token: &str) -> Option<String> {
-    sessions::resolve(db, token).await.unwrap().map(|c| c.user.name)
+    sessions::resolve(db, token).await.unwrap().map(|c| c.user.name.clone())
 }
 
 /// A session resolved once is then recalled from memory; a change made by

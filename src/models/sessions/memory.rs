@@ -18,7 +18,7 @@
 //! - When the generation cannot be read, nothing is recalled.
 use std::{
     collections::HashMap,
-    sync::{LazyLock, Mutex, PoisonError},
+    sync::{Arc, LazyLock, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -45,7 +45,7 @@ struct Generation {
 struct Memory {
     generation: Option<Generation>,
     /// Token hash → (session, the generation it was resolved under, when).
-    kept: HashMap<String, (Current, i64, Instant)>,
+    kept: HashMap<String, (Arc<Current>, i64, Instant)>,
 }
 
 static MEMORIES: LazyLock<Mutex<HashMap<usize, Memory>>> = LazyLock::new(Mutex::default);
@@ -85,17 +85,17 @@ pub async fn generation(db: &DatabaseConnection) -> Option<i64> {
 }
 
 /// The session of `token_hash`, when it was kept under `generation`.
-pub fn recall(db: &DatabaseConnection, token_hash: &str, generation: i64) -> Option<Current> {
-    with_memory(db, |m| m.kept.get(token_hash).filter(|(_, g, at)| *g == generation && at.elapsed() < KEEP_FOR).map(|(c, _, _)| c.clone()))
+pub fn recall(db: &DatabaseConnection, token_hash: &str, generation: i64) -> Option<Arc<Current>> {
+    with_memory(db, |m| m.kept.get(token_hash).filter(|(_, g, at)| *g == generation && at.elapsed() < KEEP_FOR).map(|(c, _, _)| Arc::clone(c)))
 }
 
 /// Keeps `current`, resolved under `generation`.
-pub fn keep(db: &DatabaseConnection, token_hash: String, current: &Current, generation: i64) {
+pub fn keep(db: &DatabaseConnection, token_hash: String, current: &Arc<Current>, generation: i64) {
     with_memory(db, |m| {
         if m.kept.len() >= MAX_KEPT {
             m.kept.clear();
         }
-        m.kept.insert(token_hash, (current.clone(), generation, Instant::now()));
+        m.kept.insert(token_hash, (Arc::clone(current), generation, Instant::now()));
     });
 }
 
