@@ -61,7 +61,7 @@ impl Hooks for App {
             ctx.shared_store.insert(key);
         }
         crate::mailers::set_base_url(&settings.public_url);
-        ctx.shared_store.insert(settings);
+        ctx.shared_store.insert(std::sync::Arc::new(settings));
         Ok(ctx)
     }
 
@@ -81,7 +81,7 @@ impl Hooks for App {
     /// timeout, a connection cap and graceful shutdown, which Loco's
     /// `axum::serve` cannot be given.
     async fn serve(app: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
-        let limits = Settings::get(ctx).server;
+        let limits = Settings::get(ctx).server.clone();
         let port = u16::try_from(params.port).map_err(|_| loco_rs::Error::string(&format!("port {} is not a TCP port", params.port)))?;
         let listener = crate::server::listen(&params.binding, port, &limits).await?;
         crate::server::metrics::serve(ctx).await?;
@@ -129,7 +129,7 @@ impl Hooks for App {
         MailDelivery::start_sweeper(ctx);
         crate::server::metrics::serve(ctx).await?;
         crate::models::pool::refresh_statistics(&ctx.db, &[]);
-        let retention = Settings::get(ctx).retention;
+        let retention = Settings::get(ctx).retention.clone();
         if let Some(queue) = &ctx.config.queue {
             crate::models::job_queue::start_upkeep(queue, retention.finished_jobs_hours).await;
         }

@@ -175,12 +175,12 @@ impl Settings {
         crate::models::Env { base_url: &self.public_url, upload_dir: &self.upload_dir, ip, disposition_days: self.disposition_days }
     }
 
-    /// The settings stored at boot.
+    /// The settings stored at boot, shared (a page reads them without copying).
     ///
     /// # Panics
     /// Only if `after_context` did not run, which Loco guarantees it does.
     #[must_use]
-    pub fn get(ctx: &AppContext) -> Self {
-        ctx.shared_store.get::<Self>().expect("settings stored at boot")
+    pub fn get(ctx: &AppContext) -> std::sync::Arc<Self> {
+        ctx.shared_store.get::<std::sync::Arc<Self>>().expect("settings stored at boot")
     }
 }

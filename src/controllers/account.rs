@@ -53,7 +53,7 @@ async fn update_profile(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, 
         Err(AppError::Invalid(errors)) => return profile_page(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors, None),
         Err(e) => return Err(e.into()),
     };
-    let upload_dir = Settings::get(&ctx).upload_dir;
+    let upload_dir = Settings::get(&ctx).upload_dir.clone();
     let photo = photo.as_deref().zip(kind);
     match form.apply(&ctx.db, auth.user(), photo, &upload_dir, auth.ip()).await {
         Ok(_) => Ok(see_other("/profil?ok=profil")),

@@ -36,8 +36,7 @@ async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Aut
     let viewer = viewer(&auth)?;
     let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
     let offset = window.offset();
-    let rows: Vec<_> =
-        rows.iter().zip(offset + 1..).map(|(row, no)| ListRow { no, row, status: row.status.badge(), open: row.status == Status::Submitted }).collect();
+    let rows: Vec<_> = rows.iter().zip(offset + 1..).map(|(row, no)| ListRow::of(no, row)).collect();
     let base = strip_page(raw.as_deref());
     let page = ListPage {
         rows,
@@ -61,14 +60,39 @@ struct ListPage<'a> {
     flash: Value,
 }
 
-/// One line of the table: its number on the list, the request, its badge
-/// and whether it still awaits the producer's decision.
+/// One line of the table: its number on the list, what the columns show
+/// (the date already in Indonesian) and whether it still awaits the
+/// producer's decision. Only what the template prints: each field is
+/// converted for every row of every page.
 #[derive(Serialize)]
 struct ListRow<'a> {
     no: u64,
-    row: &'a Row,
+    id: i32,
+    number: &'a str,
+    title: &'a str,
+    institution: &'a str,
+    producer: &'a str,
+    date: String,
+    quantity: i32,
     status: crate::models::Badge,
     open: bool,
+}
+
+impl<'a> ListRow<'a> {
+    fn of(no: u64, row: &'a Row) -> Self {
+        Self {
+            no,
+            id: row.id,
+            number: &row.number,
+            title: &row.title,
+            institution: &row.institution,
+            producer: &row.producer,
+            date: crate::locale::date(row.request_date),
+            quantity: row.quantity,
+            status: row.status.badge(),
+            open: row.status == Status::Submitted,
+        }
+    }
 }
 
 async fn form_page(

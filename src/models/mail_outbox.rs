@@ -7,7 +7,11 @@ use loco_rs::mailer::{Email, EmailSender};
 use std::sync::LazyLock;
 
 use sea_orm::{
-    prelude::Expr, sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
+    prelude::Expr,
+    sea_query::{Query, SimpleExpr},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
 };
 use tokio::sync::Notify;
 
@@ -75,7 +79,7 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds((30_i64 << attempts.clamp(0, 7)).min(3600))
 }
 
-/// Tries to send one pending mail; records the outcome on the row.
+/// Tries to send one pending mail and records the outcome on the row.
 ///
 /// # Errors
 /// On database failure. A failed send is not an error: it is recorded.
@@ -83,7 +87,10 @@ pub async fn deliver(db: &DatabaseConnection, sender: &EmailSender, from: &str, 
     let Some(mail) = Entity::find_by_id(id).filter(Column::Status.eq(Status::Pending)).one(db).await? else {
         return Ok(false);
     };
-    send(db, sender, from, log_body, mail).await
+    let outcome = try_send(sender, from, log_body, &mail).await;
+    let sent = outcome.error.is_none();
+    record(db, &[outcome]).await?;
+    Ok(sent)
 }
 
 /// `<sifilma-outbox-<id>@<sender's domain>>`: the same for every try of one
@@ -95,48 +102,84 @@ pub fn message_id(id: i32, from: &str) -> String {
     format!("<sifilma-outbox-{id}@{domain}>")
 }
 
-/// Sends `mail` (claimed or just read as pending) and records the outcome.
-///
-/// # Errors
-/// On database failure.
-pub async fn send(db: &DatabaseConnection, sender: &EmailSender, from: &str, log_body: bool, mail: Model) -> AppResult<bool> {
-    let id = mail.id;
+/// One try of a claimed (or pending) mail: which mail, how many tries it
+/// had before, and why it failed (none: it went out).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: i32,
+    pub tried_before: i32,
+    pub error: Option<String>,
+}
+
+/// Sends `mail` once; nothing is written (see [`record`]).
+pub async fn try_send(sender: &EmailSender, from: &str, log_body: bool, mail: &Model) -> Outcome {
     let email = Email {
         from: Some(from.to_string()),
         to: mail.to_address.clone(),
         subject: mail.subject.clone(),
         text: mail.text_body.clone(),
         html: mail.html_body.clone(),
-        headers: Some(loco_rs::mailer::EmailHeaders { message_id: Some(message_id(id, from)), ..Default::default() }),
+        headers: Some(loco_rs::mailer::EmailHeaders { message_id: Some(message_id(mail.id, from)), ..Default::default() }),
         ..Default::default()
     };
     if log_body {
         tracing::info!(to = mail.to_address, subject = mail.subject, body = mail.text_body, "mail (development: not sent over SMTP)");
     }
-    let result = sender.mail(&email).await;
-    let attempts = mail.attempts + 1;
-    let mut row: ActiveModel = mail.into();
-    row.attempts = Set(attempts);
-    match result {
-        Ok(()) => {
-            row.status = Set(Status::Sent);
-            row.sent_at = Set(Some(Utc::now().into()));
-            row.last_error = Set(None);
-            row.update(db).await?;
-            Ok(true)
-        }
-        Err(err) => {
-            tracing::warn!(mail_id = id, attempts, err = err.to_string(), "mail send failed; will retry");
-            row.last_error = Set(Some(err.to_string().chars().take(500).collect()));
-            if attempts >= MAX_ATTEMPTS {
-                row.status = Set(Status::Failed);
-            } else {
-                row.next_attempt_at = Set((Utc::now() + backoff(attempts)).into());
-            }
-            row.update(db).await?;
-            Ok(false)
+    let error = sender.mail(&email).await.err().map(|err| {
+        tracing::warn!(mail_id = mail.id, attempts = mail.attempts + 1, err = err.to_string(), "mail send failed; will retry");
+        err.to_string().chars().take(500).collect()
+    });
+    Outcome { id: mail.id, tried_before: mail.attempts, error }
+}
+
+/// Records tries in one write transaction: a sent mail becomes `sent`; a
+/// failed one waits for its backoff, or after [`MAX_ATTEMPTS`] becomes
+/// `failed`. A mail no longer pending is left as it is.
+///
+/// # Errors
+/// On database failure (nothing is recorded then; the lease brings the
+/// mails back, and a mail sent again keeps its Message-ID).
+pub async fn record(db: &DatabaseConnection, outcomes: &[Outcome]) -> AppResult<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let now = sea_orm::prelude::DateTimeWithTimeZone::from(Utc::now());
+    let txn = super::begin_write(db).await?;
+    let sent: Vec<i32> = outcomes.iter().filter(|o| o.error.is_none()).map(|o| o.id).collect();
+    let attempts = sea_orm::sea_query::ExprTrait::add(Expr::col(Column::Attempts), 1);
+    transition(&txn, &sent, Status::Sent, vec![(Column::SentAt, Some(now).into()), (Column::LastError, Option::<String>::None.into())], attempts.clone())
+        .await?;
+    for (o, error) in outcomes.iter().filter_map(|o| o.error.as_ref().map(|e| (o, e))) {
+        let tries = o.tried_before + 1;
+        let error = (Column::LastError, Some(error.clone()).into());
+        if tries >= MAX_ATTEMPTS {
+            transition(&txn, &[o.id], Status::Failed, vec![error], attempts.clone()).await?;
+        } else {
+            Entity::update_many()
+                .col_expr(Column::Attempts, attempts.clone())
+                .col_expr(error.0, Expr::value(error.1))
+                .col_expr(Column::NextAttemptAt, Expr::value(now + backoff(tries)))
+                .filter(Column::Id.eq(o.id))
+                .filter(Column::Status.eq(Status::Pending))
+                .exec(&txn)
+                .await?;
         }
     }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The one place a mail's status changes: pending mails `ids` become `to`,
+/// with the columns `also` and their `attempts` counted.
+async fn transition<C: ConnectionTrait>(txn: &C, ids: &[i32], to: Status, also: Vec<(Column, sea_orm::Value)>, attempts: SimpleExpr) -> AppResult<u64> {
+    if ids.is_empty() || !Status::Pending.can_become(to) {
+        return Ok(0);
+    }
+    let mut update = Entity::update_many().col_expr(Column::Status, Expr::value(to)).col_expr(Column::Attempts, attempts);
+    for (column, value) in also {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    Ok(update.filter(Column::Id.is_in(ids.iter().copied())).filter(Column::Status.eq(Status::Pending)).exec(txn).await?.rows_affected)
 }
 
 /// A claimed mail is left to the sweeper that claimed it for this long; if

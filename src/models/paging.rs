@@ -188,7 +188,9 @@ static COUNTS: Remembered<u64> = Remembered::new();
 /// The key under which facts about the list `q` are remembered: the query
 /// with its values, on this database (a process may hold several, as tests do).
 pub fn key_of<Q: QueryTrait>(db: &DatabaseConnection, q: &Q) -> String {
-    format!("{:x} {:?}", database_of(db), q.build(db.get_database_backend()))
+    let statement = q.build(db.get_database_backend());
+    // The SQL as it is (escaping it for `Debug` cost more than the query's planning).
+    format!("{:x} {} {:?}", database_of(db), statement.sql, statement.values)
 }
 
 /// Which database `db` is, for keys of remembered facts.

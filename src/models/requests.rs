@@ -150,6 +150,8 @@ pub struct Audience {
     institution: organisations::Model,
     producer: organisations::Model,
     to: Vec<String>,
+    /// The decision's mail, rendered before the write turn.
+    decided: Option<crate::mailers::Message>,
 }
 
 /// The [`Audience`] of each request, by request id. Read before the write
@@ -178,9 +180,24 @@ impl Audiences {
                 return Err(AppError::NotFound);
             };
             let to = told.get(&institution.id).cloned().unwrap_or_default();
-            audiences.insert(r.id, Audience { institution: institution.clone(), producer: producer.clone(), to });
+            audiences.insert(r.id, Audience { institution: institution.clone(), producer: producer.clone(), to, decided: None });
         }
         Ok(Self(audiences))
+    }
+
+    /// Renders now the mail telling each of `requests` (still `submitted`)
+    /// that it becomes `to` with `note`, so that the write turn only stores it.
+    ///
+    /// # Errors
+    /// When a mail template fails to render.
+    pub fn render_decisions(&mut self, requests: &[Model], to: Status, note: Option<&str>, base_url: &str) -> AppResult<()> {
+        for r in requests {
+            if let Some(audience) = self.0.get_mut(&r.id) {
+                let decided = Model { status: to, decision_note: note.map(str::to_string), ..r.clone() };
+                audience.decided = Some(decision_message(&decided, base_url, audience)?);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -252,8 +269,17 @@ async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str, a
             read.0.get(&r.id).ok_or(AppError::NotFound)?
         }
     };
+    let message = match &audience.decided {
+        Some(message) => message.clone(),
+        None => decision_message(r, base_url, audience)?,
+    };
+    super::mail_outbox::enqueue(txn, &audience.to, &message).await
+}
+
+/// The mail telling the institution of `r` (as decided) the producer's decision.
+fn decision_message(r: &Model, base_url: &str, audience: &Audience) -> AppResult<crate::mailers::Message> {
     let (institution, producer) = (&audience.institution, &audience.producer);
-    let message = crate::mailers::requests::Decided {
+    Ok(crate::mailers::requests::Decided {
         approved: r.status == Status::Approved,
         producer: &producer.name,
         institution: &institution.name,
@@ -263,8 +289,7 @@ async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str, a
         reason: r.decision_note.as_deref().unwrap_or_default(),
         url: crate::mailers::link(base_url, &format!("/permintaan/{}", r.id)),
     }
-    .message()?;
-    super::mail_outbox::enqueue(txn, &audience.to, &message).await
+    .message()?)
 }
 
 /// Who looks at requests, and which ones they may see.

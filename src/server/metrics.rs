@@ -118,7 +118,7 @@ async fn scrape(State(state): State<Arc<Scrape>>) -> Response {
 /// # Errors
 /// When the address cannot be bound: the operator asked for metrics there.
 pub async fn serve(ctx: &AppContext) -> loco_rs::Result<()> {
-    let bind = Settings::get(ctx).metrics_bind;
+    let bind = Settings::get(ctx).metrics_bind.clone();
     let bind = bind.trim();
     if bind.is_empty() || SERVING.set(()).is_err() {
         return Ok(());

@@ -28,7 +28,7 @@ impl Task for CreateKey {
     }
 
     async fn run(&self, ctx: &AppContext, _vars: &Vars) -> Result<()> {
-        let path = Settings::get(ctx).activation_key_path;
+        let path = Settings::get(ctx).activation_key_path.clone();
         if path.trim().is_empty() {
             return Err(failed("settings.activation_key_path (ACTIVATION_KEY_PATH) kosong: tentukan dulu lokasi berkas kuncinya."));
         }

@@ -22,7 +22,7 @@ impl Task for Housekeeping {
     }
 
     async fn run(&self, ctx: &AppContext, _vars: &Vars) -> Result<()> {
-        let retention = Settings::get(ctx).retention;
+        let retention = Settings::get(ctx).retention.clone();
         let removed = housekeeping::run(&ctx.db, &retention, &Actor::console()).await.map_err(refused)?;
         println!("Dihapus: {}.", removed.summary());
         if let Some(queue) = &ctx.config.queue {

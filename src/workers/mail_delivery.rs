@@ -25,6 +25,13 @@ pub const POLL_EVERY_MS: u64 = 1_000;
 /// Mails claimed and sent per round.
 pub const BATCH: u64 = 50;
 
+/// Longest wait between a send and the write that records it.
+const RECORD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn failed(e: crate::models::AppError) -> loco_rs::Error {
+    loco_rs::Error::string(&e.to_string())
+}
+
 impl MailDelivery {
     /// Sends the given outbox rows now (the worker's job).
     ///
@@ -35,11 +42,12 @@ impl MailDelivery {
             tracing::warn!("no mailer configured: mails stay in the outbox");
             return Ok(0);
         };
-        let from = Settings::get(ctx).mail_from;
+        let settings = Settings::get(ctx);
+        let from = &settings.mail_from;
         let log_body = ctx.config.mailer.as_ref().is_some_and(|m| m.stub);
         let mut sent = 0;
         for id in ids {
-            if mail_outbox::deliver(&ctx.db, sender, &from, log_body, *id).await.map_err(|e| loco_rs::Error::string(&e.to_string()))? {
+            if mail_outbox::deliver(&ctx.db, sender, from, log_body, *id).await.map_err(failed)? {
                 sent += 1;
             }
         }
@@ -56,20 +64,30 @@ impl MailDelivery {
         let Some(sender) = &ctx.mailer else {
             return Ok(0);
         };
-        let claimed = mail_outbox::claim_due(&ctx.db, BATCH).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
-        let from = Settings::get(ctx).mail_from;
+        let claimed = mail_outbox::claim_due(&ctx.db, BATCH).await.map_err(failed)?;
+        let settings = Settings::get(ctx);
+        let from = &settings.mail_from;
         let log_body = ctx.config.mailer.as_ref().is_some_and(|m| m.stub);
         let n = claimed.len();
         let mut claimed = claimed.into_iter();
+        let mut tried = Vec::new();
+        let mut since_record = std::time::Instant::now();
         for mail in claimed.by_ref() {
-            mail_outbox::send(&ctx.db, sender, &from, log_body, mail).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            tried.push(mail_outbox::try_send(sender, from, log_body, &mail).await);
+            // Outcomes are written together, at most a second after the
+            // send: one write turn per batch, not one per mail.
+            if since_record.elapsed() >= RECORD_EVERY {
+                mail_outbox::record(&ctx.db, &std::mem::take(&mut tried)).await.map_err(failed)?;
+                since_record = std::time::Instant::now();
+            }
             if stop.is_cancelled() {
                 break;
             }
         }
+        mail_outbox::record(&ctx.db, &tried).await.map_err(failed)?;
         let unsent: Vec<i32> = claimed.map(|m| m.id).collect();
         if !unsent.is_empty() {
-            mail_outbox::release(&ctx.db, &unsent).await.map_err(|e| loco_rs::Error::string(&e.to_string()))?;
+            mail_outbox::release(&ctx.db, &unsent).await.map_err(failed)?;
             return Ok(0);
         }
         Ok(n)

@@ -51,7 +51,7 @@ impl Stations {
         if let Some(s) = ctx.shared_store.get::<Self>() {
             return s;
         }
-        let s = Self::from_settings(&Settings::get(ctx).stations).unwrap_or(Self { link: Link::Simulated, settings: Settings::get(ctx).stations });
+        let s = Self::from_settings(&Settings::get(ctx).stations).unwrap_or(Self { link: Link::Simulated, settings: Settings::get(ctx).stations.clone() });
         ctx.shared_store.insert(s.clone());
         s
     }

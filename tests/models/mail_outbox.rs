@@ -88,3 +88,25 @@ fn backoff_grows_and_is_capped() {
     assert_eq!(backoff(2).num_seconds(), 120);
     assert_eq!(backoff(20).num_seconds(), 3600);
 }
+
+#[tokio::test]
+async fn a_sweep_records_its_whole_batch_in_one_write() {
+    with_db(|ctx| async move {
+        if crate::support::require_service("SMTP sink", "SIFILMA_TEST_SMTP_PORT").is_none() {
+            return;
+        }
+        let message = Message { subject: "Uji sapuan".into(), text: "t".into(), html: "h".into() };
+        let to: Vec<String> = (0..3).map(|n| format!("sapuan{n}@uji.go.id")).collect();
+        mail_outbox::enqueue(&ctx.db, &to, &message).await.unwrap();
+        let before = sifilma::models::writes();
+        let claimed = sifilma::workers::mail_delivery::MailDelivery::sweep(&ctx, &tokio_util::sync::CancellationToken::new()).await.unwrap();
+        assert_eq!(claimed, 3);
+        // Each write transaction counts its begin and its commit.
+        assert_eq!(sifilma::models::writes() - before, 4, "one claim and one record, not a write per mail");
+        for m in Entity::find().all(&ctx.db).await.unwrap() {
+            assert_eq!((m.status, m.attempts), (Status::Sent, 1), "{}", m.to_address);
+            assert!(m.sent_at.is_some() && m.last_error.is_none());
+        }
+    })
+    .await;
+}

@@ -80,9 +80,9 @@ async fn metrics_live_on_their_own_address_with_route_patterns_as_labels() {
     with_app(|server, ctx| async move {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
-        let mut settings = Settings::get(&ctx);
+        let mut settings = (*Settings::get(&ctx)).clone();
         settings.metrics_bind.clone_from(&addr);
-        ctx.shared_store.insert(settings);
+        ctx.shared_store.insert(std::sync::Arc::new(settings));
         sifilma::server::metrics::serve(&ctx).await.unwrap();
         scenario::station(&ctx, "ST-METRIK", true).await;
 
@@ -146,9 +146,9 @@ async fn a_login_behind_the_proxy_is_recorded_and_throttled_by_the_forwarded_add
         let peer = last_failure_ip().await;
         assert_ne!(peer, "203.0.113.7", "without trusted proxies the header is ignored");
 
-        let mut settings = Settings::get(&ctx);
+        let mut settings = (*Settings::get(&ctx)).clone();
         settings.server.trusted_proxies = vec![peer.parse().expect("the test peer is an IP address")];
-        ctx.shared_store.insert(settings);
+        ctx.shared_store.insert(std::sync::Arc::new(settings));
         client.login("tidak_ada", "salah-salah-salah").await;
         assert_eq!(last_failure_ip().await, "203.0.113.7");
     })

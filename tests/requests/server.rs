@@ -19,11 +19,11 @@ use crate::support::{boot, with_app, Client};
 async fn serve(max_connections: usize) -> (std::net::SocketAddr, loco_rs::app::AppContext) {
     let booted = boot().await;
     let ctx = booted.app_context.clone();
-    let mut settings = Settings::get(&ctx);
+    let mut settings = (*Settings::get(&ctx)).clone();
     settings.server.header_read_timeout_secs = 1;
     settings.server.body_idle_timeout_secs = 1;
     settings.server.max_connections = max_connections;
-    ctx.shared_store.insert(settings);
+    ctx.shared_store.insert(std::sync::Arc::new(settings));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let router = booted.router.clone().expect("router");
     let serving = ctx.clone();

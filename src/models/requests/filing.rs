@@ -1,6 +1,8 @@
 //! Filing a request: the form and its letter (checked before any write),
 //! edits while it is still `submitted`, the requester's withdrawal and the
 //! producer's decision (both through the machine's transition).
+use std::sync::Arc;
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,7 @@ use crate::models::{
     master_data::check_len,
     roles::OrgKind,
     uploads::{self, Kind},
+    writes::{combined, Combinable},
 };
 
 /// The create/edit form, as typed.
@@ -371,14 +374,22 @@ impl ActiveModel {
         if let Some(request) = found.iter().find(|r| r.status != Status::Submitted) {
             return Err(still_open(AppError::Conflict(String::new()), request));
         }
-        let audiences = super::Audiences::of(db, &found).await?;
-        let found: Vec<i32> = found.iter().map(|r| r.id).collect();
-        let actor = Actor::user(user, env.ip);
         let note = (to == Status::Rejected).then_some(reason);
-        let m = Move { from: Status::Submitted, to, actor: &actor, note, submission: None, base_url: env.base_url, audiences: Some(&audiences) };
-        let txn = crate::models::begin_write(db).await?;
-        let (decided, mails) = transition(&txn, &found, &m).await?;
-        txn.commit().await?;
+        let mut audiences = super::Audiences::of(db, &found).await?;
+        audiences.render_decisions(&found, to, note, env.base_url)?;
+        let found: Vec<i32> = found.iter().map(|r| r.id).collect();
+        // Decisions arriving together share one write transaction (see
+        // `writes::combined`); each is still checked and recorded on its own.
+        let decision = Arc::new((found, Actor::user(user, env.ip), note.map(str::to_string), env.base_url.to_string(), audiences));
+        let write: Combinable<(Vec<Model>, Vec<i32>)> = Arc::new(move |txn| {
+            let decision = Arc::clone(&decision);
+            Box::pin(async move {
+                let (found, actor, note, base_url, audiences) = &*decision;
+                let m = Move { from: Status::Submitted, to, actor, note: note.as_deref(), submission: None, base_url, audiences: Some(audiences) };
+                transition(txn, found, &m).await
+            })
+        });
+        let (decided, mails) = combined(db, write).await?;
         Ok((decided, mails))
     }
 }
