@@ -26,6 +26,7 @@ mod m20261201_000045_activation_documents;
 mod m20261207_000046_card_index_diet;
 mod m20261207_000047_request_tallies;
 mod m20261207_000048_sign_in_generation;
+mod m20261207_000049_search_index_without_pending_list;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000046_card_index_diet::Migration),
             Box::new(m20261207_000047_request_tallies::Migration),
             Box::new(m20261207_000048_sign_in_generation::Migration),
+            Box::new(m20261207_000049_search_index_without_pending_list::Migration),
         ]
     }
 }

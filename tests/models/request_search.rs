@@ -183,3 +183,28 @@ async fn a_page_of_the_list_is_planned_once_on_postgresql() {
     })
     .await;
 }
+
+/// PostgreSQL: requests added in bulk go straight into the trigram index;
+/// no pending list is left for every search to read until a vacuum.
+#[tokio::test]
+async fn requests_added_in_bulk_leave_no_pending_list_for_searches_on_postgresql() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    with_db(|ctx| async move {
+        if ctx.db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        seed_n(&ctx, 20_000).await;
+        let one = |sql: &str| Statement::from_string(DbBackend::Postgres, sql.to_string());
+        let options = ctx
+            .db
+            .query_one_raw(one("SELECT array_to_string(reloptions, ',') AS o FROM pg_class WHERE relname = 'idx-requests-search-trgm'"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(options.try_get::<String>("", "o").unwrap(), "fastupdate=off");
+        ctx.db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pgstattuple").await.unwrap();
+        let gin = ctx.db.query_one_raw(one("SELECT pending_tuples FROM pgstatginindex('\"idx-requests-search-trgm\"'::regclass)")).await.unwrap().unwrap();
+        assert_eq!(gin.try_get::<i64>("", "pending_tuples").unwrap(), 0, "20,000 new requests, none waiting outside the index");
+    })
+    .await;
+}
