@@ -153,7 +153,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
 }
 
 pub fn layer(router: AxumRouter, ctx: &AppContext) -> AxumRouter {
-    router.layer(middleware::from_fn_with_state(ctx.clone(), guard))
+    // Shared: the middleware clones its state for every request.
+    router.layer(middleware::from_fn_with_state(Arc::new(ctx.clone()), guard))
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -231,7 +232,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn guard(State(ctx): State<AppContext>, req: Request, next: Next) -> Response {
+async fn guard(State(ctx): State<Arc<AppContext>>, req: Request, next: Next) -> Response {
     // Static files and the probes (`/_health`, `/_readiness`) need no session.
     if req.uri().path().starts_with("/static/") || req.uri().path().starts_with("/_") {
         return next.run(req).await;
