@@ -16,6 +16,9 @@
 //!   as "database is locked". Other processes (a worker, a console task)
 //!   still meet this one at SQLite's busy handler.
 //! - PostgreSQL writers do not take turns: row locks order them.
+//! - Producers' decisions go through [`combined`]: on SQLite those queued
+//!   at one moment share a transaction, and a failure of one of them runs
+//!   each again alone.
 use std::{
     collections::HashMap,
     future::Future,
@@ -213,9 +216,22 @@ async fn alone<T>(db: &DatabaseConnection, write: &Combinable<T>) -> AppResult<T
     Ok(t)
 }
 
+/// Lets the next write start a combiner task again if this one panicked
+/// (its batch's callers get an error; later writes must not wait forever).
+struct Running(Arc<Combiner>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.running.store(false, Ordering::Release);
+        }
+    }
+}
+
 /// The combiner's task: runs what is queued, batch after batch, until the
 /// queue is empty.
 async fn drain(db: DatabaseConnection, combiner: Arc<Combiner>) {
+    let _running = Running(Arc::clone(&combiner));
     loop {
         let batch: Vec<Queued> = {
             let mut queue = combiner.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
