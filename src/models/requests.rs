@@ -269,11 +269,10 @@ async fn decision_mail<C: ConnectionTrait>(txn: &C, r: &Model, base_url: &str, a
             read.0.get(&r.id).ok_or(AppError::NotFound)?
         }
     };
-    let message = match &audience.decided {
-        Some(message) => message.clone(),
-        None => decision_message(r, base_url, audience)?,
-    };
-    super::mail_outbox::enqueue(txn, &audience.to, &message).await
+    match &audience.decided {
+        Some(message) => super::mail_outbox::enqueue(txn, &audience.to, message).await,
+        None => super::mail_outbox::enqueue(txn, &audience.to, &decision_message(r, base_url, audience)?).await,
+    }
 }
 
 /// The mail telling the institution of `r` (as decided) the producer's decision.
