@@ -19,7 +19,7 @@ use sifilma::models::{
         ActivationKey, Manifest, RevocationList, Revoked,
     },
 };
-use support::{bench_database, free_port, migrate_and_seed};
+use support::{bench_database, drop_bench_database, free_port, migrate_and_seed};
 
 const READERS: usize = 5_000;
 const MANIFESTS: usize = 10_000;
@@ -212,5 +212,6 @@ async fn main() {
     assert_eq!(RevocationList::check(file.as_bytes(), &public).unwrap().revoked.len(), REVOKED);
     println!("  verified and parsed in {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
     db.close().await.ok();
+    drop_bench_database(&db_url).await;
     std::fs::remove_dir_all(&dir).ok();
 }

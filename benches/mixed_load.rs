@@ -226,17 +226,7 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("sifilma-mixed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let queue_url = format!("sqlite://{}?mode=rwc", dir.join("queue.sqlite").display());
-    let (db_url, backend) = match std::env::var("SIFILMA_BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
-        Some(url) => {
-            let (root, _) = url.rsplit_once('/').expect("a database URL with a name");
-            let name = format!("sifilma_mixed_{}", std::process::id());
-            let admin = Database::connect(format!("{root}/postgres")).await.expect("connect to postgres");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-            admin.close().await.ok();
-            (format!("{root}/{name}"), "PostgreSQL")
-        }
-        None => (format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()), "SQLite"),
-    };
+    let (db_url, backend) = support::bench_database(&dir, "mixed").await;
     let port = free_port();
 
     // First start migrates and seeds the demo accounts; then the bench's rows.
@@ -400,6 +390,7 @@ async fn main() {
 
     let audit_after = audit_counts(&db).await;
     db.close().await.ok();
+    support::drop_bench_database(&db_url).await;
     std::fs::remove_dir_all(&dir).ok();
 
     let all = tallies.lock().unwrap().clone();

@@ -29,7 +29,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, Statement, Value};
 use sha2::{Digest, Sha256};
 use sifilma::models::_entities::{documents, organisations, personalization_requests as requests, submissions, users};
-use support::{bench_database, csrf, exchange, free_port, login, migrate_and_seed, start, wait_ready};
+use support::{bench_database, csrf, drop_bench_database, exchange, free_port, login, migrate_and_seed, start, wait_ready};
 use tokio::net::TcpStream;
 
 const REQUESTS: usize = 100_000;
@@ -74,6 +74,8 @@ async fn main() {
     let out = task(&restore_url, &restored_uploads, &["restore", &format!("dir:{}", backup_dir.display())]);
     println!("{}", out.trim());
     println!("restore [{engine}]: {:.1} s (hashes checked first, row counts compared after)", t.elapsed().as_secs_f64());
+    drop_bench_database(&db_url).await;
+    drop_bench_database(&restore_url).await;
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -14,7 +14,7 @@ use sifilma::models::{
     _entities::{organisations, personalization_requests as requests, users},
     requests::{search_text, ListQuery, Status as RequestStatus, Viewer},
 };
-use support::{bench_database, csrf, exchange, free_port, load, load_each, login, migrate_and_seed, report, start, wait_ready};
+use support::{bench_database, csrf, drop_bench_database, exchange, free_port, load, load_each, login, migrate_and_seed, report, start, wait_ready};
 
 const REQUESTS: usize = 100_000;
 const SECONDS: u64 = 10;
@@ -147,6 +147,7 @@ async fn main() {
     assert!(approve.len() < open.len(), "more approvals than open requests: add requests");
     portal.kill().ok();
     portal.wait().ok();
+    drop_bench_database(&db_url).await;
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -43,16 +43,17 @@ impl Hooks for App {
     /// Settings are parsed once; a production config that asks for demo
     /// accounts refuses to boot.
     ///
-    /// On SQLite the pool is opened again with the same settings on every
-    /// connection and a short acquire timeout (see `models::pool`).
+    /// The pool is opened again (`models::pool::open`): on SQLite with the
+    /// same settings on every connection and a short acquire timeout, on
+    /// both engines without a ping for a connection in use.
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
         let mut ctx = ctx;
-        if let Some(db) = crate::models::pool::open_sqlite(&ctx.config.database).await? {
-            let loco_pool = std::mem::replace(&mut ctx.db, db);
-            loco_pool.close().await?;
-        }
+        let db = crate::models::pool::open(&ctx.config.database).await?;
+        let loco_pool = std::mem::replace(&mut ctx.db, db);
+        loco_pool.close().await?;
         crate::models::schema::check(&ctx.db).await.map_err(|e| loco_rs::Error::string(&e))?;
         let settings = Settings::from_config(&ctx.config)?;
+        Settings::compact(&mut ctx.config);
         settings.check_for(&ctx.environment)?;
         let stations = Stations::from_settings(&settings.stations).map_err(|e| loco_rs::Error::string(&e))?;
         ctx.shared_store.insert(stations);

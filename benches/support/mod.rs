@@ -146,12 +146,39 @@ pub async fn bench_database(dir: &Path, name: &str) -> (String, &'static str) {
             let (root, _) = url.rsplit_once('/').expect("a database URL with a name");
             let db = format!("sifilma_{name}_{}", std::process::id());
             let admin = Database::connect(format!("{root}/postgres")).await.expect("connect to postgres");
+            // A bench killed before its end left its database: its autovacuum
+            // would run during this bench's figures.
+            let left = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT datname FROM pg_database WHERE datname LIKE 'sifilma\\_{name}\\_%'"),
+                ))
+                .await
+                .expect("list databases");
+            for row in left {
+                let stale: String = row.try_get("", "datname").expect("datname");
+                let pid = stale.rsplit('_').next().unwrap_or_default();
+                if !Path::new("/proc").join(pid).exists() {
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {stale} WITH (FORCE)")).await.ok();
+                }
+            }
             admin.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create database");
             admin.close().await.ok();
             (format!("{root}/{db}"), "PostgreSQL")
         }
         None => (format!("sqlite://{}?mode=rwc", dir.join("bench.sqlite").display()), "SQLite"),
     }
+}
+
+/// Drops the PostgreSQL database [`bench_database`] made (a SQLite file
+/// goes with the bench's directory): left behind, its autovacuum would run
+/// during the next bench's figures.
+pub async fn drop_bench_database(url: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let Some((root, name)) = url.rsplit_once('/').filter(|_| url.starts_with("postgres")) else { return };
+    let admin = Database::connect(format!("{root}/postgres")).await.expect("connect to postgres");
+    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop the bench database");
+    admin.close().await.ok();
 }
 
 /// Runs `connections` keep-alive clients sending `request` for `seconds`;

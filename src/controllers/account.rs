@@ -12,6 +12,7 @@ use loco_rs::{
 };
 use serde_json::json;
 
+use super::Db;
 use super::{app_page, read_multipart, see_other, session::Auth, Failure, Flash, PageResult};
 use crate::{
     models::{
@@ -27,8 +28,8 @@ async fn password_form(v: ViewEngine<TeraView>, auth: Auth) -> PageResult {
     app_page(&v, &auth, StatusCode::OK, "account/password.html", "", json!({}))
 }
 
-async fn change_password(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Form(form): Form<PasswordChange>) -> PageResult {
-    match form.apply(&ctx.db, auth.user(), auth.current.session.id, auth.ip()).await {
+async fn change_password(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Form(form): Form<PasswordChange>) -> PageResult {
+    match form.apply(&db, auth.user(), auth.current.session.id, auth.ip()).await {
         Ok(_) => Ok(see_other("/dashboard?ok=password")),
         Err(AppError::Invalid(errors)) => app_page(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, "account/password.html", "", json!({ "errors": errors })),
         Err(e) => Err(e.into()),

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+use super::Db;
 use super::{app_page, read_multipart_files, see_other, send_file, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
@@ -50,7 +51,7 @@ fn key(ctx: &AppContext) -> Result<ActivationKey, AppError> {
 }
 
 async fn index(
-    State(ctx): State<AppContext>,
+    Db(db): Db,
     v: ViewEngine<TeraView>,
     auth: Auth,
     Query(q): Query<ActivationQuery>,
@@ -58,11 +59,11 @@ async fn index(
     Query(f): Query<Flash>,
 ) -> PageResult {
     let asked = q.parse();
-    let page = asked.page(&ctx.db, auth.user(), PER_PAGE).await?;
+    let page = asked.page(&db, auth.user(), PER_PAGE).await?;
     let statuses: Vec<Value> = RequestStatus::ALL.iter().map(|s| json!([s.as_str(), s.label()])).collect();
     let reader_statuses: Vec<Value> = ReaderStatus::ALL.iter().map(|s| json!([s.as_str(), s.label()])).collect();
     let sorts: Vec<Value> = Sort::ALL.iter().map(|s| json!([s.code(), s.label()])).collect();
-    let may_file = !list::institutions_for(&ctx.db, auth.user()).await?.is_empty();
+    let may_file = !list::institutions_for(&db, auth.user()).await?.is_empty();
     let shown = json!({
         "status": asked.status.map_or("", RequestStatus::as_str), "reader": asked.reader.map_or("", ReaderStatus::as_str),
         "reader_label": asked.reader.map(ReaderStatus::label), "q": q.q.trim().chars().take(list::MAX_TERM).collect::<String>(), "sort": asked.sort.code(),
@@ -383,8 +384,8 @@ async fn reject(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     }
 }
 
-async fn withdraw(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
-    lifecycle::end(&ctx.db, auth.user(), id, RequestStatus::Withdrawn, "", auth.ip()).await?;
+async fn withdraw(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    lifecycle::end(&db, auth.user(), id, RequestStatus::Withdrawn, "", auth.ip()).await?;
     Ok(see_other(&format!("/aktivasi/{id}?ok=aktivasi-ditarik")))
 }
 
@@ -469,7 +470,7 @@ async fn reply_reorder(State(ctx): State<AppContext>, auth: Auth, Path(id): Path
     Ok(see_other(&format!("/aktivasi/{id}?ok=dokumen-diproses")))
 }
 
-async fn readers_download(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
-    let (name, bytes) = readers_xlsx::download(&ctx.db, auth.user(), id).await?;
+async fn readers_download(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    let (name, bytes) = readers_xlsx::download(&db, auth.user(), id).await?;
     Ok(send_file(XLSX, &name, bytes))
 }

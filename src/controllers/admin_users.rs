@@ -13,6 +13,7 @@ use loco_rs::{
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 
+use super::Db;
 use super::{app_page, see_other, session::Admin, strip_page, PageResult};
 use crate::{
     models::{
@@ -29,8 +30,8 @@ use crate::{
 
 const PER_PAGE: u64 = 20;
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
-    let (rows, window) = q.page(&ctx.db, PER_PAGE).await?;
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<UserQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let (rows, window) = q.page(&db, PER_PAGE).await?;
     let rows: Vec<_> = rows
         .into_iter()
         .map(|(u, o)| {

@@ -1,15 +1,15 @@
 //! Admin: the audit trail, filtered, and its CSV export.
 use axum::{
-    extract::{Query, RawQuery, State},
+    extract::{Query, RawQuery},
     http::StatusCode,
 };
 use loco_rs::{
-    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
 use serde_json::json;
 
+use super::Db;
 use super::{app_page, session::Admin, strip_page, PageResult};
 use crate::{
     models::audit_events::{AuditFilter, Model as AuditEvent},
@@ -29,14 +29,8 @@ fn row(e: &AuditEvent) -> serde_json::Value {
     })
 }
 
-async fn index(
-    State(ctx): State<AppContext>,
-    v: ViewEngine<TeraView>,
-    Admin(auth): Admin,
-    Query(filter): Query<AuditFilter>,
-    RawQuery(raw): RawQuery,
-) -> PageResult {
-    let (events, window) = filter.page(&ctx.db, PER_PAGE).await?;
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(filter): Query<AuditFilter>, RawQuery(raw): RawQuery) -> PageResult {
+    let (events, window) = filter.page(&db, PER_PAGE).await?;
     let base = strip_page(raw.as_deref());
     let rows: Vec<_> = events.iter().map(row).collect();
     app_page(
@@ -56,8 +50,8 @@ fn csv_cell(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-async fn export(State(ctx): State<AppContext>, Admin(_auth): Admin, Query(filter): Query<AuditFilter>) -> PageResult {
-    let events = filter.all(&ctx.db, EXPORT_CAP).await?;
+async fn export(Db(db): Db, Admin(_auth): Admin, Query(filter): Query<AuditFilter>) -> PageResult {
+    let events = filter.all(&db, EXPORT_CAP).await?;
     let mut out = String::from("\u{feff}No,Waktu (WIB),Pengguna,Aksi,Kode Aksi,Subjek,Dari,Menjadi,Catatan,IP\r\n");
     for e in &events {
         let time = e.created_at.with_timezone(&crate::locale::wib()).format("%Y-%m-%d %H:%M:%S").to_string();

@@ -1,18 +1,18 @@
 //! Login and logout.
 use axum::{
-    extract::{Query, State},
+    extract::Query,
     http::{header, StatusCode},
     response::IntoResponse,
     Form,
 };
 use loco_rs::{
-    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Db;
 use super::{
     next_path::{self, NextPath},
     public_page, see_other,
@@ -58,8 +58,8 @@ async fn show(v: ViewEngine<TeraView>, visitor: Visitor, Query(q): Query<LoginQu
     )
 }
 
-async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, Form(form): Form<LoginForm>) -> PageResult {
-    let outcome = User::login(&ctx.db, &form.username, &form.password, &visitor.ip, &visitor.user_agent).await?;
+async fn login(Db(db): Db, v: ViewEngine<TeraView>, visitor: Visitor, Form(form): Form<LoginForm>) -> PageResult {
+    let outcome = User::login(&db, &form.username, &form.password, &visitor.ip, &visitor.user_agent).await?;
     match outcome {
         LoginOutcome::SignedIn { token, user } => {
             tracing::info!(user_id = user.id, ip = visitor.ip, "login succeeded");
@@ -89,9 +89,9 @@ async fn login(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: 
 }
 
 /// Deletes the session row; the cookie is cleared too.
-async fn logout(State(ctx): State<AppContext>, visitor: Visitor) -> PageResult {
+async fn logout(Db(db): Db, visitor: Visitor) -> PageResult {
     if let Some(current) = &visitor.current {
-        sessions::sign_out(&ctx.db, current, &visitor.ip).await?;
+        sessions::sign_out(&db, current, &visitor.ip).await?;
     }
     let mut response = see_other("/login?ok=logout").into_response();
     response.headers_mut().append(header::SET_COOKIE, visitor.clear_session_cookie().parse().expect("cookie header"));

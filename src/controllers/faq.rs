@@ -2,17 +2,17 @@
 //! entries; the admin also sees hidden ones and adds, edits, orders,
 //! shows/hides and deletes (after a confirmation page) entries.
 use axum::{
-    extract::{Path, Query, RawQuery, State},
+    extract::{Path, Query, RawQuery},
     http::StatusCode,
     Form,
 };
 use loco_rs::{
-    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
 use serde_json::json;
 
+use super::Db;
 use super::{
     app_page, see_other,
     session::{Admin, Auth},
@@ -33,9 +33,9 @@ fn entry_id(raw: &str) -> Result<i32, Failure> {
     raw.parse::<i32>().ok().filter(|id| *id > 0).ok_or_else(Failure::not_found)
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let reader = Reader::of(auth.user());
-    let (entries, window) = faq::page(&ctx.db, reader, &q, PER_PAGE).await?;
+    let (entries, window) = faq::page(&db, reader, &q, PER_PAGE).await?;
     let base = strip_page(raw.as_deref());
     app_page(
         &v,
@@ -65,59 +65,59 @@ async fn new(v: ViewEngine<TeraView>, Admin(auth): Admin) -> PageResult {
     form_page(&v, &auth, StatusCode::OK, None, &faq::Form::default(), &FieldErrors::new())
 }
 
-async fn create(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Form(form): Form<faq::Form>) -> PageResult {
-    match form.create(&ctx.db, auth.user(), auth.ip()).await {
+async fn create(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Form(form): Form<faq::Form>) -> PageResult {
+    match form.create(&db, auth.user(), auth.ip()).await {
         Ok(_) => Ok(see_other("/faq?ok=disimpan")),
         Err(AppError::Invalid(errors)) => form_page(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn edit(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+async fn edit(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
     let id = entry_id(&id)?;
-    let entry = faq::find(&ctx.db, id).await?;
+    let entry = faq::find(&db, id).await?;
     form_page(&v, &auth, StatusCode::OK, Some(id), &faq::Form::from_model(&entry), &FieldErrors::new())
 }
 
-async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>, Form(form): Form<faq::Form>) -> PageResult {
+async fn update(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>, Form(form): Form<faq::Form>) -> PageResult {
     let id = entry_id(&id)?;
-    match form.update(&ctx.db, auth.user(), id, auth.ip()).await {
+    match form.update(&db, auth.user(), id, auth.ip()).await {
         Ok(_) => Ok(see_other("/faq?ok=disimpan")),
         Err(AppError::Invalid(errors)) => form_page(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, Some(id), &form, &errors),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn move_up(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+async fn move_up(Db(db): Db, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
     let id = entry_id(&id)?;
-    faq::shift(&ctx.db, auth.user(), id, Direction::Up, auth.ip()).await?;
+    faq::shift(&db, auth.user(), id, Direction::Up, auth.ip()).await?;
     Ok(see_other(&format!("/faq#faq-{id}")))
 }
 
-async fn move_down(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+async fn move_down(Db(db): Db, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
     let id = entry_id(&id)?;
-    faq::shift(&ctx.db, auth.user(), id, Direction::Down, auth.ip()).await?;
+    faq::shift(&db, auth.user(), id, Direction::Down, auth.ip()).await?;
     Ok(see_other(&format!("/faq#faq-{id}")))
 }
 
-async fn activate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
-    faq::set_active(&ctx.db, auth.user(), entry_id(&id)?, true, auth.ip()).await?;
+async fn activate(Db(db): Db, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+    faq::set_active(&db, auth.user(), entry_id(&id)?, true, auth.ip()).await?;
     Ok(see_other("/faq?ok=faq-ditampilkan"))
 }
 
-async fn deactivate(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
-    faq::set_active(&ctx.db, auth.user(), entry_id(&id)?, false, auth.ip()).await?;
+async fn deactivate(Db(db): Db, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+    faq::set_active(&db, auth.user(), entry_id(&id)?, false, auth.ip()).await?;
     Ok(see_other("/faq?ok=faq-disembunyikan"))
 }
 
 /// The confirmation page of a deletion (works without JavaScript).
-async fn confirm_delete(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
-    let entry = faq::find(&ctx.db, entry_id(&id)?).await?;
+async fn confirm_delete(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+    let entry = faq::find(&db, entry_id(&id)?).await?;
     app_page(&v, &auth, StatusCode::OK, "faq/delete.html", "faq", json!({ "entry": { "id": entry.id, "question": entry.question, "active": entry.active } }))
 }
 
-async fn delete(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
-    faq::delete(&ctx.db, auth.user(), entry_id(&id)?, auth.ip()).await?;
+async fn delete(Db(db): Db, Admin(auth): Admin, Path(id): Path<String>) -> PageResult {
+    faq::delete(&db, auth.user(), entry_id(&id)?, auth.ip()).await?;
     Ok(see_other("/faq?ok=faq-dihapus"))
 }
 

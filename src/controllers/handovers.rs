@@ -17,6 +17,7 @@ use loco_rs::{
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
+use super::Db;
 use super::{app_page, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     locale::jam_wib,
@@ -38,9 +39,9 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
     super::viewer(auth)
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, window) = handover::page(&ctx.db, &q, viewer, PER_PAGE).await?;
+    let (rows, window) = handover::page(&db, &q, viewer, PER_PAGE).await?;
     let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
@@ -150,10 +151,10 @@ async fn order(
 }
 
 /// The documents of a submission, for the page's poller.
-async fn documents(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+async fn documents(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
     let viewer = viewer(&auth)?;
-    Model::find_for(&ctx.db, viewer, id).await?;
-    let docs: Vec<_> = documents::of_submission(&ctx.db, auth.user(), id).await?.iter().map(document_json).collect();
+    Model::find_for(&db, viewer, id).await?;
+    let docs: Vec<_> = documents::of_submission(&db, auth.user(), id).await?.iter().map(document_json).collect();
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(json!({ "documents": docs }))).into_response())
 }
 

@@ -4,12 +4,11 @@
 use std::future::Future;
 
 use axum::{
-    extract::{Path, Query, RawQuery, State},
+    extract::{Path, Query, RawQuery},
     http::StatusCode,
     Form,
 };
 use loco_rs::{
-    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
@@ -17,6 +16,7 @@ use sea_orm::{ActiveModelBehavior, ActiveModelTrait, DatabaseConnection, FromQue
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::json;
 
+use super::Db;
 use super::{
     app_page, see_other,
     session::{Admin, Auth},
@@ -226,14 +226,8 @@ async fn hub(v: ViewEngine<TeraView>, Admin(auth): Admin) -> PageResult {
     app_page(&v, &auth, StatusCode::OK, "master/hub.html", "master", json!({ "kinds": kinds }))
 }
 
-async fn index<K: Kind>(
-    State(ctx): State<AppContext>,
-    v: ViewEngine<TeraView>,
-    Admin(auth): Admin,
-    Query(q): Query<ListQuery>,
-    RawQuery(raw): RawQuery,
-) -> PageResult {
-    let (rows, window) = master_data::page::<K::Model>(&ctx.db, &q, PER_PAGE).await?;
+async fn index<K: Kind>(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let (rows, window) = master_data::page::<K::Model>(&db, &q, PER_PAGE).await?;
     let rows: Vec<_> = rows.iter().map(|m| json!({ "id": m.id(), "active": m.is_active(), "label": m.label(), "data": row_json::<K>(m) })).collect();
     let base = strip_page(raw.as_deref());
     app_page(
@@ -254,41 +248,35 @@ async fn new<K: Kind>(v: ViewEngine<TeraView>, Admin(auth): Admin) -> PageResult
     form_page::<K>(&v, &auth, StatusCode::OK, None, &K::Form::default(), &FieldErrors::new())
 }
 
-async fn create<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Form(form): Form<K::Form>) -> PageResult {
-    match K::save(&form, &ctx.db, auth.user(), None, auth.ip()).await {
+async fn create<K: Kind>(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Form(form): Form<K::Form>) -> PageResult {
+    match K::save(&form, &db, auth.user(), None, auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/master/{}?ok=disimpan", K::SLUG))),
         Err(AppError::Invalid(errors)) => form_page::<K>(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn edit<K: Kind>(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
-    let model: K::Model = master_data::find(&ctx.db, id).await?;
+async fn edit<K: Kind>(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    let model: K::Model = master_data::find(&db, id).await?;
     form_page::<K>(&v, &auth, StatusCode::OK, Some(id), &K::form_of(&model), &FieldErrors::new())
 }
 
-async fn update<K: Kind>(
-    State(ctx): State<AppContext>,
-    v: ViewEngine<TeraView>,
-    Admin(auth): Admin,
-    Path(id): Path<i32>,
-    Form(form): Form<K::Form>,
-) -> PageResult {
-    let model: K::Model = master_data::find(&ctx.db, id).await?;
-    match K::save(&form, &ctx.db, auth.user(), Some(model), auth.ip()).await {
+async fn update<K: Kind>(Db(db): Db, v: ViewEngine<TeraView>, Admin(auth): Admin, Path(id): Path<i32>, Form(form): Form<K::Form>) -> PageResult {
+    let model: K::Model = master_data::find(&db, id).await?;
+    match K::save(&form, &db, auth.user(), Some(model), auth.ip()).await {
         Ok(_) => Ok(see_other(&format!("/master/{}?ok=disimpan", K::SLUG))),
         Err(AppError::Invalid(errors)) => form_page::<K>(&v, &auth, StatusCode::UNPROCESSABLE_ENTITY, Some(id), &form, &errors),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn activate<K: Kind>(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
-    master_data::set_active::<K::Model, K::Active>(&ctx.db, auth.user(), id, true, auth.ip()).await?;
+async fn activate<K: Kind>(Db(db): Db, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    master_data::set_active::<K::Model, K::Active>(&db, auth.user(), id, true, auth.ip()).await?;
     Ok(see_other(&format!("/master/{}?ok=diaktifkan", K::SLUG)))
 }
 
-async fn deactivate<K: Kind>(State(ctx): State<AppContext>, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
-    master_data::set_active::<K::Model, K::Active>(&ctx.db, auth.user(), id, false, auth.ip()).await?;
+async fn deactivate<K: Kind>(Db(db): Db, Admin(auth): Admin, Path(id): Path<i32>) -> PageResult {
+    master_data::set_active::<K::Model, K::Active>(&db, auth.user(), id, false, auth.ip()).await?;
     Ok(see_other(&format!("/master/{}?ok=dinonaktifkan", K::SLUG)))
 }
 

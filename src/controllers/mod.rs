@@ -26,6 +26,7 @@ pub mod verification;
 pub mod whatsapp;
 
 use axum::{
+    extract::FromRequestParts,
     http::{header, request::Parts, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -38,6 +39,19 @@ use serde_json::{json, Value};
 
 use crate::models::{roles::navigation, AppError};
 use session::{Auth, Visitor};
+
+/// The database alone, for handlers that need nothing else of the
+/// application: `State<AppContext>` clones the whole context, Loco's config
+/// included, for every request that takes it.
+pub struct Db(pub sea_orm::DatabaseConnection);
+
+impl FromRequestParts<loco_rs::app::AppContext> for Db {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, ctx: &loco_rs::app::AppContext) -> Result<Self, Self::Rejection> {
+        Ok(Self(ctx.db.clone()))
+    }
+}
 
 #[must_use]
 pub fn routes() -> AppRoutes {

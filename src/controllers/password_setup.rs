@@ -1,19 +1,15 @@
 //! Atur Password: the page a one-time link from the server's console opens
 //! (first admin, an operator locked out). Unknown, used and expired links
 //! all answer the same 404.
-use axum::{
-    extract::{Path, State},
-    http::StatusCode,
-    Form,
-};
+use axum::{extract::Path, http::StatusCode, Form};
 use loco_rs::{
-    app::AppContext,
     controller::views::{engines::TeraView, ViewEngine},
     prelude::Routes,
 };
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Db;
 use super::{public_page, see_other, session::Visitor, PageResult};
 use crate::models::{users::console::Link, AppError};
 
@@ -25,15 +21,15 @@ pub struct SetPassword {
     confirmation: String,
 }
 
-async fn show(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, Path(token): Path<String>) -> PageResult {
-    let link = Link::find(&ctx.db, &token).await?;
+async fn show(Db(db): Db, v: ViewEngine<TeraView>, visitor: Visitor, Path(token): Path<String>) -> PageResult {
+    let link = Link::find(&db, &token).await?;
     public_page(&v, &visitor, StatusCode::OK, "auth/set_password.html", json!({ "token": token, "username": link.user.username }))
 }
 
-async fn set(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, visitor: Visitor, Path(token): Path<String>, Form(form): Form<SetPassword>) -> PageResult {
-    let link = Link::find(&ctx.db, &token).await?;
+async fn set(Db(db): Db, v: ViewEngine<TeraView>, visitor: Visitor, Path(token): Path<String>, Form(form): Form<SetPassword>) -> PageResult {
+    let link = Link::find(&db, &token).await?;
     let username = link.user.username.clone();
-    match link.redeem(&ctx.db, &form.password, &form.confirmation, &visitor.ip).await {
+    match link.redeem(&db, &form.password, &form.confirmation, &visitor.ip).await {
         Ok(_) => Ok(see_other("/login?ok=password-diatur")),
         Err(AppError::Invalid(errors)) => public_page(
             &v,

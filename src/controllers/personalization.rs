@@ -19,6 +19,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Db;
 use super::{app_page, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::models::{
     paging::PageNo,
@@ -67,11 +68,11 @@ async fn progress_for(db: &sea_orm::DatabaseConnection, looker: Looker, s: &subm
     Ok(follow::progress(db, looker, s).await?)
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<QueueQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let who = looker(&auth)?;
     let (rows, window) = match who {
-        Looker::Staff => perso_data::queue_page(&ctx.db, &q, PER_PAGE).await?,
-        Looker::Follower(viewer) => perso_data::followed_page(&ctx.db, viewer, &q, PER_PAGE).await?,
+        Looker::Staff => perso_data::queue_page(&db, &q, PER_PAGE).await?,
+        Looker::Follower(viewer) => perso_data::followed_page(&db, viewer, &q, PER_PAGE).await?,
     };
     let offset = window.offset();
     let rows: Vec<_> = rows
@@ -193,15 +194,15 @@ async fn edit_page(
     )
 }
 
-async fn generate(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+async fn generate(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
     staff(&auth)?;
-    perso_data::generate(&ctx.db, auth.user(), id, auth.ip()).await?;
+    perso_data::generate(&db, auth.user(), id, auth.ip()).await?;
     Ok(see_other(&format!("/personalisasi/{id}?ok=perso-dibuat")))
 }
 
-async fn clear(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+async fn clear(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
     staff(&auth)?;
-    perso_data::clear_all(&ctx.db, auth.user(), id, auth.ip()).await?;
+    perso_data::clear_all(&db, auth.user(), id, auth.ip()).await?;
     Ok(see_other(&format!("/personalisasi/{id}?ok=perso-dihapus")))
 }
 
@@ -243,13 +244,13 @@ async fn import(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
 }
 
 /// Export Excel of the submission, its requests and its cards.
-async fn export(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>, Query(_q): Query<Flash>) -> PageResult {
+async fn export(Db(db): Db, auth: Auth, Path(id): Path<i32>, Query(_q): Query<Flash>) -> PageResult {
     staff(&auth)?;
-    let s = submissions::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
+    let s = submissions::Entity::find_by_id(id).one(&db).await.map_err(AppError::from)?.ok_or_else(Failure::not_found)?;
     if s.status() == Status::New || s.status() == Status::Rejected {
         return Err(Failure::not_found());
     }
-    let bytes = perso_data::export(&ctx.db, &s).await?;
+    let bytes = perso_data::export(&db, &s).await?;
     Ok(super::send_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &perso_data::export_name(&s), bytes))
 }
 
@@ -290,10 +291,10 @@ async fn start_run(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth:
 }
 
 /// Live progress for the page's poller (no full reload).
-async fn progress(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
+async fn progress(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
     let who = looker(&auth)?;
-    let s = followed(&ctx.db, who, id).await?;
-    let p = progress_for(&ctx.db, who, &s).await?;
+    let s = followed(&db, who, id).await?;
+    let p = progress_for(&db, who, &s).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(p)).into_response())
 }
 

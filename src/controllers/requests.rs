@@ -15,6 +15,7 @@ use loco_rs::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::Db;
 use super::{app_page, attachment, read_multipart, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
@@ -32,9 +33,9 @@ fn viewer(auth: &Auth) -> Result<Viewer, Failure> {
     super::viewer(auth)
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let (rows, window) = q.page(&db, viewer, PER_PAGE).await?;
     let offset = window.offset();
     let rows: Vec<_> = rows.iter().zip(offset + 1..).map(|(row, no)| ListRow::of(no, row)).collect();
     let base = strip_page(raw.as_deref());
@@ -213,8 +214,8 @@ async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     }
 }
 
-async fn withdraw(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
-    ActiveModel::withdraw(&ctx.db, auth.user(), id, auth.ip()).await?;
+async fn withdraw(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    ActiveModel::withdraw(&db, auth.user(), id, auth.ip()).await?;
     Ok(see_other(&format!("/permintaan/{id}?ok=ditarik")))
 }
 
@@ -251,12 +252,12 @@ fn ids_of(body: &Bytes) -> Vec<i32> {
 }
 
 /// Bulk approve, step 1: shows what would change; nothing changes yet.
-async fn bulk_preview(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, body: Bytes) -> PageResult {
+async fn bulk_preview(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, body: Bytes) -> PageResult {
     let Viewer::Producer(org) = Viewer::of(auth.user()) else { return Err(Failure::forbidden()) };
     let ids = ids_of(&body);
     requests::check_selection(&ids)?;
     let mut rows = Vec::new();
-    for request in Model::find_all_for(&ctx.db, Viewer::Producer(org), &ids).await? {
+    for request in Model::find_all_for(&db, Viewer::Producer(org), &ids).await? {
         let ok = request.status().can_become(Status::Approved);
         rows.push(json!({ "r": request, "status": request.status.badge(), "ok": ok }));
     }

@@ -15,6 +15,7 @@ use loco_rs::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::Db;
 use super::{app_page, attachment, see_other, session::Auth, strip_page, Failure, Flash, PageResult};
 use crate::{
     models::{
@@ -48,9 +49,9 @@ fn status_json(s: &Model) -> Value {
     json!({ "code": s.status.as_str(), "label": s.status.label(), "percent": s.status.percent() })
 }
 
-async fn index(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
+async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<ListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let viewer = viewer(&auth)?;
-    let (rows, window) = q.page(&ctx.db, viewer, PER_PAGE).await?;
+    let (rows, window) = q.page(&db, viewer, PER_PAGE).await?;
     let offset = window.offset();
     let rows: Vec<_> = rows
         .into_iter()
@@ -180,17 +181,10 @@ pub struct CardQuery {
 }
 
 /// View Card: the imported list, paginated and searchable.
-async fn cards(
-    State(ctx): State<AppContext>,
-    v: ViewEngine<TeraView>,
-    auth: Auth,
-    Path(id): Path<i32>,
-    Query(q): Query<CardQuery>,
-    RawQuery(raw): RawQuery,
-) -> PageResult {
-    let s = Model::find_for(&ctx.db, viewer(&auth)?, id).await?;
+async fn cards(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Path(id): Path<i32>, Query(q): Query<CardQuery>, RawQuery(raw): RawQuery) -> PageResult {
+    let s = Model::find_for(&db, viewer(&auth)?, id).await?;
     let page = q.page;
-    let (rows, window) = submissions::cards_page(&ctx.db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
+    let (rows, window) = submissions::cards_page(&db, viewer(&auth)?, id, &q.q, page, CARDS_PER_PAGE).await?;
     let rows: Vec<_> = rows
         .into_iter()
         .map(|(c, n)| json!({ "row": c.row_no, "serial": c.serial, "request": n, "note": c.note.unwrap_or_default(), "status": c.status.badge() }))
@@ -241,8 +235,8 @@ async fn update(State(ctx): State<AppContext>, v: ViewEngine<TeraView>, auth: Au
     }
 }
 
-async fn remove(State(ctx): State<AppContext>, auth: Auth, Path(id): Path<i32>) -> PageResult {
-    ActiveModel::remove(&ctx.db, auth.user(), id, auth.ip()).await?;
+async fn remove(Db(db): Db, auth: Auth, Path(id): Path<i32>) -> PageResult {
+    ActiveModel::remove(&db, auth.user(), id, auth.ip()).await?;
     Ok(see_other("/pengajuan?ok=dihapus"))
 }
 

@@ -73,3 +73,17 @@ fn the_station_profile_comes_from_config_with_defaults_for_what_is_left_out() {
     assert!(s.profile.compile().is_ok());
     assert!(s.redis_url.is_empty(), "no Redis: the simulated station");
 }
+
+#[tokio::test]
+async fn settings_kept_compact_for_cheap_context_clones_read_the_same() {
+    use loco_rs::app::Hooks;
+    let mut config = sifilma::app::App::load_config(&Environment::Development).await.expect("development config renders");
+    let before = Settings::from_config(&config).unwrap();
+    Settings::compact(&mut config);
+    assert!(config.settings.as_ref().is_some_and(serde_json::Value::is_string), "one string: a clone is one copy");
+    let after = Settings::from_config(&config).unwrap();
+    assert_eq!(format!("{before:?}"), format!("{after:?}"));
+    // The CLI's `start` makes a second context from the first one's config.
+    Settings::compact(&mut config);
+    assert_eq!(format!("{:?}", Settings::from_config(&config).unwrap()), format!("{before:?}"));
+}

@@ -195,3 +195,39 @@ async fn every_pooled_sqlite_connection_plans_independently_of_bound_values() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_connection_in_use_goes_out_unpinged_and_one_the_server_dropped_is_replaced() {
+    with_app(|server, ctx| async move {
+        world(&ctx).await;
+        // sqlx's default pings every connection it hands out: one more round
+        // trip (PostgreSQL) or thread hand-off (SQLite) for every query.
+        let pinged_always = match ctx.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => ctx.db.get_sqlite_connection_pool().options().get_test_before_acquire(),
+            _ => ctx.db.get_postgres_connection_pool().options().get_test_before_acquire(),
+        };
+        assert!(!pinged_always, "a connection in use is handed out without a ping");
+        if !matches!(ctx.db.get_database_backend(), sea_orm::DatabaseBackend::Postgres) {
+            return;
+        }
+        let mut nyra = Client::signed_in(&server, "pt_nyra").await;
+        assert_eq!(nyra.get("/permintaan").await.status_code(), 200);
+
+        // The server drops every connection of the portal's pool (a restart,
+        // a proxy's idle limit); the pool is not told.
+        let admin = sea_orm::Database::connect(&ctx.config.database.uri).await.unwrap();
+        use sea_orm::ConnectionTrait;
+        let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        let dropped = admin.query_all_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql)).await.unwrap();
+        assert!(!dropped.is_empty(), "the portal's pool had connections to drop");
+        admin.close().await.ok();
+
+        // Idle past the threshold, each is pinged, found gone and replaced.
+        tokio::time::sleep(sifilma::models::pool::PING_IDLE_AFTER + Duration::from_millis(300)).await;
+        for path in ["/permintaan", "/pengajuan", "/dashboard"] {
+            let r = nyra.get(path).await;
+            assert_eq!(r.status_code(), 200, "{path}: {}", r.text());
+        }
+    })
+    .await;
+}
