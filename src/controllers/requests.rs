@@ -55,7 +55,7 @@ async fn index(Db(db): Db, v: ViewEngine<TeraView>, auth: Auth, Query(q): Query<
 struct ListPage<'a> {
     rows: Vec<ListRow<'a>>,
     q: &'a ListQuery,
-    pager: Value,
+    pager: crate::views::layout::Pager,
     is_requester: bool,
     is_producer: bool,
     flash: Value,

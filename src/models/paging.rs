@@ -9,7 +9,7 @@ use std::{
 };
 
 use sea_orm::{
-    sea_query::{Expr, PostgresQueryBuilder, SelectStatement, SimpleExpr, SqliteQueryBuilder},
+    sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder},
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryTrait, Select,
 };
 use serde::{de, Deserialize, Deserializer, Serialize};
@@ -303,14 +303,16 @@ impl<K: Clone> Default for Marks<K> {
 /// a bound LIMIT anew at every execution (a plan made for any LIMIT would
 /// read the whole list), which cost 0.4 ms of planning per page for 0.1 ms
 /// of work; with both written in, it keeps one plan per statement. `ids`
-/// must carry no limit or offset of its own.
+/// must carry no limit or offset of its own; its values are the
+/// condition's, numbered from the first (PostgreSQL's `$1`), so the
+/// condition is the statement's only one with values.
 #[must_use]
-pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStatement, limit: u64, offset: u64) -> SimpleExpr {
+pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStatement, limit: u64, offset: u64) -> (String, Vec<sea_orm::Value>) {
     let (sql, values) = match backend {
         DbBackend::Postgres => ids.build(PostgresQueryBuilder),
         _ => ids.build(SqliteQueryBuilder),
     };
-    Expr::cust_with_values(format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
+    (format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
 }
 
 /// The rows of `window` of the ordered query `q`, its LIMIT and OFFSET
@@ -359,18 +361,12 @@ mod tests {
 
     #[test]
     fn a_window_writes_its_limit_and_offset_and_keeps_the_subquerys_values_bound() {
-        use sea_orm::sea_query::{Alias, ExprTrait, Query};
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
         let ids = Query::select().column(Alias::new("id")).from(Alias::new("t")).and_where(Expr::col(Alias::new("owner")).eq(7)).to_owned();
-        for (backend, inner) in [(DbBackend::Postgres, "\"owner\" = $2"), (DbBackend::Sqlite, "\"owner\" = ?")] {
-            let page = in_window(backend, "t", "id", &ids, 20, 40);
-            let outer =
-                Query::select().column(Alias::new("id")).from(Alias::new("t")).and_where(Expr::col(Alias::new("kind")).eq("a")).and_where(page).to_owned();
-            let (sql, values) = match backend {
-                DbBackend::Postgres => outer.build(PostgresQueryBuilder),
-                _ => outer.build(SqliteQueryBuilder),
-            };
-            assert!(sql.ends_with(&format!("(\"t\".\"id\" IN (SELECT \"id\" FROM \"t\" WHERE {inner} LIMIT 20 OFFSET 40))")), "{sql}");
-            assert_eq!(values.0.len(), 2, "{sql}");
+        for (backend, inner) in [(DbBackend::Postgres, "\"owner\" = $1"), (DbBackend::Sqlite, "\"owner\" = ?")] {
+            let (sql, values) = in_window(backend, "t", "id", &ids, 20, 40);
+            assert_eq!(sql, format!("\"t\".\"id\" IN (SELECT \"id\" FROM \"t\" WHERE {inner} LIMIT 20 OFFSET 40)"));
+            assert_eq!(values, vec![sea_orm::Value::from(7)], "{sql}");
         }
     }
 }

@@ -9,8 +9,8 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{
     prelude::Expr,
     sea_query::{Alias, ExprTrait as _},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -475,16 +475,18 @@ impl ListQuery {
             (on_page, window, None)
         } else {
             // Without a search term the total is the viewer's tally.
+            let statuses = self.statuses();
             let total = match search.condition() {
-                None => tally::count(db, viewer, &self.statuses()).await?,
+                None => tally::count(db, viewer, &statuses).await?,
                 Some(_) => super::paging::count(db, &filtered).await?,
             };
-            let (on_page, window, key) = self.walked_page(db, filtered, total, per_page, newest_first).await?;
+            let key = format!("{:x} requests {viewer:?} {statuses:?} {newest_first} {}", super::paging::database_of(db), self.q);
+            let (on_page, window) = self.walked_page(filtered, &key, db.get_database_backend(), total, per_page, newest_first);
             (on_page, window, Some(key))
         };
         // The page's rows are put in order here: an ORDER BY would tempt
         // SQLite to walk a whole index in that order, probing each entry.
-        let mut rows: Vec<Row> = Self::with_names().filter(on_page).into_model::<Row>().all(db).await?;
+        let mut rows = Self::named(db, on_page).await?;
         rows.sort_by(|a, b| {
             let order = (a.request_date, a.id).cmp(&(b.request_date, b.id));
             if newest_first {
@@ -503,20 +505,20 @@ impl ListQuery {
 
     /// The condition "on the page" (its ids as a subquery) of a list of `total` rows walked
     /// on its index: from its start, its end or a page start met before
-    /// ([`MARKS`]), whichever is nearest; and the list's key in [`MARKS`].
-    async fn walked_page(
+    /// ([`MARKS`], under `marks_key`), whichever is nearest.
+    fn walked_page(
         &self,
-        db: &DatabaseConnection,
         filtered: sea_orm::Select<Entity>,
+        marks_key: &str,
+        backend: DbBackend,
         total: u64,
         per_page: u64,
         newest_first: bool,
-    ) -> AppResult<(sea_orm::sea_query::SimpleExpr, Window, String)> {
+    ) -> (OnPage, Window) {
         let window = Window::new(self.page, per_page, total);
         let offset = window.offset();
         let shown = window.last_row().saturating_sub(offset);
-        let marks_key = format!("{newest_first} {}", super::paging::key_of(db, &filtered));
-        let mark = MARKS.below(&marks_key, offset);
+        let mark = MARKS.below(marks_key, offset);
         let from_end = total - window.last_row();
         let from_mark = mark.as_ref().map_or(offset, |(at, _)| offset - at);
         let (ids, skip) = if from_end < std::cmp::min(from_mark, offset) {
@@ -530,15 +532,8 @@ impl ListQuery {
             (self.ordered(filtered, newest_first), offset)
         };
         let ids = ids.select_only().column(Column::Id).into_query();
-        let page = super::paging::in_window(
-            db.get_database_backend(),
-            sea_orm::EntityName::table_name(&Entity),
-            sea_orm::IdenStatic::as_str(&Column::Id),
-            &ids,
-            shown,
-            skip,
-        );
-        Ok((page, window, marks_key))
+        let page = super::paging::in_window(backend, sea_orm::EntityName::table_name(&Entity), sea_orm::IdenStatic::as_str(&Column::Id), &ids, shown, skip);
+        (page, window)
     }
 
     /// The ids of the page of a list narrowed by the trigram index: the few
@@ -549,16 +544,34 @@ impl ListQuery {
         filtered: sea_orm::Select<Entity>,
         per_page: u64,
         newest_first: bool,
-    ) -> AppResult<(sea_orm::sea_query::SimpleExpr, Window)> {
+    ) -> AppResult<(OnPage, Window)> {
         let mut keys: Vec<(NaiveDate, i32)> = filtered.select_only().column(Column::RequestDate).column(Column::Id).into_tuple().all(db).await?;
         keys.sort_unstable();
         if newest_first {
             keys.reverse();
         }
         let window = Window::new(self.page, per_page, keys.len() as u64);
-        let page: Vec<i32> =
-            keys.iter().skip(usize::try_from(window.offset()).unwrap_or(usize::MAX)).take(usize::try_from(per_page).unwrap_or(0)).map(|k| k.1).collect();
-        Ok((Expr::col((Entity, Column::Id)).is_in(page), window))
+        let page: Vec<String> = keys
+            .iter()
+            .skip(usize::try_from(window.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(per_page).unwrap_or(0))
+            .map(|k| k.1.to_string())
+            .collect();
+        // Ids are numbers: written into the SQL, they cannot carry any.
+        let on_page = if page.is_empty() { "1 = 0".to_string() } else { format!("\"personalization_requests\".\"id\" IN ({})", page.join(", ")) };
+        Ok(((on_page, Vec::new()), window))
+    }
+
+    /// The rows on a page (`on_page`) with their organisations' names. The
+    /// statement's fixed part is built by [`Self::with_names`] once per
+    /// engine: building it anew cost more than the query took PostgreSQL.
+    async fn named(db: &DatabaseConnection, (on_page, values): OnPage) -> AppResult<Vec<Row>> {
+        static NAMED: std::sync::LazyLock<[String; 2]> =
+            std::sync::LazyLock::new(|| [DbBackend::Postgres, DbBackend::Sqlite].map(|b| ListQuery::with_names().build(b).sql));
+        let backend = db.get_database_backend();
+        let named = &NAMED[usize::from(backend != DbBackend::Postgres)];
+        let statement = Statement::from_sql_and_values(backend, format!("{named} WHERE {on_page}"), values);
+        Ok(Row::find_by_statement(statement).all(db).await?)
     }
 
     /// The list's SELECT (without paging), e.g. to explain its plan.
@@ -615,6 +628,10 @@ impl ListQuery {
         }
     }
 }
+
+/// A condition on `personalization_requests` rows in SQL, with the values
+/// its placeholders take.
+type OnPage = (String, Vec<sea_orm::Value>);
 
 /// Where pages of the request lists start (request date and id of their
 /// first row), noted from this page on.

@@ -1,5 +1,6 @@
 //! The context every page shares (user menu, navigation, CSRF token, flash)
 //! and the one function controllers render through.
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::{locale, models::paging::Window};
@@ -64,9 +65,33 @@ pub fn merge(mut base: Value, data: Value) -> Value {
 
 /// What `partials/pagination.html` shows: "Menampilkan 21–40 dari 350
 /// data" and the page links (first, last, and two either side of the
-/// current one, gaps as "…"); `base` is the query string without `page`.
+/// current one, gaps as "…").
+#[derive(Debug, Serialize)]
+pub struct Pager {
+    pub number: u64,
+    pub total_pages: u64,
+    pub from: String,
+    pub to: String,
+    pub total: String,
+    pub pages: Vec<PageLink>,
+    pub has_prev: bool,
+    pub has_next: bool,
+    pub prev_href: String,
+    pub next_href: String,
+}
+
+/// One page link, or a gap ("…") between two.
+#[derive(Debug, Serialize)]
+pub struct PageLink {
+    pub gap: bool,
+    pub number: u64,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The [`Pager`] of `w`; `base` is the query string without `page`.
 #[must_use]
-pub fn pager(w: &Window, base: &str) -> Value {
+pub fn pager(w: &Window, base: &str) -> Pager {
     let href = |p: u64| if base.is_empty() { format!("?page={p}") } else { format!("?{base}&page={p}") };
     let (current, last) = (w.number, w.last());
     let mut pages = Vec::new();
@@ -78,23 +103,23 @@ pub fn pager(w: &Window, base: &str) -> Value {
             continue;
         }
         if p > previous + 1 {
-            pages.push(json!({ "gap": true }));
+            pages.push(PageLink { gap: true, number: 0, href: String::new(), current: false });
         }
-        pages.push(json!({ "number": p, "href": href(p), "current": p == current }));
+        pages.push(PageLink { gap: false, number: p, href: href(p), current: p == current });
         previous = p;
     }
-    json!({
-        "number": current,
-        "total_pages": last,
-        "from": locale::group_thousands(w.first_row()),
-        "to": locale::group_thousands(w.last_row()),
-        "total": locale::group_thousands(w.total),
-        "pages": pages,
-        "has_prev": current > 1,
-        "has_next": current < last,
-        "prev_href": href(current.saturating_sub(1).max(1)),
-        "next_href": href(current + 1),
-    })
+    Pager {
+        number: current,
+        total_pages: last,
+        from: locale::group_thousands(w.first_row()),
+        to: locale::group_thousands(w.last_row()),
+        total: locale::group_thousands(w.total),
+        pages,
+        has_prev: current > 1,
+        has_next: current < last,
+        prev_href: href(current.saturating_sub(1).max(1)),
+        next_href: href(current + 1),
+    }
 }
 
 #[cfg(test)]
@@ -103,7 +128,7 @@ mod tests {
 
     fn shown(page: u64, pages: u64) -> Vec<String> {
         let w = Window::new(page.into(), 20, pages * 20);
-        pager(&w, "")["pages"].as_array().unwrap().iter().map(|p| if p["gap"] == true { "…".to_string() } else { p["number"].to_string() }).collect()
+        pager(&w, "").pages.iter().map(|p| if p.gap { "…".to_string() } else { p.number.to_string() }).collect()
     }
 
     #[test]
