@@ -56,7 +56,7 @@ pub const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// - PostgreSQL: Loco's options, but only a connection idle for
 ///   [`PING_IDLE_AFTER`] is pinged; sqlx pings every acquired connection by
 ///   default, one more round trip to the server for every query (a list page
-///   runs one query; the ping and its wake-ups cost 15 % of its CPU).
+///   runs one query; acquiring with the ping cost about 10 % of its CPU).
 ///
 /// # Errors
 /// When the database cannot be opened.
