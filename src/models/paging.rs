@@ -315,6 +315,21 @@ pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStat
     (format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
 }
 
+/// `ids`' own WHERE and ORDER BY, with `limit` and `offset` written in (see
+/// [`in_window`]): what follows a SELECT of `table` (and of tables joined
+/// to it) to read the window's rows straight from `table` in `ids`' order.
+/// None when `ids` reads more than `table`. Its values are numbered from
+/// the first, as [`in_window`]'s.
+#[must_use]
+pub fn ordered_window(backend: DbBackend, table: &str, ids: &SelectStatement, limit: u64, offset: u64) -> Option<(String, Vec<sea_orm::Value>)> {
+    let (sql, values) = match backend {
+        DbBackend::Postgres => ids.build(PostgresQueryBuilder),
+        _ => ids.build(SqliteQueryBuilder),
+    };
+    let (_, rest) = sql.split_once(&format!(" FROM \"{table}\" "))?;
+    (rest.starts_with("WHERE ") || rest.starts_with("ORDER BY ")).then(|| (format!("{rest} LIMIT {limit} OFFSET {offset}"), values.0))
+}
+
 /// The rows of `window` of the ordered query `q`, its LIMIT and OFFSET
 /// written into the SQL (see [`in_window`] for why).
 ///
@@ -368,5 +383,22 @@ mod tests {
             assert_eq!(sql, format!("\"t\".\"id\" IN (SELECT \"id\" FROM \"t\" WHERE {inner} LIMIT 20 OFFSET 40)"));
             assert_eq!(values, vec![sea_orm::Value::from(7)], "{sql}");
         }
+    }
+
+    #[test]
+    fn an_ordered_window_is_the_querys_own_tail_and_none_for_a_join() {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+        let ids = Query::select()
+            .column((Alias::new("t"), Alias::new("id")))
+            .from(Alias::new("t"))
+            .and_where(Expr::col((Alias::new("t"), Alias::new("owner"))).eq(7))
+            .order_by((Alias::new("t"), Alias::new("id")), Order::Desc)
+            .to_owned();
+        let (tail, values) = ordered_window(DbBackend::Postgres, "t", &ids, 20, 0).expect("one table");
+        assert_eq!(tail, "WHERE \"t\".\"owner\" = $1 ORDER BY \"t\".\"id\" DESC LIMIT 20 OFFSET 0");
+        assert_eq!(values, vec![sea_orm::Value::from(7)]);
+        let joined =
+            ids.clone().inner_join(Alias::new("u"), Expr::col((Alias::new("u"), Alias::new("id"))).equals((Alias::new("t"), Alias::new("owner")))).to_owned();
+        assert_eq!(ordered_window(DbBackend::Postgres, "t", &joined, 20, 0), None);
     }
 }

@@ -481,7 +481,8 @@ impl ListQuery {
                 Some(_) => super::paging::count(db, &filtered).await?,
             };
             let key = format!("{:x} requests {viewer:?} {statuses:?} {newest_first} {}", super::paging::database_of(db), self.q);
-            let (on_page, window) = self.walked_page(filtered, &key, db.get_database_backend(), total, per_page, newest_first);
+            let unfiltered = statuses.is_empty() && search.condition().is_none();
+            let (on_page, window) = self.walked_page(filtered, &key, (db.get_database_backend(), unfiltered), total, per_page, newest_first);
             (on_page, window, Some(key))
         };
         // The page's rows are put in order here: an ORDER BY would tempt
@@ -503,14 +504,15 @@ impl ListQuery {
         Ok((rows, window))
     }
 
-    /// The condition "on the page" (its ids as a subquery) of a list of `total` rows walked
-    /// on its index: from its start, its end or a page start met before
-    /// ([`MARKS`], under `marks_key`), whichever is nearest.
+    /// Which rows are "on the page" of a list of `total` rows walked on its
+    /// index: from its start, its end or a page start met before ([`MARKS`],
+    /// under `marks_key`), whichever is nearest. `unfiltered`: the list is
+    /// the viewer's whole scope (no status filter, no search).
     fn walked_page(
         &self,
         filtered: sea_orm::Select<Entity>,
         marks_key: &str,
-        backend: DbBackend,
+        (backend, unfiltered): (DbBackend, bool),
         total: u64,
         per_page: u64,
         newest_first: bool,
@@ -532,7 +534,20 @@ impl ListQuery {
             (self.ordered(filtered, newest_first), offset)
         };
         let ids = ids.select_only().column(Column::Id).into_query();
-        let page = super::paging::in_window(backend, sea_orm::EntityName::table_name(&Entity), sea_orm::IdenStatic::as_str(&Column::Id), &ids, shown, skip);
+        let table = sea_orm::EntityName::table_name(&Entity);
+        // PostgreSQL reads a short walk of an unfiltered list straight from
+        // the table in the index's order: each row is visited once, where
+        // the ids' index-only walk checks every recent (not yet vacuumed)
+        // row in the table and then looks it up again by id (measured:
+        // about a fifth of the page's database time). A filter on a column
+        // the walk does not narrow (status, search) stays in the ids' walk,
+        // which checks it on the index alone; so does SQLite, whose planner
+        // would walk the whole index for the ORDER BY.
+        let straight = backend == DbBackend::Postgres && unfiltered && skip <= per_page;
+        let page = straight.then(|| super::paging::ordered_window(backend, table, &ids, shown, skip)).flatten().unwrap_or_else(|| {
+            let (condition, values) = super::paging::in_window(backend, table, sea_orm::IdenStatic::as_str(&Column::Id), &ids, shown, skip);
+            (format!("WHERE {condition}"), values)
+        });
         (page, window)
     }
 
@@ -558,7 +573,7 @@ impl ListQuery {
             .map(|k| k.1.to_string())
             .collect();
         // Ids are numbers: written into the SQL, they cannot carry any.
-        let on_page = if page.is_empty() { "1 = 0".to_string() } else { format!("\"personalization_requests\".\"id\" IN ({})", page.join(", ")) };
+        let on_page = if page.is_empty() { "WHERE 1 = 0".to_string() } else { format!("WHERE \"personalization_requests\".\"id\" IN ({})", page.join(", ")) };
         Ok(((on_page, Vec::new()), window))
     }
 
@@ -570,7 +585,7 @@ impl ListQuery {
             std::sync::LazyLock::new(|| [DbBackend::Postgres, DbBackend::Sqlite].map(|b| ListQuery::with_names().build(b).sql));
         let backend = db.get_database_backend();
         let named = &NAMED[usize::from(backend != DbBackend::Postgres)];
-        let statement = Statement::from_sql_and_values(backend, format!("{named} WHERE {on_page}"), values);
+        let statement = Statement::from_sql_and_values(backend, format!("{named} {on_page}"), values);
         Ok(Row::find_by_statement(statement).all(db).await?)
     }
 
@@ -629,8 +644,9 @@ impl ListQuery {
     }
 }
 
-/// A condition on `personalization_requests` rows in SQL, with the values
-/// its placeholders take.
+/// Which `personalization_requests` rows a page shows, in SQL (a WHERE
+/// clause, possibly with its ORDER BY, LIMIT and OFFSET) to follow their
+/// SELECT, with the values its placeholders take.
 type OnPage = (String, Vec<sea_orm::Value>);
 
 /// Where pages of the request lists start (request date and id of their
