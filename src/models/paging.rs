@@ -308,10 +308,7 @@ impl<K: Clone> Default for Marks<K> {
 /// condition is the statement's only one with values.
 #[must_use]
 pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStatement, limit: u64, offset: u64) -> (String, Vec<sea_orm::Value>) {
-    let (sql, values) = match backend {
-        DbBackend::Postgres => ids.build(PostgresQueryBuilder),
-        _ => ids.build(SqliteQueryBuilder),
-    };
+    let (sql, values) = built(backend, ids);
     (format!("\"{table}\".\"{column}\" IN ({sql} LIMIT {limit} OFFSET {offset})"), values.0)
 }
 
@@ -322,12 +319,17 @@ pub fn in_window(backend: DbBackend, table: &str, column: &str, ids: &SelectStat
 /// the first, as [`in_window`]'s.
 #[must_use]
 pub fn ordered_window(backend: DbBackend, table: &str, ids: &SelectStatement, limit: u64, offset: u64) -> Option<(String, Vec<sea_orm::Value>)> {
-    let (sql, values) = match backend {
-        DbBackend::Postgres => ids.build(PostgresQueryBuilder),
-        _ => ids.build(SqliteQueryBuilder),
-    };
+    let (sql, values) = built(backend, ids);
     let (_, rest) = sql.split_once(&format!(" FROM \"{table}\" "))?;
     (rest.starts_with("WHERE ") || rest.starts_with("ORDER BY ")).then(|| (format!("{rest} LIMIT {limit} OFFSET {offset}"), values.0))
+}
+
+/// `ids` in `backend`'s SQL, its values numbered from the first.
+fn built(backend: DbBackend, ids: &SelectStatement) -> (String, sea_orm::sea_query::Values) {
+    match backend {
+        DbBackend::Postgres => ids.build(PostgresQueryBuilder),
+        _ => ids.build(SqliteQueryBuilder),
+    }
 }
 
 /// The rows of `window` of the ordered query `q`, its LIMIT and OFFSET
